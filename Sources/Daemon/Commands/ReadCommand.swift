@@ -1,0 +1,86 @@
+import ArgumentParser
+import Detector
+import Sniffer
+
+/// `mitmwatch read FILE...`: process capture files and print one record per TLS session.
+struct ReadCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "read",
+        abstract: "Read pcap/pcapng files and report every TLS session and its certificate chain."
+    )
+
+    enum Format: String, ExpressibleByArgument, CaseIterable {
+        case text, json
+    }
+
+    @Argument(help: "Capture files (pcap or pcapng), processed in order as one stream.")
+    var files: [String]
+
+    @Option(help: "Output format: text (for people) or json (one ECS object per line).")
+    var format: Format = .text
+
+    @OptionGroup var limits: LimitOptions
+
+    @Flag(help: "Do not print the summary on stderr.")
+    var quiet = false
+
+    mutating func run() throws {
+        var captures: [PcapFile] = []
+        for path in files {
+            captures.append(try PcapFile(path: path))  // every file opens before any output
+        }
+        let format = self.format
+        let observer = FingerprintingObserver { session in
+            print(format == .json ? SessionRecord.json(session) : SessionRecord.text(session))
+        }
+        var pipeline = Pipeline(limits: try limits.snifferLimits(), observer: observer)
+        var summary = RunSummary()
+        for capture in captures {
+            var packets = 0
+            let outcome = capture.forEachPacket { frame, originalLength, time in
+                packets += 1
+                pipeline.process(frame: frame, originalLength: originalLength, linkType: capture.linkType, at: time)
+            }
+            summary.files.append(.init(path: capture.path, linkType: capture.linkType, packets: packets,
+                                       outcome: outcome))
+        }
+        pipeline.finish()
+        summary.counters = pipeline.counters
+        summary.reassemblyPeakBytes = pipeline.reassemblyPeakBytes
+        if !quiet { printToStandardError(summary.text) }
+    }
+}
+
+/// Bounds a user can set on the command line; invalid values are rejected naming the option.
+struct LimitOptions: ParsableArguments {
+    @Option(help: "Connections tracked at once (least recently active evicted beyond).")
+    var maxFlows: Int = FlowLimits().maxFlows
+
+    @Option(help: "Seconds without a packet before a connection is expired.")
+    var idleTimeout: Double = FlowLimits().idleTimeoutSeconds
+
+    @Option(help: "Bytes one connection may hold in reassembly buffers.")
+    var maxFlowBytes: Int = ReassemblyLimits().maxFlowBytes
+
+    @Option(help: "Bytes all connections together may hold in reassembly buffers.")
+    var memcap: Int = ReassemblyLimits().memcap
+
+    func snifferLimits() throws -> SnifferLimits {
+        guard maxFlows >= 1 else { throw ValidationError("--max-flows must be at least 1 (got \(maxFlows))") }
+        guard idleTimeout > 0, idleTimeout.isFinite else {
+            throw ValidationError("--idle-timeout must be a positive number of seconds (got \(idleTimeout))")
+        }
+        guard maxFlowBytes >= 4096 else {
+            throw ValidationError("--max-flow-bytes must be at least 4096 (got \(maxFlowBytes))")
+        }
+        guard memcap >= maxFlowBytes else {
+            throw ValidationError("--memcap must be at least --max-flow-bytes (\(maxFlowBytes)); got \(memcap)")
+        }
+        var limits = SnifferLimits()
+        limits.flows.maxFlows = maxFlows
+        limits.flows.idleTimeoutSeconds = idleTimeout
+        limits.reassembly.maxFlowBytes = maxFlowBytes
+        limits.reassembly.memcap = memcap
+        return limits
+    }
+}

@@ -1,0 +1,11 @@
+import ArgumentParser
+
+@main
+struct Mitmwatch: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "mitmwatch",
+        abstract: "Watch TLS handshakes passively and report the certificate chains servers present.",
+        version: "0.1.0",
+        subcommands: [ReadCommand.self]
+    )
+}

@@ -1,0 +1,54 @@
+/// Capture time of a packet: nanoseconds since the Unix epoch, as recorded by the capture.
+public struct Timestamp: Comparable, Hashable, Sendable {
+    public var nanoseconds: Int64
+
+    public init(nanoseconds: Int64) { self.nanoseconds = nanoseconds }
+    public init(seconds: Int64, nanoseconds: Int64 = 0) {
+        self.nanoseconds = seconds &* 1_000_000_000 &+ nanoseconds
+    }
+
+    public static let zero = Timestamp(nanoseconds: 0)
+
+    public var seconds: Int64 { nanoseconds.dividedFloor(by: 1_000_000_000) }
+
+    public static func < (lhs: Timestamp, rhs: Timestamp) -> Bool { lhs.nanoseconds < rhs.nanoseconds }
+
+    public func adding(seconds: Double) -> Timestamp {
+        Timestamp(nanoseconds: nanoseconds &+ Int64(seconds * 1_000_000_000))
+    }
+
+    /// RFC 3339 in UTC with microsecond precision, e.g. `2019-07-19T10:01:02.123456Z`.
+    public var rfc3339: String {
+        let secs = seconds
+        let micros = (nanoseconds - secs * 1_000_000_000) / 1000
+        let days = secs.dividedFloor(by: 86_400)
+        let secondOfDay = secs - days * 86_400
+        let (year, month, day) = Self.civilDate(daysSinceEpoch: days)
+        func pad(_ value: Int64, _ width: Int) -> String {
+            let digits = String(value)
+            return String(repeating: "0", count: max(0, width - digits.count)) + digits
+        }
+        return "\(pad(year, 4))-\(pad(month, 2))-\(pad(day, 2))T\(pad(secondOfDay / 3600, 2)):"
+            + "\(pad(secondOfDay / 60 % 60, 2)):\(pad(secondOfDay % 60, 2)).\(pad(micros, 6))Z"
+    }
+
+    /// Proleptic Gregorian date from days since 1970-01-01 (Howard Hinnant's `civil_from_days`).
+    static func civilDate(daysSinceEpoch: Int64) -> (year: Int64, month: Int64, day: Int64) {
+        let z = daysSinceEpoch + 719_468
+        let era = z.dividedFloor(by: 146_097)
+        let dayOfEra = z - era * 146_097
+        let yearOfEra = (dayOfEra - dayOfEra / 1460 + dayOfEra / 36_524 - dayOfEra / 146_096) / 365
+        let dayOfYear = dayOfEra - (365 * yearOfEra + yearOfEra / 4 - yearOfEra / 100)
+        let monthIndex = (5 * dayOfYear + 2) / 153
+        let day = dayOfYear - (153 * monthIndex + 2) / 5 + 1
+        let month = monthIndex < 10 ? monthIndex + 3 : monthIndex - 9
+        return (yearOfEra + era * 400 + (month <= 2 ? 1 : 0), month, day)
+    }
+}
+
+extension Int64 {
+    func dividedFloor(by divisor: Int64) -> Int64 {
+        let quotient = self / divisor
+        return (self % divisor != 0 && (self < 0) != (divisor < 0)) ? quotient - 1 : quotient
+    }
+}

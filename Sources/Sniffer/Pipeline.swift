@@ -1,0 +1,62 @@
+/// All the bounds of one sniffer worker.
+public struct SnifferLimits: Sendable {
+    public var decoder = DecoderLimits()
+    public var flows = FlowLimits()
+    public var reassembly = ReassemblyLimits()
+    public init() {}
+}
+
+/// capture frame → decode → flow → TCP reassembly → TLS → observer. One per worker thread.
+public struct Pipeline<Observer: TLSObserver> {
+    private var decoder: PacketDecoder
+    private var decodeCounters = Counters()
+    private var flows: FlowProcessor<Observer>
+    private var lastTime = Timestamp.zero
+
+    public init(limits: SnifferLimits = SnifferLimits(), observer: Observer) {
+        decoder = PacketDecoder(limits: limits.decoder)
+        flows = FlowProcessor(table: FlowTable(limits: limits.flows),
+                              context: SnifferContext(limits: limits.reassembly, observer: observer))
+    }
+
+    /// Everything counted so far.
+    public var counters: Counters {
+        var total = decodeCounters
+        total.merge(flows.context.counters)
+        return total
+    }
+
+    public var observer: Observer {
+        get { flows.context.observer }
+        _modify { yield &flows.context.observer }
+    }
+
+    public var activeFlows: Int { flows.table.count }
+    public var reassemblyBytes: Int { flows.context.budget.used }
+    public var reassemblyPeakBytes: Int { flows.context.budget.peak }
+
+    public mutating func process(frame: Span<UInt8>, originalLength: Int, linkType: LinkType, at time: Timestamp) {
+        decodeCounters.add(.packets)
+        decodeCounters.add(.bytes, UInt64(max(originalLength, frame.count)))
+        if time > lastTime {
+            if time.seconds != lastTime.seconds { decoder.expireFragments(now: time, counters: &decodeCounters) }
+            lastTime = time
+        }
+        decoder.decode(frame, linkType: linkType, at: time, counters: &decodeCounters, into: &flows)
+    }
+
+    /// End of input: every flow still open is finished and its session reported.
+    public mutating func finish() {
+        flows.table.finishAll(at: lastTime, context: &flows.context)
+    }
+}
+
+/// Hands decoded segments to the flow table.
+struct FlowProcessor<Observer: TLSObserver>: SegmentSink {
+    var table: FlowTable
+    var context: SnifferContext<Observer>
+
+    mutating func tcpSegment(_ header: TCPSegmentHeader, payload: Span<UInt8>, at time: Timestamp) {
+        table.segment(header, payload: payload, at: time, context: &context)
+    }
+}

@@ -1,0 +1,204 @@
+import Wire
+
+/// The connection-wide view of a TLS handshake: who is client and server, what each hello said,
+/// the certificate chains, and when nothing more can be learned (time to bypass the flow).
+/// Directions are 0 (from the flow key's first endpoint) and 1 (from the second).
+struct HandshakeState {
+    var session: TLSSession
+    /// Which direction carries the client's bytes, once known.
+    private(set) var clientDirection: Int?
+    private(set) var sawTLS = false
+    private var done: (Bool, Bool) = (false, false)
+    private var serverFlightComplete = false
+    private var serverSentCCSBeforeCertificate = false
+    private var serverReachedTLS = false
+    private var certificateLostInGap = false
+
+    /// The sender of direction 0 and of direction 1.
+    private let senders: (Endpoint, Endpoint)
+
+    init(session: TLSSession, senders: (Endpoint, Endpoint)) {
+        self.session = session
+        self.senders = senders
+    }
+
+    func isDone(_ direction: Int) -> Bool { direction == 0 ? done.0 : done.1 }
+
+    /// Nothing more of interest will come: the server's side is over, and the client's too
+    /// unless the server asked for a client certificate that has not come yet.
+    var isComplete: Bool {
+        guard let client = clientDirection else { return done.0 && done.1 }
+        let serverDone = isDone(1 - client)
+        return serverDone && (isDone(client) || !session.certificateRequested)
+    }
+
+    mutating func setRolesFromSYN(clientDirection direction: Int) {
+        guard clientDirection == nil else { return }
+        assignClient(direction, evidence: .syn)
+    }
+
+    func role(of direction: Int) -> EndpointRole? {
+        guard let client = clientDirection else { return nil }
+        return direction == client ? .client : .server
+    }
+
+    mutating func markDone(_ direction: Int) {
+        if direction == 0 { done.0 = true } else { done.1 = true }
+    }
+
+    mutating func enteredTLS(_ direction: Int) {
+        sawTLS = true
+        if role(of: direction) == .server { serverReachedTLS = true }
+    }
+
+    mutating func changeCipherSpec(from direction: Int) {
+        if role(of: direction) == .server && session.serverChain == nil { serverSentCCSBeforeCertificate = true }
+        markDone(direction)
+    }
+
+    mutating func gap(in direction: Int, lostCertificate: Bool) {
+        session.gaps += 1
+        if lostCertificate && role(of: direction) != .client { certificateLostInGap = true }
+    }
+
+    mutating func unobservable(_ reason: UnobservedReason) {
+        if session.unobservedReason == nil { session.unobservedReason = reason }
+    }
+
+    // MARK: Handshake messages
+
+    mutating func handshakeMessage<Observer>(
+        type: UInt8, body: consuming ByteCursor, isTruncated: Bool, from direction: Int,
+        context: inout SnifferContext<Observer>
+    ) {
+        switch type {
+        case 1:
+            guard let hello = ClientHello(body: body) else {
+                context.counters.add(.dropHandshakeMalformed)
+                return
+            }
+            clientHello(hello, from: direction, context: &context)
+        case 2:
+            guard let hello = ServerHello(body: body) else {
+                context.counters.add(.dropHandshakeMalformed)
+                return
+            }
+            serverHello(hello, from: direction, context: &context)
+        case 11:
+            let version = session.serverHello?.negotiatedVersion
+            let format: CertificateChainView.Format = version?.isTLS13Family == true ? .tls13 : .tls12
+            certificateMessage(body: body, format: format, isTruncated: isTruncated, from: direction,
+                               context: &context)
+        case 13:
+            session.certificateRequested = true
+        case 14:  // ServerHelloDone: the server's first flight is over
+            serverFlightComplete = true
+            markDone(direction)
+            if !session.certificateRequested, let client = clientDirection { markDone(client) }
+        case 16:  // ClientKeyExchange: a client certificate, if any, came before it
+            markDone(direction)
+        case 22:
+            session.ocspStapled = true
+        default:
+            break
+        }
+    }
+
+    mutating func clientHello<Observer>(_ hello: ClientHello, from direction: Int,
+                                        context: inout SnifferContext<Observer>) {
+        context.counters.add(hello.isSSLv2Compatible ? .sslv2Hellos : .clientHellos)
+        if clientDirection != direction { assignClient(direction, evidence: .clientHello) }
+        if session.clientHellos.count < 4 { session.clientHellos.append(hello) }
+    }
+
+    mutating func serverHello<Observer>(_ hello: ServerHello, from direction: Int,
+                                        context: inout SnifferContext<Observer>) {
+        context.counters.add(.serverHellos)
+        if clientDirection == nil { assignClient(1 - direction, evidence: .serverHello) }
+        serverReachedTLS = true
+        session.serverHello = hello
+        if hello.negotiatedVersion.isTLS13Family && !hello.isHelloRetryRequest {
+            // Everything after a TLS 1.3 ServerHello is encrypted, in both directions.
+            context.counters.add(.tls13ChainsEncrypted)
+            unobservable(.tls13Encrypted)
+            done = (true, true)
+        }
+    }
+
+    /// SSLv2 SERVER-HELLO carries the certificate itself; the rest of SSLv2 is encrypted.
+    mutating func sslv2ServerHello<Observer>(_ hello: ServerHello, certificate: consuming ByteCursor,
+                                             from direction: Int, context: inout SnifferContext<Observer>) {
+        serverHello(hello, from: direction, context: &context)
+        certificateMessage(body: certificate, format: .sslv2, isTruncated: false, from: direction,
+                           context: &context)
+        done = (true, true)
+    }
+
+    private mutating func certificateMessage<Observer>(
+        body: consuming ByteCursor, format: CertificateChainView.Format, isTruncated: Bool, from direction: Int,
+        context: inout SnifferContext<Observer>
+    ) {
+        context.counters.add(.certificateMessages)
+        if clientDirection == nil { assignClient(1 - direction, evidence: .guess) }
+        let sender = role(of: direction) ?? .server
+        if sender == .server { session.serverCertificateMessages += 1 } else { session.clientCertificateMessages += 1 }
+        guard let view = CertificateChainView(body: body, format: format, isTruncated: isTruncated) else {
+            context.counters.add(.dropCertificateMessageMalformed)
+            if sender == .server { unobservable(.malformedCertificateMessage) }
+            return
+        }
+        if isTruncated { context.counters.add(.dropCertificateMessageOverCap) }
+        // Only the first Certificate message of each side is the chain (renegotiation aside).
+        if sender == .server ? session.serverChain != nil : session.clientChain != nil { return }
+        let fingerprints = context.observer.certificates(view, from: sender, session: session)
+        context.counters.add(.certificates, UInt64(fingerprints.count))
+        if isTruncated && fingerprints.isEmpty {
+            if sender == .server { unobservable(.certificateMessageOverCap) }
+            return
+        }
+        let chain = ObservedChain(fingerprints: fingerprints, isTruncated: isTruncated)
+        if sender == .server {
+            session.serverChain = chain
+            if serverFlightComplete { markDone(direction) }
+        } else {
+            session.clientChain = chain
+        }
+    }
+
+    private mutating func assignClient(_ direction: Int, evidence: TLSSession.RoleEvidence) {
+        clientDirection = direction
+        session.rolesDecidedBy = evidence
+        session.client = direction == 0 ? senders.0 : senders.1
+        session.server = direction == 0 ? senders.1 : senders.0
+    }
+
+    /// Settles the reason a chain is missing, once the session is over.
+    mutating func finalize(endedBy end: SessionEnd, at time: Timestamp) {
+        session.end = time
+        session.endedBy = end
+        guard session.serverChain == nil, session.unobservedReason == nil else { return }
+        if certificateLostInGap {
+            session.unobservedReason = .captureGap
+        } else if !serverReachedTLS {
+            session.unobservedReason = .serverNotSeen
+        } else if serverFlightComplete || serverSentCCSBeforeCertificate {
+            session.unobservedReason = .noCertificateMessage
+        } else {
+            session.unobservedReason = .handshakeIncomplete
+        }
+    }
+}
+
+/// What the TLS layer needs from its surroundings: counters, memory, limits and the observer.
+public struct SnifferContext<Observer: TLSObserver> {
+    public var counters = Counters()
+    public var budget: MemoryBudget
+    public let limits: ReassemblyLimits
+    public var observer: Observer
+
+    public init(limits: ReassemblyLimits, observer: Observer) {
+        self.limits = limits
+        self.budget = MemoryBudget(limit: limits.memcap)
+        self.observer = observer
+    }
+}

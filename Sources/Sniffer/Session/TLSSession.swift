@@ -1,0 +1,109 @@
+/// One endpoint of a connection.
+public struct Endpoint: Hashable, Sendable {
+    public var address: IPAddress
+    public var port: UInt16
+    public init(address: IPAddress, port: UInt16) {
+        self.address = address
+        self.port = port
+    }
+    public var description: String { address.endpoint(port: port) }
+}
+
+/// Which side sent something.
+public enum EndpointRole: String, Sendable {
+    case client, server
+}
+
+/// The certificates of one side's (first) Certificate message, as fingerprints in the order sent.
+public struct ObservedChain: Sendable, Equatable {
+    public var fingerprints: [CertificateFingerprint]
+    /// The message exceeded the per-flow cap; `fingerprints` lists the certificates that fit.
+    public var isTruncated: Bool
+    public init(fingerprints: [CertificateFingerprint], isTruncated: Bool) {
+        self.fingerprints = fingerprints
+        self.isTruncated = isTruncated
+    }
+}
+
+/// Why a session's server certificate chain is not in the record.
+public enum UnobservedReason: String, Sendable {
+    /// TLS 1.3 (or a draft of it): the Certificate message is encrypted.
+    case tls13Encrypted = "tls13-encrypted"
+    /// The server finished its handshake without a Certificate (resumption, PSK, anonymous).
+    case noCertificateMessage = "no-certificate-message"
+    /// No TLS from the server was captured (one-sided capture, or the server never answered).
+    case serverNotSeen = "server-not-seen"
+    /// The connection ended or went idle before the server's Certificate.
+    case handshakeIncomplete = "handshake-incomplete"
+    /// Bytes of the Certificate message were missing from the capture.
+    case captureGap = "capture-gap"
+    /// The Certificate message's framing was invalid.
+    case malformedCertificateMessage = "certificate-message-malformed"
+    /// The Certificate message was larger than the per-flow cap and no whole certificate fit.
+    case certificateMessageOverCap = "certificate-message-over-cap"
+    /// The reassembly memcap was reached while the message was being collected.
+    case reassemblyMemcap = "reassembly-memcap"
+}
+
+/// Why a session record was written when it was.
+public enum SessionEnd: String, Sendable {
+    /// The handshake went past the point where anything more is visible: the flow is bypassed.
+    case handshakeComplete = "handshake-complete"
+    case connectionClosed = "connection-closed"
+    case idleTimeout = "idle-timeout"
+    case evicted = "evicted"
+    case endOfCapture = "end-of-capture"
+}
+
+/// Everything the sniffer learned about one TLS connection.
+public struct TLSSession: Sendable {
+    public var id: UInt64
+    public var start: Timestamp
+    public var end: Timestamp
+    public var client: Endpoint
+    public var server: Endpoint
+    /// How the client was told apart from the server.
+    public var rolesDecidedBy: RoleEvidence = .guess
+    /// Plaintext bytes the client sent before its ClientHello (STARTTLS, proxy requests).
+    public var clientPreludeBytes = 0
+    /// ClientHellos seen (two after a HelloRetryRequest; more in odd captures), at most four.
+    public var clientHellos: [ClientHello] = []
+    public var serverHello: ServerHello?
+    public var serverChain: ObservedChain?
+    public var clientChain: ObservedChain?
+    public var certificateRequested = false
+    public var ocspStapled = false
+    public var serverCertificateMessages = 0
+    public var clientCertificateMessages = 0
+    public var gaps = 0
+    public var unobservedReason: UnobservedReason?
+    public var endedBy: SessionEnd = .endOfCapture
+
+    public enum RoleEvidence: String, Sendable {
+        case syn, clientHello = "client-hello", serverHello = "server-hello", guess
+    }
+
+    /// The server name of the first ClientHello that had one.
+    public var serverName: String? { clientHellos.lazy.compactMap(\.serverName).first }
+
+    /// Distinct server names over all ClientHellos, in order.
+    public var serverNames: [String] {
+        var names: [String] = []
+        for case let name? in clientHellos.map(\.serverName) where !names.contains(name) { names.append(name) }
+        return names
+    }
+
+    /// The negotiated version, or the client's offer when no ServerHello was seen.
+    public var version: TLSVersion? { serverHello?.negotiatedVersion }
+
+    public var isChainObservable: Bool { serverChain != nil }
+}
+
+/// Receives what the TLS layer finds. `certificates` is called while the certificate bytes are
+/// still in place (zero-copy); `sessionEnded` once per session, when its record is final.
+public protocol TLSObserver {
+    mutating func certificates(
+        _ chain: borrowing CertificateChainView, from sender: EndpointRole, session: borrowing TLSSession
+    ) -> [CertificateFingerprint]
+    mutating func sessionEnded(_ session: TLSSession)
+}

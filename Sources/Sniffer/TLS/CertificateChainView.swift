@@ -1,0 +1,111 @@
+import Wire
+
+/// The certificates of one Certificate handshake message, viewed where they lie (the record or
+/// the flow's handshake buffer). Nothing is copied; iterate while the bytes are alive.
+public struct CertificateChainView: ~Escapable {
+    public enum Format: Sendable {
+        /// TLS 1.0–1.2 and SSLv3: `opaque certificate_list<0..2^24-1>` of `ASN.1Cert<1..2^24-1>`.
+        case tls12
+        /// TLS 1.3: request context, then entries of certificate and extensions.
+        case tls13
+        /// SSLv2 SERVER-HELLO: exactly one certificate.
+        case sslv2
+    }
+
+    public let format: Format
+    /// The message was larger than the per-flow cap: only the certificates wholly inside the
+    /// part that was kept are listed.
+    public let isTruncated: Bool
+    private let entries: ByteCursor
+
+    /// Validates the framing of a Certificate message body. Returns nil when it is malformed
+    /// (lengths that disagree or overrun), unless truncated, where a cut-off tail is expected.
+    @_lifetime(copy body)
+    init?(body: consuming ByteCursor, format: Format, isTruncated: Bool = false) {
+        self.format = format
+        self.isTruncated = isTruncated
+        switch format {
+        case .sslv2:
+            entries = body
+            return
+        case .tls12:
+            break
+        case .tls13:
+            guard body.readUInt8LengthPrefixed() != nil else { return nil }
+        }
+        guard let declared = body.peekUInt24(), body.skip(3) else { return nil }
+        if isTruncated {
+            entries = body.readRest()
+        } else {
+            guard Int(declared) == body.remaining, let list = body.read(Int(declared)) else { return nil }
+            entries = list
+            guard Self.framingIsValid(list, format: format) else { return nil }
+        }
+    }
+
+    private static func framingIsValid(_ list: ByteCursor, format: Format) -> Bool {
+        var cursor = list
+        while !cursor.isEmpty {
+            guard cursor.readUInt24LengthPrefixed() != nil else { return false }
+            if format == .tls13 && cursor.readUInt16LengthPrefixed() == nil { return false }
+        }
+        return true
+    }
+
+    /// Calls `body` with each certificate's DER, in the order sent (leaf first).
+    public func forEach(_ body: (Span<UInt8>) -> Void) {
+        var cursor = entries
+        if format == .sslv2 {
+            body(cursor.bytes)
+            return
+        }
+        while let certificate = cursor.readUInt24LengthPrefixed() {
+            if format == .tls13 && cursor.readUInt16LengthPrefixed() == nil { return }
+            body(certificate.bytes)
+        }
+    }
+
+    public var count: Int {
+        var total = 0
+        forEach { _ in total += 1 }
+        return total
+    }
+}
+
+/// SHA-256 of a certificate's DER, held inline.
+public struct CertificateFingerprint: Hashable, Sendable, CustomStringConvertible {
+    public var words: (UInt64, UInt64, UInt64, UInt64)
+
+    public init(words: (UInt64, UInt64, UInt64, UInt64)) { self.words = words }
+
+    /// From 32 digest bytes (big-endian words).
+    public init?(bytes: [UInt8]) {
+        guard bytes.count == 32 else { return nil }
+        func word(_ start: Int) -> UInt64 {
+            var value: UInt64 = 0
+            for index in start..<start + 8 { value = value << 8 | UInt64(bytes[index]) }
+            return value
+        }
+        words = (word(0), word(8), word(16), word(24))
+    }
+
+    public static func == (lhs: Self, rhs: Self) -> Bool {
+        lhs.words.0 == rhs.words.0 && lhs.words.1 == rhs.words.1 && lhs.words.2 == rhs.words.2
+            && lhs.words.3 == rhs.words.3
+    }
+
+    public func hash(into hasher: inout Hasher) {
+        hasher.combine(words.0)
+        hasher.combine(words.1)
+        hasher.combine(words.2)
+        hasher.combine(words.3)
+    }
+
+    /// Lowercase hex, 64 characters.
+    public var description: String {
+        [words.0, words.1, words.2, words.3].map { word in
+            let digits = String(word, radix: 16)
+            return String(repeating: "0", count: 16 - digits.count) + digits
+        }.joined()
+    }
+}

@@ -1,0 +1,78 @@
+import Wire
+
+/// What a ClientHello says (RFC 8446 §4.1.2; also TLS 1.0–1.2 and the SSLv2-compatible form).
+public struct ClientHello: Sendable, Equatable {
+    public var legacyVersion: TLSVersion
+    public var serverName: String?
+    public var alpn: [String] = []
+    /// `supported_versions`, GREASE removed.
+    public var supportedVersions: [TLSVersion] = []
+    /// Groups offered in `key_share`, GREASE removed.
+    public var keyShareGroups: [UInt16] = []
+    /// Cipher suites offered, GREASE removed (SSLv2 3-byte kinds mapped when they are TLS suites).
+    public var cipherSuites: [UInt16] = []
+    /// Sent as an SSLv2 record (RFC 5246 Appendix E.2).
+    public var isSSLv2Compatible = false
+
+    /// Parses the body of a ClientHello handshake message (after the 4-byte message header).
+    init?(body: consuming ByteCursor) {
+        guard let version = body.readUInt16(), body.skip(32),
+              body.readUInt8LengthPrefixed() != nil,
+              var suites = body.readUInt16LengthPrefixed(),
+              body.readUInt8LengthPrefixed() != nil
+        else { return nil }
+        legacyVersion = TLSVersion(rawValue: version)
+        while let suite = suites.readUInt16() {
+            if !TLSVersion(rawValue: suite).isGREASE { cipherSuites.append(suite) }
+        }
+        guard !body.isEmpty else { return }  // no extensions (SSLv3, early TLS)
+        guard var extensions = body.readUInt16LengthPrefixed() else { return nil }
+        while !extensions.isEmpty {
+            guard let type = extensions.readUInt16(), let data = extensions.readUInt16LengthPrefixed() else {
+                return nil
+            }
+            parseExtension(type, data)
+        }
+    }
+
+    private mutating func parseExtension(_ type: UInt16, _ data: consuming ByteCursor) {
+        switch type {
+        case 0:  // server_name: list of (name_type, HostName)
+            guard var list = data.readUInt16LengthPrefixed() else { return }
+            while let nameType = list.readUInt8(), let name = list.readUInt16LengthPrefixed() {
+                if nameType == 0 && serverName == nil { serverName = name.utf8String }
+            }
+        case 16:  // application_layer_protocol_negotiation
+            guard var list = data.readUInt16LengthPrefixed() else { return }
+            while let name = list.readUInt8LengthPrefixed(), alpn.count < 16 { alpn.append(name.utf8String) }
+        case 43:  // supported_versions (ClientHello form: 8-bit length list)
+            guard var list = data.readUInt8LengthPrefixed() else { return }
+            while let raw = list.readUInt16() {
+                let version = TLSVersion(rawValue: raw)
+                if !version.isGREASE { supportedVersions.append(version) }
+            }
+        case 51:  // key_share: client_shares list of (group, key_exchange)
+            guard var list = data.readUInt16LengthPrefixed() else { return }
+            while let group = list.readUInt16(), list.readUInt16LengthPrefixed() != nil {
+                if !TLSVersion(rawValue: group).isGREASE { keyShareGroups.append(group) }
+            }
+        default:
+            break
+        }
+    }
+
+    /// The SSLv2-compatible ClientHello (record header already removed; `body` starts after the
+    /// message type byte): version, three lengths, cipher kinds, session id, challenge.
+    init?(sslv2Body body: consuming ByteCursor) {
+        guard let version = body.readUInt16(), let specsLength = body.readUInt16(),
+              let sessionLength = body.readUInt16(), let challengeLength = body.readUInt16(),
+              specsLength % 3 == 0, var specs = body.read(Int(specsLength)),
+              body.skip(Int(sessionLength)), body.skip(Int(challengeLength))
+        else { return nil }
+        legacyVersion = TLSVersion(rawValue: version)
+        isSSLv2Compatible = true
+        while let kind = specs.readUInt24() {
+            if kind >> 16 == 0 { cipherSuites.append(UInt16(kind & 0xffff)) }
+        }
+    }
+}

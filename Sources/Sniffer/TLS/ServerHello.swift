@@ -1,0 +1,70 @@
+import Wire
+
+/// What a ServerHello says (RFC 8446 §4.1.3 and earlier versions, plus the pre-standard
+/// TLS 1.3 draft layout).
+public struct ServerHello: Sendable, Equatable {
+    public var legacyVersion: TLSVersion
+    /// From `supported_versions` when present.
+    public var selectedVersion: TLSVersion?
+    public var cipherSuite: UInt16
+    public var keyShareGroup: UInt16?
+    /// A HelloRetryRequest: a ServerHello with the special random (RFC 8446 §4.1.3), after
+    /// which the client sends a second ClientHello and the handshake goes on.
+    public var isHelloRetryRequest = false
+
+    /// The version the handshake continues with.
+    public var negotiatedVersion: TLSVersion { selectedVersion ?? legacyVersion }
+
+    private static let helloRetryRandom: [UInt8] = [
+        0xcf, 0x21, 0xad, 0x74, 0xe5, 0x9a, 0x61, 0x11, 0xbe, 0x1d, 0x8c, 0x02, 0x1e, 0x65, 0xb8, 0x91,
+        0xc2, 0xa2, 0x11, 0x16, 0x7a, 0xbb, 0x8c, 0x5e, 0x07, 0x9e, 0x09, 0xe2, 0xc8, 0xa8, 0x33, 0x9c,
+    ]
+
+    init?(body: consuming ByteCursor) {
+        guard let version = body.readUInt16(), let random = body.read(32) else { return nil }
+        legacyVersion = TLSVersion(rawValue: version)
+        var matchesRetryRandom = true
+        for index in 0..<32 where random.peek(index) != Self.helloRetryRandom[index] {
+            matchesRetryRandom = false
+            break
+        }
+        isHelloRetryRequest = matchesRetryRandom
+        if legacyVersion.usesDraftServerHelloLayout {
+            guard let suite = body.readUInt16() else { return nil }
+            cipherSuite = suite
+        } else {
+            guard body.readUInt8LengthPrefixed() != nil, let suite = body.readUInt16(), body.skip(1) else {
+                return nil
+            }
+            cipherSuite = suite
+        }
+        guard !body.isEmpty else { return }
+        guard var extensions = body.readUInt16LengthPrefixed() else { return nil }
+        while !extensions.isEmpty {
+            guard let type = extensions.readUInt16(), var data = extensions.readUInt16LengthPrefixed() else {
+                return nil
+            }
+            switch type {
+            case 43: selectedVersion = data.readUInt16().map(TLSVersion.init(rawValue:))
+            case 40, 51: keyShareGroup = data.readUInt16()  // key_share (40 in drafts before 23)
+            default: break
+            }
+        }
+    }
+
+    /// SSLv2 SERVER-HELLO (body after the message type byte): the server's certificate travels
+    /// inside it. Returns the hello and a cursor over the certificate.
+    @_lifetime(copy body)
+    static func sslv2(_ body: consuming ByteCursor) -> (ServerHello, ByteCursor)? {
+        guard body.skip(2), let version = body.readUInt16(), let certificateLength = body.readUInt16(),
+              body.readUInt16() != nil, body.readUInt16() != nil, let certificate = body.read(Int(certificateLength))
+        else { return nil }
+        let hello = ServerHello(legacyVersion: TLSVersion(rawValue: version), cipherSuite: 0)
+        return (hello, certificate)
+    }
+
+    private init(legacyVersion: TLSVersion, cipherSuite: UInt16) {
+        self.legacyVersion = legacyVersion
+        self.cipherSuite = cipherSuite
+    }
+}

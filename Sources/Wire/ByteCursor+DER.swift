@@ -1,0 +1,104 @@
+/// DER (ITU-T X.690 distinguished encoding) reading on top of ``ByteCursor``.
+///
+/// Only what DER allows is accepted: definite lengths in their shortest form and single-byte or
+/// multi-byte tags. Indefinite lengths (BER) and lengths past the end fail.
+public struct ASN1Tag: Equatable, Sendable, CustomStringConvertible {
+    public var raw: UInt32
+    public init(_ raw: UInt32) { self.raw = raw }
+
+    public static let boolean = ASN1Tag(0x01)
+    public static let integer = ASN1Tag(0x02)
+    public static let bitString = ASN1Tag(0x03)
+    public static let octetString = ASN1Tag(0x04)
+    public static let null = ASN1Tag(0x05)
+    public static let objectIdentifier = ASN1Tag(0x06)
+    public static let sequence = ASN1Tag(0x30)
+    public static let set = ASN1Tag(0x31)
+
+    /// Context-specific tag `[number]`, constructed or primitive.
+    public static func context(_ number: UInt8, constructed: Bool) -> ASN1Tag {
+        ASN1Tag(UInt32(0x80 | (constructed ? 0x20 : 0) | (number & 0x1f)))
+    }
+
+    public var description: String { "0x" + String(raw, radix: 16) }
+}
+
+extension ByteCursor {
+    /// The tag of the next element, without consuming it.
+    public func peekASN1Tag() -> ASN1Tag? {
+        var copy = self
+        return copy.readASN1Header()?.tag
+    }
+
+    /// Reads one element of any tag; returns its tag and a cursor over its contents.
+    @_lifetime(copy self)
+    @_lifetime(self: copy self)
+    public mutating func readASN1Element() -> (tag: ASN1Tag, contents: ByteCursor)? {
+        var probe = self
+        guard let header = probe.readASN1Header(), let contents = probe.read(header.length) else { return nil }
+        self = probe
+        return (header.tag, contents)
+    }
+
+    /// Reads one element that must carry `tag`; returns a cursor over its contents.
+    @_lifetime(copy self)
+    @_lifetime(self: copy self)
+    public mutating func readASN1(_ tag: ASN1Tag) -> ByteCursor? {
+        var probe = self
+        guard let header = probe.readASN1Header(), header.tag == tag,
+              let contents = probe.read(header.length) else { return nil }
+        self = probe
+        return contents
+    }
+
+    /// Reads the next element whole — header included — as a cursor (e.g. a TBSCertificate
+    /// whose exact encoded bytes are needed for signatures and hashing).
+    @_lifetime(copy self)
+    @_lifetime(self: copy self)
+    public mutating func readASN1Encoded() -> ByteCursor? {
+        var probe = self
+        guard let header = probe.readASN1Header(), probe.skip(header.length) else { return nil }
+        return read(header.headerLength + header.length)
+    }
+
+    /// Tag and definite length of the next element. Rejects indefinite and non-minimal lengths.
+    @_lifetime(self: copy self)
+    private mutating func readASN1Header() -> (tag: ASN1Tag, length: Int, headerLength: Int)? {
+        let start = offset
+        var probe = self
+        guard let first = probe.readUInt8() else { return nil }
+        var tag = UInt32(first)
+        if first & 0x1f == 0x1f {  // high tag number form: base-128 continuation bytes
+            var number: UInt32 = 0
+            var digits = 0
+            while true {
+                guard let byte = probe.readUInt8(), digits < 4 else { return nil }
+                if digits == 0 && byte == 0x80 { return nil }  // leading zero digit: not minimal
+                number = number << 7 | UInt32(byte & 0x7f)
+                digits += 1
+                if byte & 0x80 == 0 { break }
+            }
+            guard number >= 0x1f else { return nil }
+            tag = UInt32(first) << 24 | number
+        }
+        guard let lengthByte = probe.readUInt8() else { return nil }
+        var length: Int
+        if lengthByte < 0x80 {
+            length = Int(lengthByte)
+        } else {
+            let octets = Int(lengthByte & 0x7f)
+            guard octets >= 1, octets <= 4 else { return nil }  // 0x80 = indefinite (BER only)
+            length = 0
+            for _ in 0..<octets {
+                guard let byte = probe.readUInt8() else { return nil }
+                length = length << 8 | Int(byte)
+            }
+            // Shortest form only: no leading zero octet, and short form where it fits.
+            guard length >= 0x80, length >> (8 * (octets - 1)) != 0 else { return nil }
+        }
+        guard length <= probe.remaining else { return nil }
+        let headerLength = probe.offset - start
+        self = probe
+        return (ASN1Tag(tag), length, headerLength)
+    }
+}
