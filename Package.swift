@@ -41,8 +41,7 @@ let package = Package(
 
         .testTarget(name: "WireTests", dependencies: ["Wire"], swiftSettings: strict),
         .testTarget(name: "SnifferTests", dependencies: ["Sniffer", "Wire", "Detector"],
-                    resources: [.copy("Fixtures")], swiftSettings: strict),
-        .testTarget(name: "PeerCorpusTests", dependencies: ["Sniffer", "Detector", "Daemon"],
-                    swiftSettings: strict),
+                    exclude: ["Fixtures"], swiftSettings: strict),
+        .testTarget(name: "PeerCorpusTests", dependencies: ["Sniffer", "Detector"], swiftSettings: strict),
     ]
 )

@@ -64,6 +64,7 @@ enum SessionRecord {
                     tls.field("cipher_suite", String(format4Hex: hello.cipherSuite))
                     tls.field("key_share_group", hello.keyShareGroup.map { String(format4Hex: $0) })
                     tls.field("hello_retry_request", hello.isHelloRetryRequest ? true : nil)
+                    tls.field("server_hello_malformed", hello.isMalformed ? true : nil)
                 }
                 if let hello = session.clientHellos.first {
                     tls.field("client_version", hello.legacyVersion.name)
@@ -74,6 +75,7 @@ enum SessionRecord {
                     tls.field("key_share_groups",
                               hello.keyShareGroups.isEmpty ? nil : hello.keyShareGroups.map { String(format4Hex: $0) })
                     tls.field("sslv2_client_hello", hello.isSSLv2Compatible ? true : nil)
+                    tls.field("client_hello_malformed", hello.isMalformed ? true : nil)
                 }
                 let names = session.serverNames
                 tls.field("server_names", names.count > 1 ? names : nil)

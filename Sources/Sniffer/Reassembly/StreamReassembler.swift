@@ -55,12 +55,19 @@ struct StreamReassembler {
         return SequenceNumber.distance(from: fin, to: nextSequence) >= 0
     }
 
-    /// A SYN fixes the initial sequence number. A repeated SYN with a new ISN before any data
-    /// was delivered (a SYN-ACK reusing the port) restarts the direction.
+    /// A SYN fixes the initial sequence number. A second SYN with a different ISN before any
+    /// data (e.g. two SYN-ACKs for one SYN) leaves it open which one the data will follow, so the
+    /// first data segment decides, as for a connection picked up mid-stream.
     mutating func receiveSYN(sequence: UInt32, budget: inout MemoryBudget) {
-        if sawSYN && sequence &+ 1 == nextSequence { return }
         guard deliveredBytes == 0 else { return }
-        releaseAll(budget: &budget)
+        if sawSYN {
+            if isSynchronized && sequence &+ 1 != nextSequence {
+                releaseAll(budget: &budget)
+                isSynchronized = false
+                acknowledgedByPeer = nil
+            }
+            return
+        }
         nextSequence = sequence &+ 1
         isSynchronized = true
         sawSYN = true

@@ -13,6 +13,9 @@ public struct ClientHello: Sendable, Equatable {
     public var cipherSuites: [UInt16] = []
     /// Sent as an SSLv2 record (RFC 5246 Appendix E.2).
     public var isSSLv2Compatible = false
+    /// The extensions' framing was broken; what came before the break was kept (clients in
+    /// the wild send such hellos, and the server name is usually first).
+    public var isMalformed = false
 
     /// Parses the body of a ClientHello handshake message (after the 4-byte message header).
     init?(body: consuming ByteCursor) {
@@ -26,10 +29,19 @@ public struct ClientHello: Sendable, Equatable {
             if !TLSVersion(rawValue: suite).isGREASE { cipherSuites.append(suite) }
         }
         guard !body.isEmpty else { return }  // no extensions (SSLv3, early TLS)
-        guard var extensions = body.readUInt16LengthPrefixed() else { return nil }
+        var extensions: ByteCursor
+        if let declared = body.readUInt16LengthPrefixed() {
+            extensions = declared
+            isMalformed = !body.isEmpty
+        } else {
+            isMalformed = true
+            guard body.skip(2) else { return }
+            extensions = body.readRest()  // the list claims more than there is: read what is there
+        }
         while !extensions.isEmpty {
             guard let type = extensions.readUInt16(), let data = extensions.readUInt16LengthPrefixed() else {
-                return nil
+                isMalformed = true
+                return
             }
             parseExtension(type, data)
         }

@@ -11,6 +11,8 @@ public struct ServerHello: Sendable, Equatable {
     /// A HelloRetryRequest: a ServerHello with the special random (RFC 8446 §4.1.3), after
     /// which the client sends a second ClientHello and the handshake goes on.
     public var isHelloRetryRequest = false
+    /// The extensions' framing was broken; what came before the break was kept.
+    public var isMalformed = false
 
     /// The version the handshake continues with.
     public var negotiatedVersion: TLSVersion { selectedVersion ?? legacyVersion }
@@ -39,10 +41,14 @@ public struct ServerHello: Sendable, Equatable {
             cipherSuite = suite
         }
         guard !body.isEmpty else { return }
-        guard var extensions = body.readUInt16LengthPrefixed() else { return nil }
+        guard var extensions = body.readUInt16LengthPrefixed() else {
+            isMalformed = true
+            return
+        }
         while !extensions.isEmpty {
             guard let type = extensions.readUInt16(), var data = extensions.readUInt16LengthPrefixed() else {
-                return nil
+                isMalformed = true
+                return
             }
             switch type {
             case 43: selectedVersion = data.readUInt16().map(TLSVersion.init(rawValue:))

@@ -18,9 +18,11 @@ public struct TLSVersion: RawRepresentable, Hashable, Sendable, Comparable {
         rawValue == 0x0304 || rawValue >> 8 == 0x7f || rawValue >> 8 == 0x7e || rawValue >> 8 == 0xfb
     }
 
-    /// Pre-standard TLS 1.3 drafts up to 21 used a ServerHello without session id/compression.
+    /// Pre-standard TLS 1.3 drafts up to 21 used a ServerHello without session id/compression,
+    /// with the version in the hello itself (0x7fNN, or 0x0304 in the earliest drafts; the final
+    /// protocol always puts 0x0303 there).
     var usesDraftServerHelloLayout: Bool {
-        rawValue >> 8 == 0x7f && rawValue & 0xff < 22
+        rawValue == 0x0304 || (rawValue >> 8 == 0x7f && rawValue & 0xff < 22)
     }
 
     /// GREASE values (RFC 8701) carry no meaning and are left out of records.

@@ -29,6 +29,8 @@ struct FragmentReassembler {
     static let maxDatagramPayload = 65535
     /// Separate runs of received bytes one datagram may have before it is given up.
     static let maxRanges = 64
+    /// Largest train count honoured (keeps the bookkeeping arithmetic far from overflow).
+    static let trainCeiling = 1 << 24
 
     enum Outcome {
         /// Held, waiting for more fragments.
@@ -41,7 +43,6 @@ struct FragmentReassembler {
 
     private struct Train {
         var serial: UInt64
-        var firstSeen: Timestamp
         /// Bytes `0..<buffer.count` of the datagram payload (only `received` ones are valid).
         var buffer: [UInt8] = []
         /// Sorted, disjoint, non-adjacent runs of received bytes.
@@ -55,9 +56,9 @@ struct FragmentReassembler {
     private let maxTrains: Int
 
     private var trains: [FragmentKey: Train] = [:]
-    /// Trains in creation order, as (key, serial); entries whose train is gone are stale and
-    /// skipped.
-    private var order: [(key: FragmentKey, serial: UInt64)] = []
+    /// Trains in creation order, as (key, serial, first fragment time); entries whose train is
+    /// gone are stale and skipped.
+    private var order: [(key: FragmentKey, serial: UInt64, firstSeen: Timestamp)] = []
     private var orderHead = 0
     private var nextSerial: UInt64 = 0
 
@@ -74,7 +75,7 @@ struct FragmentReassembler {
             timeoutNanoseconds = Int64(seconds * 1_000_000_000)
         }
         memcap = max(0, limits.fragmentMemcap)
-        maxTrains = max(0, limits.maxFragmentTrains)
+        maxTrains = min(max(0, limits.maxFragmentTrains), Self.trainCeiling)
     }
 
     var trainCount: Int { trains.count }
@@ -106,8 +107,8 @@ struct FragmentReassembler {
                 guard evictOldest(counters: &counters) else { break }
             }
             nextSerial &+= 1
-            trains[key] = Train(serial: nextSerial, firstSeen: time)
-            order.append((key, nextSerial))
+            trains[key] = Train(serial: nextSerial)
+            order.append((key, nextSerial, time))
             compactOrderIfNeeded()
             held = 0
         }
@@ -166,16 +167,14 @@ struct FragmentReassembler {
     mutating func expire(now: Timestamp, counters: inout Counters) {
         while orderHead < order.count {
             let entry = order[orderHead]
-            guard let train = trains[entry.key], train.serial == entry.serial else {
-                orderHead += 1  // stale: finished or evicted
-                continue
-            }
-            let (deadline, overflow) = train.firstSeen.nanoseconds.addingReportingOverflow(timeoutNanoseconds)
+            // Checked before the lookup, so the common case (nothing due) costs no hashing.
+            let (deadline, overflow) = entry.firstSeen.nanoseconds.addingReportingOverflow(timeoutNanoseconds)
             guard !overflow, now.nanoseconds >= deadline else { break }
+            orderHead += 1
+            guard let train = trains[entry.key], train.serial == entry.serial else { continue }  // stale
             trains.removeValue(forKey: entry.key)
             bytesHeld -= train.buffer.count
             counters.add(.dropFragmentTimeout)
-            orderHead += 1
         }
         compactOrderIfNeeded()
     }
