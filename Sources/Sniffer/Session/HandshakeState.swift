@@ -7,6 +7,7 @@ struct HandshakeState {
     var session: TLSSession
     /// Which direction carries the client's bytes, once known.
     private(set) var clientDirection: Int?
+    /// A hello or a Certificate was parsed: this connection is TLS and gets a session record.
     private(set) var sawTLS = false
     private var done: (Bool, Bool) = (false, false)
     private var serverFlightComplete = false
@@ -47,7 +48,6 @@ struct HandshakeState {
     }
 
     mutating func enteredTLS(_ direction: Int) {
-        sawTLS = true
         if role(of: direction) == .server { serverReachedTLS = true }
     }
 
@@ -107,6 +107,7 @@ struct HandshakeState {
     mutating func clientHello<Observer>(_ hello: ClientHello, from direction: Int,
                                         context: inout SnifferContext<Observer>) {
         context.counters.add(hello.isSSLv2Compatible ? .sslv2Hellos : .clientHellos)
+        sawTLS = true
         if clientDirection != direction { assignClient(direction, evidence: .clientHello) }
         if session.clientHellos.count < 4 { session.clientHellos.append(hello) }
     }
@@ -114,6 +115,7 @@ struct HandshakeState {
     mutating func serverHello<Observer>(_ hello: ServerHello, from direction: Int,
                                         context: inout SnifferContext<Observer>) {
         context.counters.add(.serverHellos)
+        sawTLS = true
         if clientDirection == nil { assignClient(1 - direction, evidence: .serverHello) }
         serverReachedTLS = true
         session.serverHello = hello
@@ -139,6 +141,7 @@ struct HandshakeState {
         context: inout SnifferContext<Observer>
     ) {
         context.counters.add(.certificateMessages)
+        sawTLS = true
         if clientDirection == nil { assignClient(1 - direction, evidence: .guess) }
         let sender = role(of: direction) ?? .server
         if sender == .server { session.serverCertificateMessages += 1 } else { session.clientCertificateMessages += 1 }

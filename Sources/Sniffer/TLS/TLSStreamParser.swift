@@ -92,7 +92,13 @@ struct TLSStreamParser {
         case .records, .sslv2, .resync:
             mode = .resync
             scannedBytes = 0
-        case .detecting, .done:
+        case .detecting:
+            // The other side already spoke TLS: what follows the hole is mid-handshake.
+            if state.sawTLS {
+                mode = .resync
+                scannedBytes = 0
+            }
+        case .done:
             break
         }
     }

@@ -44,7 +44,7 @@ import Testing
         #expect(Self.chain(session) == h.expected)
         #expect(session?.serverName == "www.bank.example")
         #expect(session?.version == .tls12)
-        #expect(session?.rolesDecidedBy == .clientHello)
+        #expect(session?.rolesDecidedBy == .syn)
         #expect(session?.client.port == 50000)
         #expect(session?.endedBy == .handshakeComplete)
     }
@@ -78,17 +78,20 @@ import Testing
         var script = SegmentScript()
         script.handshake()
         script.segments += script.cut(h.client, fromClient: true, size: 1460)
-        // The server stream sent twice, cut at different boundaries and interleaved; the second
-        // copy's overlapping bytes are garbage, which must lose against the first copy.
+        // After each 1000-byte segment comes a retransmission starting 500 bytes into it and
+        // reaching 500 bytes past it. Its first half (already delivered) is garbage and must
+        // lose against the first copy; its second half is new and is used, so the next
+        // original segment overlaps it in turn.
         let first = script.cut(h.server, fromClient: false, size: 1000)
-        var second = script.cut(h.server, fromClient: false, size: 700)
-        for index in second.indices { second[index].payload = second[index].payload.map { $0 ^ 0xff } }
-        var merged: [SegmentScript.Segment] = []
-        for index in 0..<max(first.count, second.count) {
-            if index < first.count { merged.append(first[index]) }
-            if index < second.count && index > 0 { merged.append(second[index]) }
+        for (index, segment) in first.enumerated() {
+            script.segments.append(segment)
+            let start = index * 1000 + 500
+            guard start < h.server.count else { continue }
+            let end = min(h.server.count, start + 1000)
+            var overlap = script.cut(Array(h.server[start..<end]), fromClient: false, size: 1000, startOffset: start)[0]
+            for position in 0..<min(500, overlap.payload.count) { overlap.payload[position] ^= 0xff }
+            script.segments.append(overlap)
         }
-        script.segments += merged
         let result = script.run()
         #expect(Self.chain(Self.onlySession(result)) == h.expected)
         #expect(result.counters[.overlapBytesTrimmed] > 0)
