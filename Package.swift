@@ -43,5 +43,6 @@ let package = Package(
         .testTarget(name: "SnifferTests", dependencies: ["Sniffer", "Wire", "Detector"],
                     exclude: ["Fixtures"], swiftSettings: strict),
         .testTarget(name: "PeerCorpusTests", dependencies: ["Sniffer", "Detector"], swiftSettings: strict),
+        .testTarget(name: "CLITests", dependencies: ["Daemon"], swiftSettings: strict),
     ]
 )
