@@ -31,7 +31,7 @@ struct ReadCommand: ParsableCommand {
         }
         let format = self.format
         let observer = FingerprintingObserver { session in
-            print(format == .json ? SessionRecord.json(session) : SessionRecord.text(session))
+            StandardStreams.writeLine(format == .json ? SessionRecord.json(session) : SessionRecord.text(session))
         }
         var pipeline = Pipeline(limits: try limits.snifferLimits(), observer: observer)
         var summary = RunSummary()

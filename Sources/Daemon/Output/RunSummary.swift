@@ -1,9 +1,5 @@
 import Sniffer
 
-#if canImport(Glibc)
-import Glibc
-#endif
-
 /// What a `read` run did, printed on stderr at the end.
 struct RunSummary {
     struct File {
@@ -42,14 +38,3 @@ struct RunSummary {
     }
 }
 
-func printToStandardError(_ text: String) {
-    var standardError = StandardError()
-    print(text, to: &standardError)
-}
-
-struct StandardError: TextOutputStream {
-    mutating func write(_ string: String) {
-        var text = string
-        text.withUTF8 { buffer in _ = unsafe Glibc.write(2, buffer.baseAddress, buffer.count) }
-    }
-}

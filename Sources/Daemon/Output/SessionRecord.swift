@@ -110,10 +110,3 @@ enum SessionRecord {
         return line
     }
 }
-
-extension String {
-    init(format4Hex value: UInt16) {
-        let digits = String(value, radix: 16)
-        self = "0x" + String(repeating: "0", count: 4 - digits.count) + digits
-    }
-}

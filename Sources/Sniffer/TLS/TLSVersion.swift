@@ -62,7 +62,8 @@ public struct TLSVersion: RawRepresentable, Hashable, Sendable, Comparable {
 }
 
 extension String {
-    init(format4Hex value: UInt16) {
+    /// `0x` and four lowercase hex digits, e.g. `0xc02f`.
+    public init(format4Hex value: UInt16) {
         let digits = String(value, radix: 16)
         self = "0x" + String(repeating: "0", count: 4 - digits.count) + digits
     }
