@@ -153,7 +153,7 @@ struct Flow {
         parser: inout TLSStreamParser, handshake: inout HandshakeState, context: inout SnifferContext<Observer>
     ) {
         guard !payload.isEmpty, parser.mode != .done else { return }
-        switch stream.receive(sequence: sequence, payload: payload, limits: context.limits,
+        switch stream.receive(sequence: sequence, payload: payload, alsoHeld: parser.heldBytes, limits: context.limits,
                               budget: &context.budget, counters: &context.counters) {
         case .inOrder(let skip):
             parser.feed(payload.extracting(droppingFirst: skip), direction: direction, state: &handshake,

@@ -1,7 +1,9 @@
 /// Bounds on what one worker keeps while following TCP streams and TLS handshakes.
 public struct ReassemblyLimits: Sendable, Equatable {
-    /// Bytes one flow may hold in its buffers (out-of-order segments, partial TLS records,
-    /// partial handshake messages). A Certificate message can legitimately be hundreds of KiB.
+    /// Bytes one direction of a flow may hold in its buffers (out-of-order segments, partial
+    /// TLS records, partial handshake messages). A Certificate message can legitimately be
+    /// hundreds of KiB. Larger Certificate messages are kept up to this size and reported
+    /// truncated.
     public var maxFlowBytes: Int = 1 << 20
     /// Bytes all flows together may hold (the memcap).
     public var memcap: Int = 512 << 20

@@ -87,8 +87,10 @@ struct StreamReassembler {
     }
 
     /// Decides what to do with a segment's payload. Held segments are copied here.
+    /// `alsoHeld` is what the same direction's TLS parser holds: together they stay within
+    /// `maxFlowBytes`.
     mutating func receive(
-        sequence: UInt32, payload: Span<UInt8>, limits: ReassemblyLimits,
+        sequence: UInt32, payload: Span<UInt8>, alsoHeld: Int, limits: ReassemblyLimits,
         budget: inout MemoryBudget, counters: inout Counters
     ) -> Disposition {
         guard !payload.isEmpty else { return .duplicate }
@@ -109,7 +111,7 @@ struct StreamReassembler {
         }
         guard offset <= limits.maxSequenceLookahead else { return .dropped(.dropSequenceOutOfWindow) }
         guard held.count < limits.maxPendingSegments else { return .dropped(.dropPendingSegmentLimit) }
-        guard heldBytes + payload.count <= limits.maxFlowBytes else { return .dropped(.dropFlowByteCap) }
+        guard heldBytes + alsoHeld + payload.count <= limits.maxFlowBytes else { return .dropped(.dropFlowByteCap) }
         guard budget.reserve(payload.count) else { return .dropped(.dropReassemblyMemcap) }
         counters.add(.segmentsOutOfOrder)
         let segment = HeldSegment(sequence: sequence, bytes: Array(copying: payload))

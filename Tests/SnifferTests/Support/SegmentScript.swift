@@ -10,6 +10,8 @@ struct SegmentScript {
         var acknowledgment: UInt32
         var flags: UInt8
         var payload: [UInt8]
+        /// The client's port for this segment (scripts can mix several connections).
+        var clientPort: UInt16 = 50000
     }
 
     static let fin: UInt8 = 0x01, syn: UInt8 = 0x02, rst: UInt8 = 0x04, psh: UInt8 = 0x08, ack: UInt8 = 0x10
@@ -22,11 +24,11 @@ struct SegmentScript {
 
     /// SYN, SYN-ACK, ACK.
     mutating func handshake() {
-        segments.append(Segment(fromClient: true, sequence: clientISN, acknowledgment: 0, flags: Self.syn, payload: []))
+        segments.append(Segment(fromClient: true, sequence: clientISN, acknowledgment: 0, flags: Self.syn, payload: [], clientPort: client.1))
         segments.append(Segment(fromClient: false, sequence: serverISN, acknowledgment: clientISN &+ 1,
-                                flags: Self.syn | Self.ack, payload: []))
+                                flags: Self.syn | Self.ack, payload: [], clientPort: client.1))
         segments.append(Segment(fromClient: true, sequence: clientISN &+ 1, acknowledgment: serverISN &+ 1,
-                                flags: Self.ack, payload: []))
+                                flags: Self.ack, payload: [], clientPort: client.1))
     }
 
     /// Cuts `bytes` (the side's stream starting right after its SYN) into segments of `size`.
@@ -40,7 +42,7 @@ struct SegmentScript {
             out.append(Segment(fromClient: fromClient,
                                sequence: isn &+ 1 &+ UInt32(truncatingIfNeeded: start + startOffset),
                                acknowledgment: peerISN &+ 1, flags: Self.ack | Self.psh,
-                               payload: Array(bytes[start..<end])))
+                               payload: Array(bytes[start..<end]), clientPort: client.1))
             start = end
         }
         return out
@@ -50,11 +52,13 @@ struct SegmentScript {
     func acknowledge(fromClient: Bool, upTo offset: Int) -> Segment {
         let peerISN = fromClient ? serverISN : clientISN
         return Segment(fromClient: fromClient, sequence: (fromClient ? clientISN : serverISN) &+ 1,
-                       acknowledgment: peerISN &+ 1 &+ UInt32(truncatingIfNeeded: offset), flags: Self.ack, payload: [])
+                       acknowledgment: peerISN &+ 1 &+ UInt32(truncatingIfNeeded: offset), flags: Self.ack, payload: [],
+                       clientPort: client.1)
     }
 
     func frame(_ segment: Segment) -> [UInt8] {
-        let (source, destination) = segment.fromClient ? (client, server) : (server, client)
+        let clientEndpoint = (client.0, segment.clientPort)
+        let (source, destination) = segment.fromClient ? (clientEndpoint, server) : (server, clientEndpoint)
         let tcpLength = 20 + segment.payload.count
         var ip: [UInt8] = [0x45, 0, UInt8((20 + tcpLength) >> 8), UInt8((20 + tcpLength) & 0xff), 0, 1, 0x40, 0, 64, 6, 0, 0]
         ip += Self.u32(source.0) + Self.u32(destination.0)
@@ -69,13 +73,15 @@ struct SegmentScript {
     }
 
     /// Runs the segments through a fresh pipeline; returns the sessions and the counters.
-    func run(limits: SnifferLimits = SnifferLimits()) -> (sessions: [TLSSession], counters: Counters, peak: Int) {
+    /// Segments are `step` nanoseconds apart in capture time.
+    func run(limits: SnifferLimits = SnifferLimits(), step: Int64 = 1000)
+        -> (sessions: [TLSSession], counters: Counters, peak: Int) {
         var sessions: [TLSSession] = []
         var pipeline = Pipeline(limits: limits, observer: FingerprintingObserver { sessions.append($0) })
         for (index, segment) in segments.enumerated() {
             let bytes = frame(segment)
             pipeline.process(frame: bytes.span, originalLength: bytes.count, linkType: .raw,
-                             at: Timestamp(seconds: 1_700_000_000, nanoseconds: Int64(index) * 1000))
+                             at: Timestamp(seconds: 1_700_000_000, nanoseconds: Int64(index) * step))
         }
         pipeline.finish()
         return (sessions, pipeline.counters, pipeline.reassemblyPeakBytes)
