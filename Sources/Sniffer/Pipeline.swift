@@ -38,10 +38,7 @@ public struct Pipeline<Observer: TLSObserver> {
     public mutating func process(frame: Span<UInt8>, originalLength: Int, linkType: LinkType, at time: Timestamp) {
         decodeCounters.add(.packets)
         decodeCounters.add(.bytes, UInt64(max(originalLength, frame.count)))
-        if time > lastTime {
-            if time.seconds != lastTime.seconds { decoder.expireFragments(now: time, counters: &decodeCounters) }
-            lastTime = time
-        }
+        if time > lastTime { lastTime = time }
         decoder.decode(frame, linkType: linkType, at: time, counters: &decodeCounters, into: &flows)
     }
 

@@ -1,0 +1,95 @@
+import Wire
+
+/// Cutting the stream into TLS records, in place where a record lies inside one span.
+extension TLSStreamParser {
+    mutating func readRecords<Observer>(
+        _ input: inout ByteCursor, direction: Int, state: inout HandshakeState, context: inout SnifferContext<Observer>
+    ) {
+        while mode == .records {
+            if !carry.isEmpty {
+                // Complete the record that a previous segment cut off (or that scanning found).
+                if carry.count < TLSRecordHeader.length {
+                    if let more = input.read(min(TLSRecordHeader.length - carry.count, input.remaining)) {
+                        carry.append(contentsOf: more.bytes)
+                    }
+                    guard carry.count >= TLSRecordHeader.length else {
+                        _ = reserveCarry(&context)
+                        return
+                    }
+                }
+                guard let header = TLSRecordHeader(ByteCursor(carry.span)), header.isValid else {
+                    invalidRecord(direction: direction, context: &context)
+                    return
+                }
+                let total = TLSRecordHeader.length + header.bodyLength
+                if carry.count < total, let more = input.read(min(total - carry.count, input.remaining)) {
+                    carry.append(contentsOf: more.bytes)
+                }
+                guard reserveCarry(&context) else {
+                    memcapReached(direction: direction, state: &state, context: &context)
+                    return
+                }
+                guard carry.count >= total else { return }
+                var buffered: [UInt8] = []
+                swap(&buffered, &carry)
+                processRecord(ByteCursor(buffered.span.extracting(0..<total)), direction: direction,
+                              state: &state, context: &context)
+                buffered.removeFirst(total)
+                swap(&buffered, &carry)
+                releaseCarry(&context)
+                continue
+            }
+            guard !input.isEmpty else { return }
+            guard let header = TLSRecordHeader(input) else {
+                carry.append(contentsOf: input.readRest().bytes)
+                _ = reserveCarry(&context)
+                return
+            }
+            guard header.isValid else {
+                invalidRecord(direction: direction, context: &context)
+                return
+            }
+            guard let record = input.read(TLSRecordHeader.length + header.bodyLength) else {
+                carry.append(contentsOf: input.readRest().bytes)
+                if !reserveCarry(&context) { memcapReached(direction: direction, state: &state, context: &context) }
+                return
+            }
+            processRecord(record, direction: direction, state: &state, context: &context)
+        }
+    }
+
+    mutating func invalidRecord<Observer>(direction: Int, context: inout SnifferContext<Observer>) {
+        context.counters.add(.dropTLSRecordInvalid)
+        // Resynchronise from the byte after the bad header; what is in `carry` is rescanned.
+        if !carry.isEmpty { carry.removeFirst() }
+        clearMessage(budget: &context.budget)
+        mode = .resync
+        scannedBytes = 0
+    }
+
+    mutating func processRecord<Observer>(
+        _ record: consuming ByteCursor, direction: Int, state: inout HandshakeState,
+        context: inout SnifferContext<Observer>
+    ) {
+        context.counters.add(.tlsRecords)
+        guard let type = record.readUInt8(), record.skip(4) else { return }
+        switch TLSRecordHeader.ContentType(rawValue: type) {
+        case .handshake:
+            readHandshake(record, direction: direction, state: &state, context: &context)
+        case .changeCipherSpec:
+            state.changeCipherSpec(from: direction)
+            mode = .done
+        case .alert:
+            // A fatal plaintext alert, or any encrypted one, ends what can be learned here.
+            if record.remaining != 2 || record.peek(0) == 2 {
+                state.markDone(direction)
+                mode = .done
+            }
+        case .applicationData:
+            state.markDone(direction)
+            mode = .done
+        case .heartbeat, nil:
+            break
+        }
+    }
+}
