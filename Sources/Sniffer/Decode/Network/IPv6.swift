@@ -105,7 +105,7 @@ extension PacketDecoder {
     }
 
     /// The 16-byte address `index` bytes ahead.
-    static func ipv6Address(_ cursor: borrowing ByteCursor, at index: Int) -> IPAddress? {
+    static func ipv6Address(_ cursor: ByteCursor, at index: Int) -> IPAddress? {
         guard let a = cursor.peekUInt32(index), let b = cursor.peekUInt32(index + 4),
               let c = cursor.peekUInt32(index + 8), let d = cursor.peekUInt32(index + 12) else { return nil }
         return IPAddress(high: UInt64(a) &<< 32 | UInt64(b), low: UInt64(c) &<< 32 | UInt64(d))

@@ -1,0 +1,73 @@
+import Wire
+
+/// UTCTime and GeneralizedTime (RFC 5280 §4.1.2.5) to seconds since the Unix epoch.
+enum ASN1Time {
+    static let utcTimeTag = ASN1Tag(0x17)
+    static let generalizedTimeTag = ASN1Tag(0x18)
+
+    /// Reads one time value; `unusual` is set for fractional seconds or a missing `Z`
+    /// (accepted, as OpenSSL accepts them).
+    static func read(_ cursor: inout ByteCursor, unusual: inout Bool) -> Int64? {
+        guard let element = cursor.readASN1Element() else { return nil }
+        let text = element.contents
+        switch element.tag {
+        case utcTimeTag:
+            guard let yy = digits(text, 0, 2) else { return nil }
+            return civil(year: yy < 50 ? 2000 + yy : 1900 + yy, text, at: 2, unusual: &unusual)
+        case generalizedTimeTag:
+            guard let year = digits(text, 0, 4) else { return nil }
+            return civil(year: year, text, at: 4, unusual: &unusual)
+        default:
+            return nil
+        }
+    }
+
+    /// MMDDHHMM[SS][.fff]Z after the year.
+    private static func civil(year: Int64, _ text: ByteCursor, at start: Int, unusual: inout Bool) -> Int64? {
+        guard let month = digits(text, start, 2), let day = digits(text, start + 2, 2),
+              let hour = digits(text, start + 4, 2), let minute = digits(text, start + 6, 2),
+              (1...12).contains(month), (1...31).contains(day), hour <= 23, minute <= 59
+        else { return nil }
+        var index = start + 8
+        var second: Int64 = 0
+        if let value = digits(text, index, 2) {
+            guard value <= 60 else { return nil }
+            second = value
+            index += 2
+        } else {
+            unusual = true
+        }
+        if text.peek(index) == UInt8(ascii: ".") {
+            unusual = true
+            index += 1
+            while let byte = text.peek(index), byte >= 0x30, byte <= 0x39 { index += 1 }
+        }
+        if text.peek(index) == UInt8(ascii: "Z") {
+            index += 1
+        } else {
+            unusual = true
+        }
+        guard index == text.remaining else { return nil }
+        let days = daysFromCivil(year: year, month: month, day: day)
+        return days * 86_400 + hour * 3600 + minute * 60 + second
+    }
+
+    private static func digits(_ text: ByteCursor, _ start: Int, _ count: Int) -> Int64? {
+        var value: Int64 = 0
+        for index in start..<start + count {
+            guard let byte = text.peek(index), byte >= 0x30, byte <= 0x39 else { return nil }
+            value = value * 10 + Int64(byte - 0x30)
+        }
+        return value
+    }
+
+    /// Days since 1970-01-01 (Howard Hinnant's `days_from_civil`).
+    static func daysFromCivil(year: Int64, month: Int64, day: Int64) -> Int64 {
+        let y = month <= 2 ? year - 1 : year
+        let era = (y >= 0 ? y : y - 399) / 400
+        let yearOfEra = y - era * 400
+        let dayOfYear = (153 * (month > 2 ? month - 3 : month + 9) + 2) / 5 + day - 1
+        let dayOfEra = yearOfEra * 365 + yearOfEra / 4 - yearOfEra / 100 + dayOfYear
+        return era * 146_097 + dayOfEra - 719_468
+    }
+}
