@@ -39,6 +39,25 @@ struct JSONObjectWriter {
         text += "]"
     }
 
+    mutating func field(_ key: String, _ value: Int64?) {
+        guard let value else { return }
+        key_(key)
+        text += String(value)
+    }
+
+    /// An array of objects, each built by `build` from one element.
+    mutating func objects<Element>(_ key: String, _ elements: [Element], _ build: (inout JSONObjectWriter, Element) -> Void) {
+        key_(key)
+        text += "["
+        for (index, element) in elements.enumerated() {
+            if index > 0 { text += "," }
+            var nested = JSONObjectWriter()
+            build(&nested, element)
+            text += nested.finished
+        }
+        text += "]"
+    }
+
     mutating func object(_ key: String, _ build: (inout JSONObjectWriter) -> Void) {
         var nested = JSONObjectWriter()
         build(&nested)

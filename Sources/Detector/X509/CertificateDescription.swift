@@ -18,6 +18,8 @@ public struct CertificateDescription: Sendable, Equatable {
     public var publicKeyAlgorithmOID: String
     public var publicKeyAlgorithmName: String?
     public var publicKeyCurveOID: String?
+    /// ECS-style curve name (`nistp256`), when known.
+    public var publicKeyCurveName: String? { publicKeyCurveOID.flatMap { AlgorithmNames.curves[$0] } }
     public var publicKeySize: Int?
     public var rsaExponent: UInt64?
     public var sha256: String

@@ -18,7 +18,10 @@ public struct Timestamp: Comparable, Hashable, Sendable {
     }
 
     /// RFC 3339 in UTC with microsecond precision, e.g. `2019-07-19T10:01:02.123456Z`.
-    public var rfc3339: String {
+    public var rfc3339: String { rfc3339(microseconds: true) }
+
+    /// RFC 3339 in UTC, with or without the microseconds.
+    public func rfc3339(microseconds: Bool) -> String {
         let secs = seconds
         let micros = (nanoseconds - secs * 1_000_000_000) / 1000
         let days = secs.dividedFloor(by: 86_400)
@@ -28,8 +31,9 @@ public struct Timestamp: Comparable, Hashable, Sendable {
             let digits = String(value)
             return String(repeating: "0", count: max(0, width - digits.count)) + digits
         }
+        let fraction = microseconds ? ".\(pad(micros, 6))" : ""
         return "\(pad(year, 4))-\(pad(month, 2))-\(pad(day, 2))T\(pad(secondOfDay / 3600, 2)):"
-            + "\(pad(secondOfDay / 60 % 60, 2)):\(pad(secondOfDay % 60, 2)).\(pad(micros, 6))Z"
+            + "\(pad(secondOfDay / 60 % 60, 2)):\(pad(secondOfDay % 60, 2))\(fraction)Z"
     }
 
     /// Proleptic Gregorian date from days since 1970-01-01 (Howard Hinnant's `civil_from_days`).
