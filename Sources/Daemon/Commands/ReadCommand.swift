@@ -47,6 +47,8 @@ struct ReadCommand: ParsableCommand {
         pipeline.finish()
         summary.counters = pipeline.counters
         summary.reassemblyPeakBytes = pipeline.reassemblyPeakBytes
+        summary.certificateCacheHits = pipeline.observer.cache.hits
+        summary.certificateCacheMisses = pipeline.observer.cache.misses
         if !quiet { printToStandardError(summary.text) }
     }
 }

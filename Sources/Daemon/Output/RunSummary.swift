@@ -12,6 +12,8 @@ struct RunSummary {
     var files: [File] = []
     var counters = Counters()
     var reassemblyPeakBytes = 0
+    var certificateCacheHits: UInt64 = 0
+    var certificateCacheMisses: UInt64 = 0
 
     var text: String {
         var lines: [String] = []
@@ -24,7 +26,8 @@ struct RunSummary {
         lines.append("packets \(c[.packets]), bytes \(c[.bytes]), tcp segments \(c[.tcpSegments]), "
             + "flows \(c[.flowsCreated]) (bypassed \(c[.flowsBypassed]), expired idle \(c[.flowsEvictedIdle]))")
         lines.append("tls sessions \(c[.tlsSessions]), certificate messages \(c[.certificateMessages]), "
-            + "certificates \(c[.certificates]), tls1.3 chains encrypted \(c[.tls13ChainsEncrypted])")
+            + "certificates \(c[.certificates]) (cache: \(certificateCacheHits) hits, \(certificateCacheMisses) parsed), "
+            + "tls1.3 chains encrypted \(c[.tls13ChainsEncrypted])")
         lines.append("reassembly: gaps \(c[.reassemblyGaps]), tls resyncs \(c[.tlsResyncs]), "
             + "out-of-order segments \(c[.segmentsOutOfOrder]), retransmissions \(c[.segmentsRetransmitted]), "
             + "peak buffered bytes \(reassemblyPeakBytes)")

@@ -1,10 +1,13 @@
 import Sniffer
 
-/// A `TLSObserver` that fingerprints each certificate (SHA-256) and passes finished sessions on.
+/// A `TLSObserver` that fingerprints each certificate (SHA-256, through the certificate cache)
+/// and passes finished sessions on.
 public struct FingerprintingObserver: TLSObserver {
     private let onSession: (TLSSession) -> Void
+    public private(set) var cache: CertificateCache
 
-    public init(onSession: @escaping (TLSSession) -> Void) {
+    public init(cache: CertificateCache = CertificateCache(), onSession: @escaping (TLSSession) -> Void) {
+        self.cache = cache
         self.onSession = onSession
     }
 
@@ -12,7 +15,7 @@ public struct FingerprintingObserver: TLSObserver {
         _ chain: borrowing CertificateChainView, from sender: EndpointRole, session: borrowing TLSSession
     ) -> [CertificateFingerprint] {
         var fingerprints: [CertificateFingerprint] = []
-        chain.forEach { der in fingerprints.append(CertificateHasher.sha256(der)) }
+        chain.forEach { der in fingerprints.append(cache.lookup(der).sha256) }
         return fingerprints
     }
 

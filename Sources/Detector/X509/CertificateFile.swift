@@ -44,7 +44,7 @@ public enum CertificateFile {
         var label: String?
         var body = ""
         var block = 0
-        for line in text.split(omittingEmptySubsequences: false, whereSeparator: { $0 == "\n" || $0 == "\r" }) {
+        for line in text.split(omittingEmptySubsequences: false, whereSeparator: \.isNewline) {
             let trimmed = line.trimmingSpaces
             if label == nil {
                 if trimmed.hasPrefix("-----BEGIN ") && trimmed.hasSuffix("-----") {
