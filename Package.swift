@@ -13,9 +13,12 @@ let package = Package(
     platforms: [.macOS(.v15)],
     products: [
         .executable(name: "mitmwatch", targets: ["Daemon"]),
+        .executable(name: "mitmwatch-bench", targets: ["Bench"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        // Benchmark baseline only (the Bench target); nothing in the daemon depends on it.
+        .package(url: "https://github.com/apple/swift-certificates", from: "1.21.0"),
     ],
     targets: [
         // System libraries: thin shims, nothing else.
@@ -33,16 +36,44 @@ let package = Package(
         // X.509 and detection (fingerprints through OpenSSL libcrypto).
         .target(name: "Detector", dependencies: ["Wire", "Sniffer", "COpenSSL"], swiftSettings: strict),
 
+        // OpenSSL's own X.509 parser behind two C calls: the reference the certificate view is
+        // checked against (X509Tests) and timed against (Bench).
+        .target(name: "OpenSSLReference", path: "Sources/OpenSSLReference",
+                linkerSettings: [.linkedLibrary("crypto")]),
+
         // The `mitmwatch` executable: commands and outputs.
         .executableTarget(name: "Daemon", dependencies: [
             "Sniffer", "Detector",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ], swiftSettings: strict),
 
+        // `mitmwatch-bench`: X.509 parse speed and allocations against OpenSSL and swift-certificates.
+        .target(name: "BenchAllocationCounter", path: "Sources/BenchAllocationCounter"),
+        .executableTarget(name: "Bench", dependencies: [
+            "Wire", "Detector", "OpenSSLReference", "BenchAllocationCounter",
+            .product(name: "X509", package: "swift-certificates"),
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ], path: "Sources/Bench", swiftSettings: strict),
+
         .testTarget(name: "WireTests", dependencies: ["Wire"], swiftSettings: strict),
         .testTarget(name: "SnifferTests", dependencies: ["Sniffer", "Wire", "Detector"],
                     exclude: ["Fixtures"], swiftSettings: strict),
         .testTarget(name: "PeerCorpusTests", dependencies: ["Sniffer", "Detector"], swiftSettings: strict),
         .testTarget(name: "CLITests", dependencies: ["Daemon"], swiftSettings: strict),
+        // The certificate view against OpenSSL over every certificate available offline.
+        .testTarget(name: "X509Tests", dependencies: ["Detector", "Sniffer", "Wire", "OpenSSLReference"],
+                    exclude: ["Fixtures"], swiftSettings: strict),
+        .testTarget(name: "DetectorTests", dependencies: ["Detector", "Sniffer", "Wire"], swiftSettings: strict),
     ]
 )
+
+// libFuzzer targets (Sources/Fuzz, run by scripts/fuzz.sh). Their entry point calls libFuzzer's
+// `LLVMFuzzerRunDriver`, which only exists when they are linked with `-sanitize=fuzzer`, so a plain
+// `swift build` could not link them: they are declared only when MITMWATCH_FUZZ is set.
+if Context.environment["MITMWATCH_FUZZ"] != nil {
+    for name in ["FuzzCertificate", "FuzzTLSHandshake", "FuzzPacket"] {
+        package.targets.append(.executableTarget(
+            name: name, dependencies: ["Wire", "Sniffer", "Detector"], path: "Sources/Fuzz/\(name)",
+            swiftSettings: strict + [.enableExperimentalFeature("Extern"), .unsafeFlags(["-parse-as-library"])]))
+    }
+}

@@ -5,24 +5,31 @@ enum ASN1Time {
     static let utcTimeTag = ASN1Tag(0x17)
     static let generalizedTimeTag = ASN1Tag(0x18)
 
-    /// Reads one time value; `unusual` is set for fractional seconds or a missing `Z`
-    /// (accepted, as OpenSSL accepts them).
+    /// Reads one time value; `unusual` is set for fractional seconds, a missing `Z` or a
+    /// `+hhmm`/`-hhmm` offset (accepted, as OpenSSL accepts them). Consumes nothing on failure,
+    /// so the caller's error offset points at the time that could not be read.
     static func read(_ cursor: inout ByteCursor, unusual: inout Bool) -> Int64? {
-        guard let element = cursor.readASN1Element() else { return nil }
+        var probe = cursor
+        guard let element = probe.readASN1Element() else { return nil }
         let text = element.contents
+        let seconds: Int64?
         switch element.tag {
         case utcTimeTag:
             guard let yy = digits(text, 0, 2) else { return nil }
-            return civil(year: yy < 50 ? 2000 + yy : 1900 + yy, text, at: 2, unusual: &unusual)
+            seconds = civil(year: yy < 50 ? 2000 + yy : 1900 + yy, text, at: 2, unusual: &unusual)
         case generalizedTimeTag:
             guard let year = digits(text, 0, 4) else { return nil }
-            return civil(year: year, text, at: 4, unusual: &unusual)
+            seconds = civil(year: year, text, at: 4, unusual: &unusual)
         default:
             return nil
         }
+        guard let seconds else { return nil }
+        cursor = probe
+        return seconds
     }
 
-    /// MMDDHHMM[SS][.fff]Z after the year.
+    /// MMDDHHMM[SS][.fff](Z|+hhmm|-hhmm) after the year. An offset is subtracted to get UTC, as
+    /// OpenSSL's `ASN1_TIME_to_tm` does (hours at most 12).
     private static func civil(year: Int64, _ text: ByteCursor, at start: Int, unusual: inout Bool) -> Int64? {
         guard let month = digits(text, start, 2), let day = digits(text, start + 2, 2),
               let hour = digits(text, start + 4, 2), let minute = digits(text, start + 6, 2),
@@ -42,14 +49,21 @@ enum ASN1Time {
             index += 1
             while let byte = text.peek(index), byte >= 0x30, byte <= 0x39 { index += 1 }
         }
+        var offset: Int64 = 0
         if text.peek(index) == UInt8(ascii: "Z") {
             index += 1
+        } else if let sign = text.peek(index), sign == UInt8(ascii: "+") || sign == UInt8(ascii: "-") {
+            guard let hours = digits(text, index + 1, 2), let minutes = digits(text, index + 3, 2),
+                  hours <= 12, minutes <= 59 else { return nil }
+            offset = (hours * 3600 + minutes * 60) * (sign == UInt8(ascii: "+") ? 1 : -1)
+            index += 5
+            unusual = true
         } else {
             unusual = true
         }
         guard index == text.remaining else { return nil }
         let days = daysFromCivil(year: year, month: month, day: day)
-        return days * 86_400 + hour * 3600 + minute * 60 + second
+        return days * 86_400 + hour * 3600 + minute * 60 + second - offset
     }
 
     private static func digits(_ text: ByteCursor, _ start: Int, _ count: Int) -> Int64? {

@@ -129,6 +129,8 @@ public struct CertificateView: ~Escapable {
             layout.rsaExponent = PublicKeyInfo.rsaExponent(key: key.bytes)
         } else if OID.equals(oid.bytes, KnownOID.dsa) {
             layout.publicKeySize = PublicKeyInfo.dsaPrimeBits(parametersElement: parameters.bytes)
+        } else if OID.equals(oid.bytes, KnownOID.ecPublicKey), curve == nil {
+            layout.publicKeySize = PublicKeyInfo.ecExplicitOrderBits(parametersElement: parameters.bytes)
         }
     }
 

@@ -1,7 +1,8 @@
 import Wire
 
 /// The size in bits of a SubjectPublicKeyInfo's key, as OpenSSL's `EVP_PKEY_get_bits` reports
-/// it: the RSA modulus or DSA prime length, the EC group order, 253 for Ed25519/X25519.
+/// it: the RSA modulus or DSA prime length, the EC group order, 256 for Ed25519 (OpenSSL's
+/// `ED25519_BITS`), 253 for X25519, 456 for Ed448, 448 for X448.
 enum PublicKeyInfo {
     static func keySize(algorithm: Span<UInt8>, parameters: Span<UInt8>?, key: Span<UInt8>) -> Int? {
         if OID.equals(algorithm, KnownOID.rsaEncryption) || OID.equals(algorithm, KnownOID.rsassaPSS) {
@@ -22,7 +23,8 @@ enum PublicKeyInfo {
         if OID.equals(algorithm, KnownOID.dsa) {
             return nil  // the prime is in the parameters; read by `dsaPrimeBits`
         }
-        if OID.equals(algorithm, KnownOID.ed25519) || OID.equals(algorithm, KnownOID.x25519) { return 253 }
+        if OID.equals(algorithm, KnownOID.ed25519) { return 256 }
+        if OID.equals(algorithm, KnownOID.x25519) { return 253 }
         if OID.equals(algorithm, KnownOID.ed448) { return 456 }
         if OID.equals(algorithm, KnownOID.x448) { return 448 }
         return nil
@@ -50,6 +52,18 @@ enum PublicKeyInfo {
         var cursor = ByteCursor(parametersElement)
         guard var parameters = cursor.readASN1(.sequence), let prime = parameters.readASN1(.integer) else { return nil }
         return integerBits(prime.bytes)
+    }
+
+    /// Bits of the group order of an EC key with explicit (not named) parameters, as in a
+    /// CurveBall-style certificate: `ECParameters ::= SEQUENCE { version, fieldID, curve, base,
+    /// order INTEGER, cofactor OPTIONAL }` (SEC 1 §C.2).
+    static func ecExplicitOrderBits(parametersElement: Span<UInt8>) -> Int? {
+        var cursor = ByteCursor(parametersElement)
+        guard var parameters = cursor.readASN1(.sequence), parameters.readASN1(.integer) != nil,
+              parameters.readASN1(.sequence) != nil, parameters.readASN1(.sequence) != nil,
+              parameters.readASN1(.octetString) != nil, let order = parameters.readASN1(.integer)
+        else { return nil }
+        return integerBits(order.bytes)
     }
 
     /// Significant bits of a non-negative INTEGER's content octets.

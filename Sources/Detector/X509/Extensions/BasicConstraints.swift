@@ -4,7 +4,7 @@ import Wire
 enum BasicConstraints {
     static func decode(_ value: ByteCursor, into summary: inout ExtensionSummary) -> Bool {
         var outer = value
-        guard var sequence = outer.readASN1(.sequence), outer.isEmpty else { return false }
+        guard var sequence = outer.readASN1(.sequence) else { return false }
         summary.basicConstraintsPresent = true
         if sequence.peekASN1Tag() == .boolean {
             guard let flag = sequence.readASN1(.boolean), flag.remaining == 1, let byte = flag.peek(0) else { return false }
@@ -17,6 +17,6 @@ enum BasicConstraints {
             for index in 0..<integer.remaining { length = length << 8 | Int(integer.peek(index) ?? 0) }
             summary.pathLength = length
         }
-        return sequence.isEmpty
+        return sequence.isEmpty && outer.isEmpty
     }
 }

@@ -57,6 +57,9 @@ enum ExtensionParser {
                 continue
             }
             seen |= bit
+            // Bytes after an extension's value make it malformed, but its value is still read, as
+            // OpenSSL-based clients read it: an interceptor must not hide names from mitmwatch
+            // that clients see.
             if !decode(kind, value, into: &layout.extensions) { layout.notes.insert(.malformedExtension) }
         }
     }
@@ -80,9 +83,9 @@ enum ExtensionParser {
     /// For extensions whose value is one SEQUENCE read later on demand: record its contents.
     private static func sequenceContents(_ value: ByteCursor, into range: inout DERRange) -> Bool {
         var cursor = value
-        guard let contents = cursor.readASN1(.sequence), cursor.isEmpty else { return false }
+        guard let contents = cursor.readASN1(.sequence) else { return false }
         range = CertificateView.range(contents)
-        return true
+        return cursor.isEmpty
     }
 
     /// Whether an extension with the same OID comes before `oid` in the list.

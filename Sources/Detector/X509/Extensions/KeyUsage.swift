@@ -9,7 +9,7 @@ enum KeyUsage {
 
     static func decode(_ value: ByteCursor, into summary: inout ExtensionSummary) -> Bool {
         var outer = value
-        guard var bits = outer.readASN1(.bitString), outer.isEmpty, let unused = bits.readUInt8(), unused <= 7
+        guard var bits = outer.readASN1(.bitString), let unused = bits.readUInt8(), unused <= 7
         else { return false }
         var usage: UInt16 = 0
         var index = 0
@@ -20,6 +20,6 @@ enum KeyUsage {
             index += 1
         }
         summary.keyUsage = usage
-        return true
+        return outer.isEmpty
     }
 }

@@ -5,7 +5,7 @@ import Wire
 enum SCTList {
     static func decode(_ value: ByteCursor, into summary: inout ExtensionSummary) -> Bool {
         var outer = value
-        guard let octets = outer.readASN1(.octetString), outer.isEmpty else { return false }
+        guard let octets = outer.readASN1(.octetString) else { return false }
         var tls = octets
         guard var list = tls.readUInt16LengthPrefixed(), tls.isEmpty else { return false }
         var count = 0
@@ -14,6 +14,6 @@ enum SCTList {
             count += 1
         }
         summary.sctCount = count
-        return true
+        return outer.isEmpty
     }
 }
