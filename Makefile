@@ -1,7 +1,7 @@
 # Two commands: `make demo` (set up, build, read the bundled sample capture) and `make test`.
 SWIFT ?= swift
 
-.PHONY: setup build release demo demo-json test clean
+.PHONY: setup build release demo demo-json test fuzz-smoke clean
 
 setup:
 	@scripts/setup.sh
@@ -21,5 +21,12 @@ demo-json: build
 test: setup
 	$(SWIFT) test
 
+# Each libFuzzer target (Sources/Fuzz) for FUZZ_SECONDS, from the committed seeds (see Fuzz/README.md).
+FUZZ_SECONDS ?= 20
+fuzz-smoke: setup
+	scripts/fuzz.sh FuzzCertificate $(FUZZ_SECONDS)
+	scripts/fuzz.sh FuzzTLSHandshake $(FUZZ_SECONDS)
+	scripts/fuzz.sh FuzzPacket $(FUZZ_SECONDS)
+
 clean:
-	rm -rf .build
+	rm -rf .build .build-fuzz

@@ -2,20 +2,22 @@
 ///
 /// Only what DER allows is accepted: definite lengths in their shortest form and single-byte or
 /// multi-byte tags. Indefinite lengths (BER) and lengths past the end fail.
+@frozen
 public struct ASN1Tag: Equatable, Sendable, CustomStringConvertible {
     public var raw: UInt32
-    public init(_ raw: UInt32) { self.raw = raw }
+    @inlinable public init(_ raw: UInt32) { self.raw = raw }
 
-    public static let boolean = ASN1Tag(0x01)
-    public static let integer = ASN1Tag(0x02)
-    public static let bitString = ASN1Tag(0x03)
-    public static let octetString = ASN1Tag(0x04)
-    public static let null = ASN1Tag(0x05)
-    public static let objectIdentifier = ASN1Tag(0x06)
-    public static let sequence = ASN1Tag(0x30)
-    public static let set = ASN1Tag(0x31)
+    @inlinable public static var boolean: ASN1Tag { ASN1Tag(0x01) }
+    @inlinable public static var integer: ASN1Tag { ASN1Tag(0x02) }
+    @inlinable public static var bitString: ASN1Tag { ASN1Tag(0x03) }
+    @inlinable public static var octetString: ASN1Tag { ASN1Tag(0x04) }
+    @inlinable public static var null: ASN1Tag { ASN1Tag(0x05) }
+    @inlinable public static var objectIdentifier: ASN1Tag { ASN1Tag(0x06) }
+    @inlinable public static var sequence: ASN1Tag { ASN1Tag(0x30) }
+    @inlinable public static var set: ASN1Tag { ASN1Tag(0x31) }
 
     /// Context-specific tag `[number]`, constructed or primitive.
+    @inlinable
     public static func context(_ number: UInt8, constructed: Bool) -> ASN1Tag {
         ASN1Tag(UInt32(0x80 | (constructed ? 0x20 : 0) | (number & 0x1f)))
     }
@@ -25,6 +27,7 @@ public struct ASN1Tag: Equatable, Sendable, CustomStringConvertible {
 
 extension ByteCursor {
     /// The tag of the next element, without consuming it.
+    @inlinable
     public func peekASN1Tag() -> ASN1Tag? {
         var copy = self
         return copy.readASN1Header()?.tag
@@ -33,6 +36,7 @@ extension ByteCursor {
     /// Reads one element of any tag; returns its tag and a cursor over its contents.
     @_lifetime(copy self)
     @_lifetime(self: copy self)
+    @inlinable
     public mutating func readASN1Element() -> (tag: ASN1Tag, contents: ByteCursor)? {
         var probe = self
         guard let header = probe.readASN1Header(), let contents = probe.read(header.length) else { return nil }
@@ -43,6 +47,7 @@ extension ByteCursor {
     /// Reads one element that must carry `tag`; returns a cursor over its contents.
     @_lifetime(copy self)
     @_lifetime(self: copy self)
+    @inlinable
     public mutating func readASN1(_ tag: ASN1Tag) -> ByteCursor? {
         var probe = self
         guard let header = probe.readASN1Header(), header.tag == tag,
@@ -55,6 +60,7 @@ extension ByteCursor {
     /// whose exact encoded bytes are needed for signatures and hashing).
     @_lifetime(copy self)
     @_lifetime(self: copy self)
+    @inlinable
     public mutating func readASN1Encoded() -> ByteCursor? {
         var probe = self
         guard let header = probe.readASN1Header(), probe.skip(header.length) else { return nil }
@@ -63,7 +69,42 @@ extension ByteCursor {
 
     /// Tag and definite length of the next element. Rejects indefinite and non-minimal lengths.
     @_lifetime(self: copy self)
-    private mutating func readASN1Header() -> (tag: ASN1Tag, length: Int, headerLength: Int)? {
+    @inlinable @inline(__always)
+    mutating func readASN1Header() -> (tag: ASN1Tag, length: Int, headerLength: Int)? {
+        // The common cases — a one-byte tag with a short length, or a long length in one or two
+        // octets (certificates, names, key info) — first, without a probe copy.
+        let count = storage.count
+        guard count >= 2 else { return nil }
+        let first = storage[0]
+        guard first & 0x1f != 0x1f else { return readASN1HeaderSlowly() }
+        let lengthByte = storage[1]
+        let length: Int
+        let headerLength: Int
+        switch lengthByte {
+        case 0..<0x80:
+            length = Int(lengthByte)
+            headerLength = 2
+        case 0x81:
+            guard count >= 3 else { return nil }
+            length = Int(storage[2])
+            guard length >= 0x80 else { return nil }  // would fit the short form: not DER
+            headerLength = 3
+        case 0x82:
+            guard count >= 4 else { return nil }
+            length = Int(storage[2]) &<< 8 | Int(storage[3])
+            guard length >= 0x100 else { return nil }  // leading zero octet: not DER
+            headerLength = 4
+        default:
+            return readASN1HeaderSlowly()
+        }
+        guard length <= count &- headerLength else { return nil }
+        advance(headerLength)
+        return (ASN1Tag(UInt32(first)), length, headerLength)
+    }
+
+    @_lifetime(self: copy self)
+    @usableFromInline
+    mutating func readASN1HeaderSlowly() -> (tag: ASN1Tag, length: Int, headerLength: Int)? {
         let start = offset
         var probe = self
         guard let first = probe.readUInt8() else { return nil }

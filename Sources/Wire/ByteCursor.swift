@@ -12,41 +12,55 @@
 ///
 /// The cursor cannot outlive the bytes it views (`~Escapable`), which the compiler checks.
 public struct ByteCursor: ~Escapable {
-    /// The bytes not yet consumed.
-    public private(set) var bytes: Span<UInt8>
-    /// How many bytes have been consumed since the cursor was made (for error offsets).
-    public private(set) var offset: Int
+    // Stored behind `@usableFromInline` so every read below can be inlined into the parsers of
+    // other modules: reading a DER header must cost a handful of instructions, not a call.
+    @usableFromInline var storage: Span<UInt8>
+    @usableFromInline var position: Int
 
-    @_lifetime(copy bytes)
-    public init(_ bytes: Span<UInt8>, offset: Int = 0) {
-        self.bytes = bytes
-        self.offset = offset
+    /// The bytes not yet consumed.
+    public var bytes: Span<UInt8> {
+        @_lifetime(copy self)
+        @inlinable get { storage }
     }
 
-    public var remaining: Int { bytes.count }
-    public var isEmpty: Bool { bytes.isEmpty }
+    /// How many bytes have been consumed since the cursor was made (for error offsets).
+    @inlinable public var offset: Int { position }
+
+    @_lifetime(copy bytes)
+    @inlinable
+    public init(_ bytes: Span<UInt8>, offset: Int = 0) {
+        storage = bytes
+        position = offset
+    }
+
+    @inlinable public var remaining: Int { storage.count }
+    @inlinable public var isEmpty: Bool { storage.isEmpty }
 
     // MARK: Peeking (never consumes)
 
     /// The byte `index` positions ahead, if there is one.
+    @inlinable
     public func peek(_ index: Int = 0) -> UInt8? {
-        guard index >= 0, index < bytes.count else { return nil }
-        return bytes[index]
+        guard index >= 0, index < storage.count else { return nil }
+        return storage[index]
     }
 
     /// A big-endian 16-bit value `index` bytes ahead, if the bytes are there.
+    @inlinable
     public func peekUInt16(_ index: Int = 0) -> UInt16? {
-        guard index >= 0, index <= bytes.count - 2 else { return nil }
-        return UInt16(bytes[index]) &<< 8 | UInt16(bytes[index + 1])
+        guard index >= 0, index <= storage.count - 2 else { return nil }
+        return UInt16(storage[index]) &<< 8 | UInt16(storage[index + 1])
     }
 
     /// A big-endian 24-bit value `index` bytes ahead, if the bytes are there.
+    @inlinable
     public func peekUInt24(_ index: Int = 0) -> UInt32? {
-        guard index >= 0, index <= bytes.count - 3 else { return nil }
-        return UInt32(bytes[index]) &<< 16 | UInt32(bytes[index + 1]) &<< 8 | UInt32(bytes[index + 2])
+        guard index >= 0, index <= storage.count - 3 else { return nil }
+        return UInt32(storage[index]) &<< 16 | UInt32(storage[index + 1]) &<< 8 | UInt32(storage[index + 2])
     }
 
     /// A big-endian 32-bit value `index` bytes ahead, if the bytes are there.
+    @inlinable
     public func peekUInt32(_ index: Int = 0) -> UInt32? {
         guard let high = peekUInt16(index), let low = peekUInt16(index + 2) else { return nil }
         return UInt32(high) &<< 16 | UInt32(low)
@@ -55,6 +69,7 @@ public struct ByteCursor: ~Escapable {
     // MARK: Reading integers (big-endian, network order)
 
     @_lifetime(self: copy self)
+    @inlinable
     public mutating func readUInt8() -> UInt8? {
         guard let value = peek() else { return nil }
         advance(1)
@@ -62,6 +77,7 @@ public struct ByteCursor: ~Escapable {
     }
 
     @_lifetime(self: copy self)
+    @inlinable
     public mutating func readUInt16() -> UInt16? {
         guard let value = peekUInt16() else { return nil }
         advance(2)
@@ -69,6 +85,7 @@ public struct ByteCursor: ~Escapable {
     }
 
     @_lifetime(self: copy self)
+    @inlinable
     public mutating func readUInt24() -> UInt32? {
         guard let value = peekUInt24() else { return nil }
         advance(3)
@@ -76,6 +93,7 @@ public struct ByteCursor: ~Escapable {
     }
 
     @_lifetime(self: copy self)
+    @inlinable
     public mutating func readUInt32() -> UInt32? {
         guard let value = peekUInt32() else { return nil }
         advance(4)
@@ -84,6 +102,7 @@ public struct ByteCursor: ~Escapable {
 
     /// A 32-bit value stored in little-endian order (pcap link headers written by the host).
     @_lifetime(self: copy self)
+    @inlinable
     public mutating func readUInt32LittleEndian() -> UInt32? {
         guard let value = peekUInt32() else { return nil }
         advance(4)
@@ -94,8 +113,9 @@ public struct ByteCursor: ~Escapable {
 
     /// Consumes `count` bytes; fails (consuming nothing) if fewer remain.
     @_lifetime(self: copy self)
+    @inlinable
     public mutating func skip(_ count: Int) -> Bool {
-        guard count >= 0, count <= bytes.count else { return false }
+        guard count >= 0, count <= storage.count else { return false }
         advance(count)
         return true
     }
@@ -103,9 +123,10 @@ public struct ByteCursor: ~Escapable {
     /// Consumes `count` bytes and returns a cursor over exactly them.
     @_lifetime(copy self)
     @_lifetime(self: copy self)
+    @inlinable
     public mutating func read(_ count: Int) -> ByteCursor? {
-        guard count >= 0, count <= bytes.count else { return nil }
-        let child = ByteCursor(bytes.extracting(first: count), offset: offset)
+        guard count >= 0, count <= storage.count else { return nil }
+        let child = ByteCursor(storage.extracting(first: count), offset: position)
         advance(count)
         return child
     }
@@ -113,8 +134,9 @@ public struct ByteCursor: ~Escapable {
     /// Consumes an 8-bit length and that many bytes, returned as a child cursor.
     @_lifetime(copy self)
     @_lifetime(self: copy self)
+    @inlinable
     public mutating func readUInt8LengthPrefixed() -> ByteCursor? {
-        guard let length = peek(), Int(length) <= bytes.count - 1 else { return nil }
+        guard let length = peek(), Int(length) <= storage.count - 1 else { return nil }
         advance(1)
         return read(Int(length))
     }
@@ -122,8 +144,9 @@ public struct ByteCursor: ~Escapable {
     /// Consumes a 16-bit length and that many bytes, returned as a child cursor.
     @_lifetime(copy self)
     @_lifetime(self: copy self)
+    @inlinable
     public mutating func readUInt16LengthPrefixed() -> ByteCursor? {
-        guard let length = peekUInt16(), Int(length) <= bytes.count - 2 else { return nil }
+        guard let length = peekUInt16(), Int(length) <= storage.count - 2 else { return nil }
         advance(2)
         return read(Int(length))
     }
@@ -131,8 +154,9 @@ public struct ByteCursor: ~Escapable {
     /// Consumes a 24-bit length and that many bytes, returned as a child cursor.
     @_lifetime(copy self)
     @_lifetime(self: copy self)
+    @inlinable
     public mutating func readUInt24LengthPrefixed() -> ByteCursor? {
-        guard let length = peekUInt24(), Int(length) <= bytes.count - 3 else { return nil }
+        guard let length = peekUInt24(), Int(length) <= storage.count - 3 else { return nil }
         advance(3)
         return read(Int(length))
     }
@@ -140,24 +164,27 @@ public struct ByteCursor: ~Escapable {
     /// Consumes everything left and returns it as a cursor.
     @_lifetime(copy self)
     @_lifetime(self: copy self)
+    @inlinable
     public mutating func readRest() -> ByteCursor {
-        let child = ByteCursor(bytes, offset: offset)
-        advance(bytes.count)
+        let child = ByteCursor(storage, offset: position)
+        advance(storage.count)
         return child
     }
 
     /// Drops bytes from the end (e.g. Ethernet padding past an IP datagram's total length).
     @_lifetime(self: copy self)
+    @inlinable
     public mutating func truncate(to count: Int) {
-        guard count >= 0, count < bytes.count else { return }
-        bytes = bytes.extracting(first: count)
+        guard count >= 0, count < storage.count else { return }
+        storage = storage.extracting(first: count)
     }
 
     /// The first index at or after `start` where `predicate` holds for the bytes from there on.
+    @inlinable
     public func firstIndex(from start: Int = 0, where predicate: (borrowing ByteCursor) -> Bool) -> Int? {
         var index = max(0, start)
-        while index < bytes.count {
-            let window = ByteCursor(bytes.extracting(droppingFirst: index), offset: offset + index)
+        while index < storage.count {
+            let window = ByteCursor(storage.extracting(droppingFirst: index), offset: offset + index)
             if predicate(window) { return index }
             index += 1
         }
@@ -165,8 +192,10 @@ public struct ByteCursor: ~Escapable {
     }
 
     @_lifetime(self: copy self)
-    private mutating func advance(_ count: Int) {
-        bytes = bytes.extracting(droppingFirst: count)
-        offset += count
+    @inlinable @inline(__always)
+    mutating func advance(_ count: Int) {
+        // unsafe: every caller has checked `0 <= count <= storage.count` just before.
+        storage = unsafe storage.extracting(unchecked: count..<storage.count)
+        position &+= count
     }
 }

@@ -66,11 +66,15 @@ enum ASN1Time {
         return days * 86_400 + hour * 3600 + minute * 60 + second - offset
     }
 
+    @inline(__always)
     private static func digits(_ text: ByteCursor, _ start: Int, _ count: Int) -> Int64? {
+        let bytes = text.bytes
+        guard start >= 0, count >= 0, start <= bytes.count &- count else { return nil }
         var value: Int64 = 0
-        for index in start..<start + count {
-            guard let byte = text.peek(index), byte >= 0x30, byte <= 0x39 else { return nil }
-            value = value * 10 + Int64(byte - 0x30)
+        for index in start..<start &+ count {
+            let digit = bytes[index] &- 0x30
+            guard digit <= 9 else { return nil }
+            value = value &* 10 &+ Int64(digit)
         }
         return value
     }

@@ -163,7 +163,13 @@ public struct CertificateDescription: Sendable, Equatable {
             entries.append(ExtensionEntry(oid: OID.dotted(oid.bytes) ?? "?", critical: critical))
         }
         extensions = entries
-        notes = layout.notes.names
+        var notes = layout.notes
+        // Names are walked on demand only (not on the packet path), so this note is made here.
+        if !NameStrings.usesOnlyModernStrings(ByteCursor(view.bytes(layout.subject)))
+            || !NameStrings.usesOnlyModernStrings(ByteCursor(view.bytes(layout.issuer))) {
+            notes.insert(.legacyStringType)
+        }
+        self.notes = notes.names
     }
 
     /// URIs of `distributionPoint [0] { fullName [0] GeneralNames }` entries.

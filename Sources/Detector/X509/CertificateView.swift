@@ -87,8 +87,6 @@ public struct CertificateView: ~Escapable {
         guard tbs.peekASN1Tag() == .sequence, let subject = tbs.readASN1Encoded() else { throw failure(tbs, "subject Name") }
         layout.subject = range(subject)
         if subject.remaining == 2 { layout.notes.insert(.emptySubject) }
-        if !NameStrings.usesOnlyModernStrings(subject) { layout.notes.insert(.legacyStringType) }
-        if !NameStrings.usesOnlyModernStrings(issuer) { layout.notes.insert(.legacyStringType) }
 
         guard let spki = tbs.readASN1Encoded() else { throw failure(tbs, "SubjectPublicKeyInfo") }
         try parseSubjectPublicKeyInfo(spki, into: &layout)

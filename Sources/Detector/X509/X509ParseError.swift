@@ -22,7 +22,8 @@ public struct CertificateNotes: OptionSet, Sendable, Hashable {
     public static let zeroOrEmptySerial = CertificateNotes(rawValue: 1 << 2)
     public static let emptySubject = CertificateNotes(rawValue: 1 << 3)
     public static let emptyIssuer = CertificateNotes(rawValue: 1 << 4)
-    /// A name uses T61String, BMPString, UniversalString or another legacy string type.
+    /// A name uses T61String, BMPString, UniversalString or another legacy string type (set by
+    /// `CertificateDescription`, which reads the names; the view itself does not).
     public static let legacyStringType = CertificateNotes(rawValue: 1 << 5)
     public static let duplicateExtension = CertificateNotes(rawValue: 1 << 6)
     public static let unknownCriticalExtension = CertificateNotes(rawValue: 1 << 7)

@@ -27,10 +27,12 @@ struct HandshakeState {
 
     /// Nothing more of interest will come: the server's side is over, and the client's too
     /// unless the server asked for a client certificate that has not come yet.
+    /// The ClientHello must have been seen too: with reordered capture, a server's flight can be
+    /// processed before the client's hello, which must not be lost to the bypass.
     var isComplete: Bool {
         guard let client = clientDirection else { return done.0 && done.1 }
         let serverDone = isDone(1 - client)
-        return serverDone && (isDone(client) || !session.certificateRequested)
+        return serverDone && (isDone(client) || (!session.certificateRequested && !session.clientHellos.isEmpty))
     }
 
     mutating func setRolesFromSYN(clientDirection direction: Int) {
@@ -94,7 +96,9 @@ struct HandshakeState {
         case 14:  // ServerHelloDone: the server's first flight is over
             serverFlightComplete = true
             markDone(direction)
-            if !session.certificateRequested, let client = clientDirection { markDone(client) }
+            if !session.certificateRequested, !session.clientHellos.isEmpty, let client = clientDirection {
+                markDone(client)
+            }
         case 16:  // ClientKeyExchange: a client certificate, if any, came before it
             markDone(direction)
         case 22:
@@ -110,6 +114,10 @@ struct HandshakeState {
         sawTLS = true
         if clientDirection != direction { assignClient(direction, evidence: .clientHello) }
         if session.clientHellos.count < 4 { session.clientHellos.append(hello) }
+        // The server already chose TLS 1.3 (its hello was processed first): nothing more here.
+        if let server = session.serverHello, server.negotiatedVersion.isTLS13Family, !server.isHelloRetryRequest {
+            markDone(direction)
+        }
     }
 
     mutating func serverHello<Observer>(_ hello: ServerHello, from direction: Int,
@@ -123,7 +131,8 @@ struct HandshakeState {
             // Everything after a TLS 1.3 ServerHello is encrypted, in both directions.
             context.counters.add(.tls13ChainsEncrypted)
             unobservable(.tls13Encrypted)
-            done = (true, true)
+            markDone(direction)
+            if !session.clientHellos.isEmpty { done = (true, true) }
         }
     }
 

@@ -248,6 +248,22 @@ import Testing
         #expect(result.counters[.segmentsInBypassedFlows] >= 2)
     }
 
+    @Test func serverFlightSeenBeforeTheClientHelloStillGetsTheSNI() throws {
+        for tls13 in [true, false] {
+            let h = try Self.handshake()
+            var script = SegmentScript()
+            script.handshake()
+            let client = TLSBytes.record(22, TLSBytes.clientHello(sni: "late.example", supportedVersions: [0x0304]))
+            let server = tls13 ? TLSBytes.record(22, TLSBytes.serverHello(supportedVersion: 0x0304)) : h.server
+            script.segments += script.cut(server, fromClient: false, size: 1460)  // captured first
+            script.segments += script.cut(client, fromClient: true, size: 1460)
+            let session = Self.onlySession(script.run())
+            #expect(session?.serverName == "late.example")
+            #expect(session?.endedBy == .handshakeComplete)
+            if !tls13 { #expect(Self.chain(session) == h.expected) }
+        }
+    }
+
     @Test func holeLeftAtTheEndIsFlushedAsAGap() throws {
         let h = try Self.handshake()
         var script = SegmentScript()

@@ -1,0 +1,90 @@
+// libFuzzer target: captured frames through the whole pipeline (decode → flows → reassembly →
+// TLS → FingerprintingObserver), in a fresh pipeline per input with small limits.
+//
+// Input format:
+//   byte 0, bits 0-6: link type, as an index (mod 12) into `linkTypes` below;
+//   byte 0, bit 7:    0 = the rest is one frame;
+//                     1 = the rest is several frames, each a 2-byte big-endian length and that
+//                         many bytes (the last one may be short), so IP fragment reassembly and
+//                         multi-segment flows can be reached too.
+// Build and run with scripts/fuzz.sh FuzzPacket SECONDS.
+
+import Detector
+import Sniffer
+import Wire
+
+/// Every link type `PacketDecoder` decodes.
+let linkTypes: [LinkType] = [
+    .null, .ethernet, .ppp, .raw, .rawOpenBSD, .pppSerial, .linktypeRaw, .loop,
+    .linuxSLL, .ipv4, .ipv6, .linuxSLL2,
+]
+
+func limits() -> SnifferLimits {
+    var limits = SnifferLimits()
+    limits.flows.maxFlows = 64
+    limits.reassembly.memcap = 1 << 20
+    limits.reassembly.maxFlowBytes = 256 << 10
+    limits.decoder.fragmentMemcap = 1 << 20
+    limits.decoder.maxFragmentTrains = 64
+    return limits
+}
+
+@_cdecl("LLVMFuzzerTestOneInput")
+public func fuzz(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
+    // unsafe: libFuzzer guarantees `data` points to `size` initialised bytes that stay valid and
+    // unmodified until this function returns; the span handed to the closure cannot escape it.
+    unsafe withBorrowedBytes(data, count: size) { input in
+        guard input.count >= 1 else { return }
+        let selector = input[0]
+        let linkType = linkTypes[Int(selector & 0x7f) % linkTypes.count]
+        let rest = input.extracting(droppingFirst: 1)
+        var sessions = 0
+        var pipeline = Pipeline(limits: limits(), observer: FingerprintingObserver { _ in sessions += 1 })
+        let base: Int64 = 1_700_000_000
+        if selector & 0x80 == 0 {
+            pipeline.process(frame: rest, originalLength: rest.count, linkType: linkType,
+                             at: Timestamp(seconds: base))
+        } else {
+            var cursor = ByteCursor(rest)
+            var index: Int64 = 0
+            while !cursor.isEmpty {
+                let frame: ByteCursor
+                if let whole = cursor.readUInt16LengthPrefixed() {
+                    frame = whole
+                } else {
+                    _ = cursor.skip(min(2, cursor.remaining))
+                    frame = cursor.readRest()
+                }
+                pipeline.process(frame: frame.bytes, originalLength: frame.remaining, linkType: linkType,
+                                 at: Timestamp(seconds: base, nanoseconds: index * 1000))
+                index += 1
+            }
+        }
+        pipeline.finish()
+        if pipeline.activeFlows != 0 { fatalError("flows left after finish()") }
+        if pipeline.reassemblyBytes != 0 { fatalError("reassembly bytes held after finish(): \(pipeline.reassemblyBytes)") }
+        _ = sessions
+    }
+    return 0
+}
+
+// MARK: Entry point
+//
+// SwiftPM links executable targets with `main` aliased to `<Target>_main`, so that is the name the
+// process starts in; it hands control to libFuzzer's driver (present when linked with
+// `-sanitize=fuzzer`), which parses the command line and calls `LLVMFuzzerTestOneInput`.
+
+@_extern(c, "LLVMFuzzerRunDriver")
+func runFuzzerDriver(
+    _ argc: UnsafeMutablePointer<CInt>,
+    _ argv: UnsafeMutablePointer<UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?>,
+    _ testOneInput: @convention(c) (UnsafePointer<UInt8>, Int) -> CInt
+) -> CInt
+
+@_cdecl("FuzzPacket_main")
+func entryPoint(_ argc: CInt, _ argv: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?) -> CInt {
+    var argc = argc
+    var argv = unsafe argv
+    // unsafe: hands the process arguments (valid for the whole run) to libFuzzer by address.
+    return unsafe runFuzzerDriver(&argc, &argv, fuzz)
+}
