@@ -29,54 +29,60 @@ extension ByteCursor {
     /// The tag of the next element, without consuming it.
     @inlinable
     public func peekASN1Tag() -> ASN1Tag? {
-        var copy = self
-        return copy.readASN1Header()?.tag
+        asn1Header().map { ASN1Tag($0.tag) }
     }
 
     /// Reads one element of any tag; returns its tag and a cursor over its contents.
     @_lifetime(copy self)
     @_lifetime(self: copy self)
-    @inlinable
+    @inlinable @inline(__always)
     public mutating func readASN1Element() -> (tag: ASN1Tag, contents: ByteCursor)? {
-        var probe = self
-        guard let header = probe.readASN1Header(), let contents = probe.read(header.length) else { return nil }
-        self = probe
-        return (header.tag, contents)
+        guard let header = asn1Header() else { return nil }
+        return (ASN1Tag(header.tag), consumeElement(header, keepHeader: false))
     }
 
     /// Reads one element that must carry `tag`; returns a cursor over its contents.
     @_lifetime(copy self)
     @_lifetime(self: copy self)
-    @inlinable
+    @inlinable @inline(__always)
     public mutating func readASN1(_ tag: ASN1Tag) -> ByteCursor? {
-        var probe = self
-        guard let header = probe.readASN1Header(), header.tag == tag,
-              let contents = probe.read(header.length) else { return nil }
-        self = probe
-        return contents
+        guard let header = asn1Header(), header.tag == tag.raw else { return nil }
+        return consumeElement(header, keepHeader: false)
     }
 
     /// Reads the next element whole — header included — as a cursor (e.g. a TBSCertificate
     /// whose exact encoded bytes are needed for signatures and hashing).
     @_lifetime(copy self)
     @_lifetime(self: copy self)
-    @inlinable
+    @inlinable @inline(__always)
     public mutating func readASN1Encoded() -> ByteCursor? {
-        var probe = self
-        guard let header = probe.readASN1Header(), probe.skip(header.length) else { return nil }
-        return read(header.headerLength + header.length)
+        guard let header = asn1Header() else { return nil }
+        return consumeElement(header, keepHeader: true)
     }
 
-    /// Tag and definite length of the next element. Rejects indefinite and non-minimal lengths.
+    /// Consumes an element whose header `asn1Header()` has validated (it fits the bytes left).
+    @_lifetime(copy self)
     @_lifetime(self: copy self)
     @inlinable @inline(__always)
-    mutating func readASN1Header() -> (tag: ASN1Tag, length: Int, headerLength: Int)? {
+    mutating func consumeElement(_ header: (tag: UInt32, length: Int, headerLength: Int), keepHeader: Bool) -> ByteCursor {
+        let end = header.headerLength &+ header.length
+        let start = keepHeader ? 0 : header.headerLength
+        // unsafe: `asn1Header` checked headerLength + length <= storage.count.
+        let child = ByteCursor(unsafe storage.extracting(unchecked: start..<end), offset: position &+ start)
+        advance(end)
+        return child
+    }
+
+    /// Tag, definite length and header size of the next element, if it is valid DER and its
+    /// contents fit the bytes left. Rejects indefinite and non-minimal lengths.
+    @inlinable @inline(__always)
+    func asn1Header() -> (tag: UInt32, length: Int, headerLength: Int)? {
         // The common cases — a one-byte tag with a short length, or a long length in one or two
-        // octets (certificates, names, key info) — first, without a probe copy.
+        // octets (certificates, names, key info) — inline; the rest out of line.
         let count = storage.count
         guard count >= 2 else { return nil }
         let first = storage[0]
-        guard first & 0x1f != 0x1f else { return readASN1HeaderSlowly() }
+        guard first & 0x1f != 0x1f else { return asn1HeaderSlowly() }
         let lengthByte = storage[1]
         let length: Int
         let headerLength: Int
@@ -95,17 +101,14 @@ extension ByteCursor {
             guard length >= 0x100 else { return nil }  // leading zero octet: not DER
             headerLength = 4
         default:
-            return readASN1HeaderSlowly()
+            return asn1HeaderSlowly()
         }
         guard length <= count &- headerLength else { return nil }
-        advance(headerLength)
-        return (ASN1Tag(UInt32(first)), length, headerLength)
+        return (UInt32(first), length, headerLength)
     }
 
-    @_lifetime(self: copy self)
     @usableFromInline
-    mutating func readASN1HeaderSlowly() -> (tag: ASN1Tag, length: Int, headerLength: Int)? {
-        let start = offset
+    func asn1HeaderSlowly() -> (tag: UInt32, length: Int, headerLength: Int)? {
         var probe = self
         guard let first = probe.readUInt8() else { return nil }
         var tag = UInt32(first)
@@ -138,8 +141,6 @@ extension ByteCursor {
             guard length >= 0x80, length >> (8 * (octets - 1)) != 0 else { return nil }
         }
         guard length <= probe.remaining else { return nil }
-        let headerLength = probe.offset - start
-        self = probe
-        return (ASN1Tag(tag), length, headerLength)
+        return (tag, length, probe.offset - offset)
     }
 }

@@ -152,10 +152,11 @@ public struct CertificateView: ~Escapable {
     }
 
     private static func spansEqual(_ input: ByteCursor, _ a: DERRange, _ b: DERRange) -> Bool {
-        guard a.count == b.count else { return false }
-        for index in 0..<Int(a.count) where input.peek(Int(a.start) + index) != input.peek(Int(b.start) + index) {
-            return false
-        }
+        let bytes = input.bytes
+        guard a.count == b.count, a.isPresent, Int(a.start) + Int(a.count) <= bytes.count,
+              Int(b.start) + Int(b.count) <= bytes.count else { return false }
+        let first = Int(a.start), second = Int(b.start)
+        for index in 0..<Int(a.count) where bytes[first + index] != bytes[second + index] { return false }
         return true
     }
 }

@@ -33,55 +33,58 @@ public enum OID {
     /// Whether `contents` equals `expected`.
     @inline(__always)
     static func equals(_ contents: Span<UInt8>, _ expected: StaticOID) -> Bool {
-        guard contents.count == expected.count else { return false }
-        for index in 0..<contents.count where contents[index] != expected.byte(index) { return false }
-        return true
+        expected.matches(contents)
     }
 }
 
-/// Up to 16 content octets of an OID, held inline so comparing costs no allocation.
+/// Up to 16 content octets of an OID as two little-endian words, so that comparing a field
+/// with a known OID is a couple of integer compares with no lookup and no allocation.
 struct StaticOID {
     let count: Int
     let low: UInt64
     let high: UInt64
 
-    init(_ bytes: UInt8...) {
-        count = bytes.count
-        var low: UInt64 = 0, high: UInt64 = 0
-        for (index, byte) in bytes.enumerated() {
-            if index < 8 { low |= UInt64(byte) << (8 * index) } else { high |= UInt64(byte) << (8 * (index - 8)) }
-        }
+    @inline(__always)
+    init(count: Int, low: UInt64, high: UInt64) {
+        self.count = count
         self.low = low
         self.high = high
     }
 
+    /// Whether `contents` holds exactly these octets.
     @inline(__always)
-    func byte(_ index: Int) -> UInt8 {
-        UInt8(truncatingIfNeeded: index < 8 ? low >> (8 * index) : high >> (8 * (index - 8)))
+    func matches(_ contents: Span<UInt8>) -> Bool {
+        guard contents.count == count else { return false }
+        var low: UInt64 = 0, high: UInt64 = 0
+        for index in 0..<count {
+            let byte = UInt64(contents[index])
+            if index < 8 { low |= byte << (8 * UInt64(index)) } else { high |= byte << (8 * UInt64(index - 8)) }
+        }
+        return low == self.low && high == self.high
     }
 }
 
 /// The OIDs the certificate view recognises.
 enum KnownOID {
     // Public key algorithms
-    static let rsaEncryption = StaticOID(0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x01, 0x01)
-    static let rsassaPSS = StaticOID(0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x01, 0x0a)
-    static let ecPublicKey = StaticOID(0x2a, 0x86, 0x48, 0xce, 0x3d, 0x02, 0x01)
-    static let dsa = StaticOID(0x2a, 0x86, 0x48, 0xce, 0x38, 0x04, 0x01)
-    static let ed25519 = StaticOID(0x2b, 0x65, 0x70)
-    static let ed448 = StaticOID(0x2b, 0x65, 0x71)
-    static let x25519 = StaticOID(0x2b, 0x65, 0x6e)
-    static let x448 = StaticOID(0x2b, 0x65, 0x6f)
+    static var rsaEncryption: StaticOID { StaticOID(count: 9, low: 0x1010df78648862a, high: 0x1) /* 2a864886f70d010101 */ }
+    static var rsassaPSS: StaticOID { StaticOID(count: 9, low: 0x1010df78648862a, high: 0xa) /* 2a864886f70d01010a */ }
+    static var ecPublicKey: StaticOID { StaticOID(count: 7, low: 0x1023dce48862a, high: 0x0) /* 2a8648ce3d0201 */ }
+    static var dsa: StaticOID { StaticOID(count: 7, low: 0x10438ce48862a, high: 0x0) /* 2a8648ce380401 */ }
+    static var ed25519: StaticOID { StaticOID(count: 3, low: 0x70652b, high: 0x0) /* 2b6570 */ }
+    static var ed448: StaticOID { StaticOID(count: 3, low: 0x71652b, high: 0x0) /* 2b6571 */ }
+    static var x25519: StaticOID { StaticOID(count: 3, low: 0x6e652b, high: 0x0) /* 2b656e */ }
+    static var x448: StaticOID { StaticOID(count: 3, low: 0x6f652b, high: 0x0) /* 2b656f */ }
     // Named curves
-    static let prime256v1 = StaticOID(0x2a, 0x86, 0x48, 0xce, 0x3d, 0x03, 0x01, 0x07)
-    static let secp384r1 = StaticOID(0x2b, 0x81, 0x04, 0x00, 0x22)
-    static let secp521r1 = StaticOID(0x2b, 0x81, 0x04, 0x00, 0x23)
-    static let secp256k1 = StaticOID(0x2b, 0x81, 0x04, 0x00, 0x0a)
-    static let secp224r1 = StaticOID(0x2b, 0x81, 0x04, 0x00, 0x21)
-    static let prime192v1 = StaticOID(0x2a, 0x86, 0x48, 0xce, 0x3d, 0x03, 0x01, 0x01)
+    static var prime256v1: StaticOID { StaticOID(count: 8, low: 0x701033dce48862a, high: 0x0) /* 2a8648ce3d030107 */ }
+    static var secp384r1: StaticOID { StaticOID(count: 5, low: 0x220004812b, high: 0x0) /* 2b81040022 */ }
+    static var secp521r1: StaticOID { StaticOID(count: 5, low: 0x230004812b, high: 0x0) /* 2b81040023 */ }
+    static var secp256k1: StaticOID { StaticOID(count: 5, low: 0xa0004812b, high: 0x0) /* 2b8104000a */ }
+    static var secp224r1: StaticOID { StaticOID(count: 5, low: 0x210004812b, high: 0x0) /* 2b81040021 */ }
+    static var prime192v1: StaticOID { StaticOID(count: 8, low: 0x101033dce48862a, high: 0x0) /* 2a8648ce3d030101 */ }
     // Extensions outside 2.5.29
-    static let authorityInfoAccess = StaticOID(0x2b, 0x06, 0x01, 0x05, 0x05, 0x07, 0x01, 0x01)
-    static let embeddedSCTList = StaticOID(0x2b, 0x06, 0x01, 0x04, 0x01, 0xd6, 0x79, 0x02, 0x04, 0x02)
+    static var authorityInfoAccess: StaticOID { StaticOID(count: 8, low: 0x10107050501062b, high: 0x0) /* 2b06010505070101 */ }
+    static var embeddedSCTList: StaticOID { StaticOID(count: 10, low: 0x279d6010401062b, high: 0x204) /* 2b06010401d679020402 */ }
     // Name attributes
-    static let commonName = StaticOID(0x55, 0x04, 0x03)
+    static var commonName: StaticOID { StaticOID(count: 3, low: 0x30455, high: 0x0) /* 550403 */ }
 }
