@@ -20,12 +20,16 @@ enum Parsers {
         }
     }
 
-    /// The view plus the SHA-256 fingerprint (`CertificateHasher.sha256`, OpenSSL EVP one-shot).
+    /// One reusable OpenSSL digest context, as each mitmwatch worker keeps one.
+    nonisolated(unsafe) static let hasher = CertificateHasher()
+
+    /// The view plus the SHA-256 fingerprint (`CertificateHasher.sha256`: OpenSSL EVP with a
+    /// reused context, as the certificate cache does).
     @inline(__always)
     static func mitmwatchViewSHA256(_ der: Span<UInt8>) -> UInt64 {
         do {
             let view = try CertificateView(der: der)
-            let fingerprint = CertificateHasher.sha256(der)
+            let fingerprint = unsafe hasher.sha256(der)
             return fold(view.layout) &+ fingerprint.words.0
         } catch {
             return rejected

@@ -12,7 +12,7 @@ struct Report {
         "swift-certificates: Certificate(derEncoded:) takes [UInt8], so the Array(der) copy (1 allocation) is part of its API cost and is timed.",
         "swift-certificates: fields read after init: serial, issuer, subject, validity, version, public key (decoded by init), extension list, and the typed decoders basicConstraints, keyUsage, extendedKeyUsage, SKI, AKI, SAN, AIA.",
         "openssl-d2i_X509+getters: mw_ref_extract (Sources/OpenSSLReference): d2i_X509, getters for the same fields (X509_get_extension_flags caches all v3 extensions), X509_free.",
-        "mitmwatch-view+sha256 adds CertificateHasher.sha256 (OpenSSL EVP_Digest one-shot) on the whole DER.",
+        "mitmwatch-view+sha256 adds CertificateHasher.sha256 (OpenSSL EVP digest, context reused) on the whole DER.",
     ]
 
     private func result(_ name: String) -> ParserResult? { results.first { $0.name == name } }

@@ -27,7 +27,7 @@ public struct ASN1Tag: Equatable, Sendable, CustomStringConvertible {
 
 extension ByteCursor {
     /// The tag of the next element, without consuming it.
-    @inlinable
+    @inlinable @inline(__always)
     public func peekASN1Tag() -> ASN1Tag? {
         asn1Header().map { ASN1Tag($0.tag) }
     }

@@ -28,6 +28,7 @@ public struct CertificateCache {
     private var currentBytes = 0
     private var previousBytes = 0
     private let seed: UInt64
+    private let hasher = CertificateHasher()
     public let capacity: Int
     public let maxBytes: Int
     public private(set) var hits: UInt64 = 0
@@ -56,17 +57,17 @@ public struct CertificateCache {
             return slot.known
         }
         misses += 1
-        let known = Self.examine(der)
+        let known = Self.examine(der, hasher: hasher)
         if der.count <= maxBytes / 4 { insert(key, Slot(der: Array(copying: der), known: known)) }
         return known
     }
 
     /// Hashes and parses a certificate (the work the cache saves).
-    public static func examine(_ der: Span<UInt8>) -> KnownCertificate {
-        let sha256 = CertificateHasher.sha256(der)
+    public static func examine(_ der: Span<UInt8>, hasher: CertificateHasher = CertificateHasher()) -> KnownCertificate {
+        let sha256 = hasher.sha256(der)
         do {
             let view = try CertificateView(der: der)
-            let spki = CertificateHasher.sha256(view.bytes(view.layout.subjectPublicKeyInfo))
+            let spki = hasher.sha256(view.bytes(view.layout.subjectPublicKeyInfo))
             return KnownCertificate(sha256: sha256, spkiSHA256: spki, layout: view.layout, parseError: nil)
         } catch {
             return KnownCertificate(sha256: sha256, spkiSHA256: nil, layout: nil, parseError: error)
