@@ -79,11 +79,12 @@ extension ByteCursor {
     func asn1Header() -> (tag: UInt32, length: Int, headerLength: Int)? {
         // The common cases — a one-byte tag with a short length, or a long length in one or two
         // octets (certificates, names, key info) — inline; the rest out of line.
+        // unsafe: every unchecked read below is at an index the preceding `count` guard covers.
         let count = storage.count
         guard count >= 2 else { return nil }
-        let first = storage[0]
+        let first = unsafe storage[unchecked: 0]
         guard first & 0x1f != 0x1f else { return asn1HeaderSlowly() }
-        let lengthByte = storage[1]
+        let lengthByte = unsafe storage[unchecked: 1]
         let length: Int
         let headerLength: Int
         switch lengthByte {
@@ -92,12 +93,12 @@ extension ByteCursor {
             headerLength = 2
         case 0x81:
             guard count >= 3 else { return nil }
-            length = Int(storage[2])
+            length = Int(unsafe storage[unchecked: 2])
             guard length >= 0x80 else { return nil }  // would fit the short form: not DER
             headerLength = 3
         case 0x82:
             guard count >= 4 else { return nil }
-            length = Int(storage[2]) &<< 8 | Int(storage[3])
+            length = Int(unsafe storage[unchecked: 2]) &<< 8 | Int(unsafe storage[unchecked: 3])
             guard length >= 0x100 else { return nil }  // leading zero octet: not DER
             headerLength = 4
         default:

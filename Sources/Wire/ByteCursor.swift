@@ -42,7 +42,7 @@ public struct ByteCursor: ~Escapable {
     @inlinable
     public func peek(_ index: Int = 0) -> UInt8? {
         guard index >= 0, index < storage.count else { return nil }
-        return storage[index]
+        return unsafe storage[unchecked: index]  // unsafe: index checked just above
     }
 
     /// A big-endian 16-bit value `index` bytes ahead, if the bytes are there.
