@@ -49,7 +49,7 @@ import Testing
     }
 
     @Test func jsonRecordsOfTheDemoCaptureMatchItsTruthFile() throws {
-        let result = try Self.run(["read", "--format", "json", Self.demo])
+        let result = try Self.run(["read", "--format", "json", "--events", "sessions", Self.demo])
         #expect(result.status == 0)
         let truthData = try Data(contentsOf: Self.root.appendingPathComponent("samples/demo.expected.json"))
         let truth = (try JSONSerialization.jsonObject(with: truthData) as? [String: Any])?["connections"]
@@ -94,7 +94,7 @@ import Testing
 
     @Test func severalFilesInOneRun() throws {
         let fixtures = Self.root.appendingPathComponent("Tests/SnifferTests/Fixtures/real").path
-        let result = try Self.run(["read", "--format", "json", "--quiet", Self.demo,
+        let result = try Self.run(["read", "--format", "json", "--events", "sessions", "--quiet", Self.demo,
                                    fixtures + "/gnutls-tls12.pcap", fixtures + "/tls13-rsa.pcap"])
         #expect(result.status == 0)
         #expect(result.lines.count == 6)

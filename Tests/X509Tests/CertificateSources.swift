@@ -78,7 +78,7 @@ enum CertificateSources {
         let collector: Collector
 
         mutating func certificates(
-            _ chain: borrowing CertificateChainView, from sender: EndpointRole, session: borrowing TLSSession
+            _ chain: borrowing CertificateChainView, from sender: EndpointRole, session: borrowing TLSSession, at time: Timestamp
         ) -> [CertificateFingerprint] {
             var fingerprints: [CertificateFingerprint] = []
             chain.forEach { der in

@@ -58,6 +58,13 @@ enum FileBytes {
         var description: String { "cannot read \(path): \(reason)" }
     }
 
+    static func exists(_ path: String, isDirectory: inout Bool) -> Bool {
+        var status = stat()
+        guard unsafe stat(path, &status) == 0 else { return false }
+        isDirectory = status.st_mode & S_IFMT == S_IFDIR
+        return true
+    }
+
     static func read(_ path: String, limit: Int = 64 << 20) throws -> [UInt8] {
         let descriptor = unsafe open(path, O_RDONLY | O_CLOEXEC)
         guard descriptor >= 0 else { throw Failure(path: path, reason: unsafe String(cString: strerror(errno))) }

@@ -13,11 +13,29 @@ struct ReadCommand: ParsableCommand {
         case text, json
     }
 
+    enum Events: String, ExpressibleByArgument, CaseIterable {
+        case sessions, alerts, all
+    }
+
     @Argument(help: "Capture files (pcap or pcapng), processed in order as one stream.")
     var files: [String]
 
     @Option(help: "Output format: text (for people) or json (one ECS object per line).")
     var format: Format = .text
+
+    @Option(help: "What to print: sessions, alerts, or all.")
+    var events: Events = .all
+
+    @OptionGroup var detection: DetectionOptions
+
+    @Flag(help: "Suppress repeated alerts (same rule, CA key, server name and server) within --dedup-window.")
+    var dedup = false
+
+    @Option(help: "Seconds of capture time an alert suppresses its repeats, with --dedup.")
+    var dedupWindow: Double = 3600
+
+    @Flag(help: "Include the server's chain as PEM in alerts (tls.server.certificate_chain).")
+    var certificateChain = false
 
     @OptionGroup var limits: LimitOptions
 
@@ -29,9 +47,32 @@ struct ReadCommand: ParsableCommand {
         for path in files {
             captures.append(try PcapFile(path: path))  // every file opens before any output
         }
-        let format = self.format
-        let observer = FingerprintingObserver { session in
-            StandardStreams.writeLine(format == .json ? SessionRecord.json(session) : SessionRecord.text(session))
+        guard dedupWindow > 0, dedupWindow.isFinite else {
+            throw ValidationError("--dedup-window must be a positive number of seconds (got \(dedupWindow))")
+        }
+        let format = self.format, events = self.events, includeChain = certificateChain
+        let indicators = try detection.indicatorSet()
+        var deduplicator = dedup ? AlertDeduplicator(windowSeconds: dedupWindow) : nil
+        var alertCount = 0
+        let observer = DetectionObserver(indicators: indicators) { report in
+            if events != .alerts {
+                StandardStreams.writeLine(format == .json ? SessionRecord.json(report.session, verdict: report.verdict)
+                                                          : SessionRecord.text(report.session))
+            }
+            guard events != .sessions else { return }
+            for finding in report.findings {
+                var suppressedBefore = 0
+                if deduplicator != nil {
+                    let decision = deduplicator!.admit(finding, report.session)
+                    guard decision.emit else { continue }
+                    suppressedBefore = decision.suppressedBefore
+                }
+                alertCount += 1
+                StandardStreams.writeLine(format == .json
+                    ? AlertRecord.json(finding, report: report, indicators: indicators, includeChain: includeChain,
+                                       suppressedBefore: suppressedBefore)
+                    : AlertRecord.text(finding, report: report, indicators: indicators))
+            }
         }
         var pipeline = Pipeline(limits: try limits.snifferLimits(), observer: observer)
         var summary = RunSummary()
@@ -49,6 +90,8 @@ struct ReadCommand: ParsableCommand {
         summary.reassemblyPeakBytes = pipeline.reassemblyPeakBytes
         summary.certificateCacheHits = pipeline.observer.cache.hits
         summary.certificateCacheMisses = pipeline.observer.cache.misses
+        summary.alerts = alertCount
+        summary.alertsSuppressed = deduplicator?.suppressedTotal ?? 0
         if !quiet { printToStandardError(summary.text) }
     }
 }

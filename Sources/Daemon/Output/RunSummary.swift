@@ -12,6 +12,8 @@ struct RunSummary {
     var files: [File] = []
     var counters = Counters()
     var reassemblyPeakBytes = 0
+    var alerts = 0
+    var alertsSuppressed = 0
     var certificateCacheHits: UInt64 = 0
     var certificateCacheMisses: UInt64 = 0
 
@@ -31,6 +33,7 @@ struct RunSummary {
         lines.append("reassembly: gaps \(c[.reassemblyGaps]), tls resyncs \(c[.tlsResyncs]), "
             + "out-of-order segments \(c[.segmentsOutOfOrder]), retransmissions \(c[.segmentsRetransmitted]), "
             + "peak buffered bytes \(reassemblyPeakBytes)")
+        lines.append("alerts \(alerts)" + (alertsSuppressed > 0 ? " (\(alertsSuppressed) repeats suppressed)" : ""))
         let drops = c.drops
         if drops.isEmpty {
             lines.append("drops: none")

@@ -2,7 +2,7 @@ import Sniffer
 
 /// The ECS-named JSON record of one TLS session (`event.dataset: mitmwatch.tls`).
 enum SessionRecord {
-    static func json(_ session: TLSSession) -> String {
+    static func json(_ session: TLSSession, verdict: [String]? = nil) -> String {
         var record = JSONObjectWriter()
         record.field("@timestamp", session.start.rfc3339)
         record.object("event") { event in
@@ -13,28 +13,10 @@ enum SessionRecord {
             event.field("start", session.start.rfc3339)
             event.field("end", session.end.rfc3339)
         }
-        record.object("source") { source in
-            source.field("ip", session.client.address.description)
-            source.field("port", Int(session.client.port))
-        }
-        record.object("destination") { destination in
-            destination.field("ip", session.server.address.description)
-            destination.field("port", Int(session.server.port))
-        }
-        record.object("network") { network in
-            network.field("transport", "tcp")
-            network.field("protocol", "tls")
-        }
+        endpoints(&record, session)
         let version = session.version
         record.object("tls") { tls in
-            tls.field("version", version?.ecsVersion)
-            tls.field("version_protocol", version?.ecsProtocol)
-            tls.object("client") { client in
-                client.field("server_name", session.serverName)
-                if let leaf = session.clientChain?.fingerprints.first {
-                    client.object("hash") { $0.field("sha256", leaf.description) }
-                }
-            }
+            tlsFields(&tls, session)
             tls.object("server") { server in
                 if let leaf = session.serverChain?.fingerprints.first {
                     server.object("hash") { $0.field("sha256", leaf.description) }
@@ -43,6 +25,7 @@ enum SessionRecord {
         }
         record.object("mitmwatch") { mitmwatch in
             mitmwatch.field("session_id", session.id)
+            mitmwatch.field("verdict", verdict)
             mitmwatch.object("chain") { chain in
                 chain.field("observable", session.isChainObservable)
                 chain.field("unobserved_reason", session.unobservedReason?.rawValue)
@@ -89,6 +72,34 @@ enum SessionRecord {
             mitmwatch.field("end_reason", session.endedBy.rawValue)
         }
         return record.finished
+    }
+
+    /// `source`, `destination` and `network` of a session (shared with alerts).
+    static func endpoints(_ record: inout JSONObjectWriter, _ session: TLSSession) {
+        record.object("source") { source in
+            source.field("ip", session.client.address.description)
+            source.field("port", Int(session.client.port))
+        }
+        record.object("destination") { destination in
+            destination.field("ip", session.server.address.description)
+            destination.field("port", Int(session.server.port))
+        }
+        record.object("network") { network in
+            network.field("transport", "tcp")
+            network.field("protocol", "tls")
+        }
+    }
+
+    /// `tls.version`, `tls.version_protocol` and `tls.client.*` (shared with alerts).
+    static func tlsFields(_ tls: inout JSONObjectWriter, _ session: TLSSession) {
+        tls.field("version", session.version?.ecsVersion)
+        tls.field("version_protocol", session.version?.ecsProtocol)
+        tls.object("client") { client in
+            client.field("server_name", session.serverName)
+            if let leaf = session.clientChain?.fingerprints.first {
+                client.object("hash") { $0.field("sha256", leaf.description) }
+            }
+        }
     }
 
     /// One readable line for people.

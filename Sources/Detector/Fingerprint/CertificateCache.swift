@@ -1,13 +1,22 @@
 import Sniffer
 import Wire
 
-/// What is remembered of a certificate: its fingerprints and its parsed layout.
+/// What is remembered of a certificate: its fingerprints, its parsed layout, and the few
+/// strings detection compares (made once per distinct certificate, on a cache miss).
 public struct KnownCertificate: Sendable {
     public var sha256: CertificateFingerprint
     /// SHA-256 of the SubjectPublicKeyInfo; nil when the certificate did not parse.
     public var spkiSHA256: CertificateFingerprint?
     public var layout: CertificateLayout?
     public var parseError: X509ParseError?
+    /// Lowercase hex SHA-1 (some sources publish only that).
+    public var sha1: String = ""
+    /// RFC 2253 names, as `openssl -nameopt RFC2253` prints them.
+    public var subjectName: String?
+    public var issuerName: String?
+    /// Lowercase hex key identifiers.
+    public var subjectKeyIdentifier: String?
+    public var authorityKeyIdentifier: String?
 }
 
 /// Certificates seen before are neither hashed nor parsed again. Most real traffic repeats a
@@ -65,12 +74,23 @@ public struct CertificateCache {
     /// Hashes and parses a certificate (the work the cache saves).
     public static func examine(_ der: Span<UInt8>, hasher: CertificateHasher = CertificateHasher()) -> KnownCertificate {
         let sha256 = hasher.sha256(der)
+        let sha1 = CertificateHasher.sha1Hex(der)
         do {
             let view = try CertificateView(der: der)
-            let spki = hasher.sha256(view.bytes(view.layout.subjectPublicKeyInfo))
-            return KnownCertificate(sha256: sha256, spkiSHA256: spki, layout: view.layout, parseError: nil)
+            let layout = view.layout
+            let spki = hasher.sha256(view.bytes(layout.subjectPublicKeyInfo))
+            var known = KnownCertificate(sha256: sha256, spkiSHA256: spki, layout: layout, parseError: nil, sha1: sha1)
+            known.subjectName = DistinguishedName.rfc2253(view.bytes(layout.subject))
+            known.issuerName = DistinguishedName.rfc2253(view.bytes(layout.issuer))
+            if layout.extensions.subjectKeyIdentifier.isPresent {
+                known.subjectKeyIdentifier = ByteCursor(view.bytes(layout.extensions.subjectKeyIdentifier)).hexString
+            }
+            if layout.extensions.authorityKeyIdentifier.isPresent {
+                known.authorityKeyIdentifier = ByteCursor(view.bytes(layout.extensions.authorityKeyIdentifier)).hexString
+            }
+            return known
         } catch {
-            return KnownCertificate(sha256: sha256, spkiSHA256: nil, layout: nil, parseError: error)
+            return KnownCertificate(sha256: sha256, spkiSHA256: nil, layout: nil, parseError: error, sha1: sha1)
         }
     }
 

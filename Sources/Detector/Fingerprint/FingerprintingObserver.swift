@@ -12,7 +12,7 @@ public struct FingerprintingObserver: TLSObserver {
     }
 
     public mutating func certificates(
-        _ chain: borrowing CertificateChainView, from sender: EndpointRole, session: borrowing TLSSession
+        _ chain: borrowing CertificateChainView, from sender: EndpointRole, session: borrowing TLSSession, at time: Timestamp
     ) -> [CertificateFingerprint] {
         var fingerprints: [CertificateFingerprint] = []
         chain.forEach { der in fingerprints.append(cache.lookup(der).sha256) }

@@ -31,6 +31,7 @@ struct FlowTable {
     mutating func segment<Observer>(
         _ header: TCPSegmentHeader, payload: Span<UInt8>, at time: Timestamp, context: inout SnifferContext<Observer>
     ) {
+        context.now = time
         expireIdle(now: time, context: &context)
         let (key, direction) = FlowKey.of(header)
         var slot = index[key]

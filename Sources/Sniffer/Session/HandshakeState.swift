@@ -162,7 +162,7 @@ struct HandshakeState {
         if isTruncated { context.counters.add(.dropCertificateMessageOverCap) }
         // Only the first Certificate message of each side is the chain (renegotiation aside).
         if sender == .server ? session.serverChain != nil : session.clientChain != nil { return }
-        let fingerprints = context.observer.certificates(view, from: sender, session: session)
+        let fingerprints = context.observer.certificates(view, from: sender, session: session, at: context.now)
         context.counters.add(.certificates, UInt64(fingerprints.count))
         if isTruncated && fingerprints.isEmpty {
             if sender == .server { unobservable(.certificateMessageOverCap) }
@@ -204,6 +204,8 @@ struct HandshakeState {
 /// What the TLS layer needs from its surroundings: counters, memory, limits and the observer.
 public struct SnifferContext<Observer: TLSObserver> {
     public var counters = Counters()
+    /// Capture time of the packet being processed.
+    public internal(set) var now = Timestamp.zero
     public var budget: MemoryBudget
     public let limits: ReassemblyLimits
     public var observer: Observer

@@ -103,7 +103,8 @@ public struct TLSSession: Sendable {
 /// still in place (zero-copy); `sessionEnded` once per session, when its record is final.
 public protocol TLSObserver {
     mutating func certificates(
-        _ chain: borrowing CertificateChainView, from sender: EndpointRole, session: borrowing TLSSession
+        _ chain: borrowing CertificateChainView, from sender: EndpointRole, session: borrowing TLSSession,
+        at time: Timestamp
     ) -> [CertificateFingerprint]
     mutating func sessionEnded(_ session: TLSSession)
 }

@@ -1,0 +1,39 @@
+import Detector
+import Sniffer
+
+/// Suppresses repeats of an alert — same rule, issuing CA key, server name and server — within a
+/// window of capture time, and counts what it suppressed. Decisions are made one at a time in
+/// the order alerts are produced, so two alerts in the same millisecond cannot both pass.
+struct AlertDeduplicator {
+    struct Key: Hashable {
+        var rule: Rule
+        var issuerKey: String?
+        var serverName: String?
+        var server: Endpoint
+    }
+
+    private var lastEmitted: [Key: (time: Timestamp, suppressed: Int)] = [:]
+    let windowSeconds: Double
+    let capacity: Int
+    private(set) var suppressedTotal = 0
+
+    init(windowSeconds: Double, capacity: Int = 65_536) {
+        self.windowSeconds = windowSeconds
+        self.capacity = capacity
+    }
+
+    /// Whether to emit; when emitting, how many were suppressed for this key since the last one.
+    mutating func admit(_ finding: Finding, _ session: TLSSession) -> (emit: Bool, suppressedBefore: Int) {
+        let key = Key(rule: finding.rule, issuerKey: finding.issuerKey, serverName: session.serverName, server: session.server)
+        let now = session.end
+        if let state = lastEmitted[key], now < state.time.adding(seconds: windowSeconds) {
+            lastEmitted[key] = (state.time, state.suppressed + 1)
+            suppressedTotal += 1
+            return (false, 0)
+        }
+        let suppressed = lastEmitted[key]?.suppressed ?? 0
+        if lastEmitted.count >= capacity { lastEmitted.removeAll(keepingCapacity: true) }
+        lastEmitted[key] = (now, 0)
+        return (true, suppressed)
+    }
+}
