@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs the system packages mitmwatch builds and tests against (Debian/Ubuntu), if missing.
 set -euo pipefail
-packages=(libpcap-dev libssl-dev pkg-config openssl ca-certificates)
+packages=(libpcap-dev libssl-dev pkg-config openssl ca-certificates publicsuffix)
 missing=()
 for package in "${packages[@]}"; do
     dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" || missing+=("$package")

@@ -1,0 +1,192 @@
+import COpenSSL
+import Sniffer
+
+/// Validates server chains with OpenSSL the way a TLS client would have at capture time: the
+/// sent intermediates as untrusted helpers, the trust store's anchors, purpose TLS server, the
+/// SNI as the name to match (an IP literal is matched against IP SANs) and the packet's time as
+/// "now". Every problem is collected (an expired leaf for the wrong name yields both reasons).
+///
+/// Verdicts are cached, keyed by the SHA-256 of every sent certificate, the normalised hostname
+/// and the capture hour (`unixSeconds / 3600`). A verdict only depends on the time through the
+/// validity periods of the certificates involved, so it is cached only when no notBefore or
+/// notAfter of a sent or chain-building certificate falls inside that hour: a certificate
+/// expiring at 10:30 is judged afresh at 10:05 and 10:45 rather than served a stale answer.
+/// Bounded: two generations of at most `cacheCapacity / 2` verdicts each.
+///
+/// Not thread-safe: one validator per worker. The `TrustStore` may be shared.
+@safe
+public final class ChainValidator {
+    public let trustStore: TrustStore
+    private let hasher = CertificateHasher()
+    private var cache: VerdictCache
+    public var cacheHits: UInt64 { cache.hits }
+    public var cacheMisses: UInt64 { cache.misses }
+
+    public init(trustStore: TrustStore, cacheCapacity: Int = 4096) {
+        self.trustStore = trustStore
+        cache = VerdictCache(capacity: cacheCapacity)
+    }
+
+    /// The verdict on `chain` (DER, leaf first, as sent) for `hostname` (the SNI; nil or empty:
+    /// no name check) at `unixSeconds` (the capture time).
+    public func verify(chain: [[UInt8]], hostname: String?, at unixSeconds: Int64) -> ChainVerdict {
+        // A name that does not normalise ("a..b") is still checked, as sent, and so mismatches.
+        let name = hostname.flatMap { $0.isEmpty ? nil : HostName.normalise($0) ?? $0 }
+        // Years 1 to 9999: beyond them a timestamp is garbage, and the hour arithmetic stays in range.
+        let unixSeconds = min(max(unixSeconds, -62_135_596_800), 253_402_300_799)
+        let hour = unixSeconds >= 0 ? unixSeconds / 3600 : (unixSeconds - 3599) / 3600
+        let key = VerdictCache.Key(chain: chain.map { hasher.sha256($0.span) }, hostname: name, hour: hour)
+        if let verdict = cache.lookup(key) { return verdict }
+        let (verdict, stableForTheHour) = evaluate(chain: chain, hostname: name, at: unixSeconds,
+                                                   hour: (hour * 3600, hour * 3600 + 3599))
+        if stableForTheHour { cache.insert(key, verdict) }
+        return verdict
+    }
+
+    // MARK: Verification
+
+    private func evaluate(chain: [[UInt8]], hostname: String?, at time: Int64,
+                          hour: (start: Int64, end: Int64)) -> (ChainVerdict, Bool) {
+        guard !chain.isEmpty else {
+            return (ChainVerdict(trusted: false, reasons: [.other], detail: "no certificate"), true)
+        }
+        let decoded = chain.map { OpenSSLCertificate(der: $0) }
+        guard let leaf = decoded[0] else {
+            return (ChainVerdict(trusted: false, reasons: [.invalidCertificate],
+                                 detail: "the certificate at depth 0 does not parse"), true)
+        }
+        var reasons: [UntrustedReason] = []
+        var details: [String] = []
+        for (depth, certificate) in decoded.enumerated() where certificate == nil {
+            reasons.append(.invalidCertificate)
+            details.append("the certificate at depth \(depth) does not parse")
+        }
+        let sent = decoded.compactMap(\.self)
+        // OpenSSL borrows these certificates (stack, context): keep them alive to the very end.
+        defer { withExtendedLifetime(sent) {} }
+
+        // unsafe: the stack only borrows certificates of `sent`, which outlive it (above).
+        guard let untrusted = unsafe mw_sk_X509_new_null() else { fatalError("OpenSSL cannot allocate a stack") }
+        defer { unsafe mw_sk_X509_free(untrusted) }
+        for certificate in sent.dropFirst() {
+            // unsafe: pushes a borrowed pointer; see `sent`.
+            _ = unsafe mw_sk_X509_push(untrusted, certificate.pointer)
+        }
+        // unsafe: the context borrows store, leaf and stack, all alive until it is freed below.
+        guard let context = unsafe X509_STORE_CTX_new() else { fatalError("OpenSSL cannot allocate a verify context") }
+        defer { unsafe X509_STORE_CTX_free(context) }
+        guard unsafe X509_STORE_CTX_init(context, trustStore.handle.pointer, leaf.pointer, untrusted) == 1 else {
+            ERR_clear_error()
+            return (ChainVerdict(trusted: false, reasons: [.other], detail: "OpenSSL cannot set up the verification"), false)
+        }
+        // unsafe: the context and its parameters (owned by it) are alive for this scope.
+        _ = unsafe X509_STORE_CTX_set_purpose(context, X509_PURPOSE_SSL_SERVER)
+        let parameters = unsafe X509_STORE_CTX_get0_param(context)
+        unsafe X509_VERIFY_PARAM_set_time(parameters, time_t(time))
+        if let hostname {
+            let set: Int32
+            if hostname.utf8.contains(0) {
+                set = 0  // OpenSSL would ignore a final NUL; a name with one matches nothing.
+            } else if HostName.isIPLiteral(hostname) {
+                // unsafe: the C string is a temporary copy alive for the call, which copies it.
+                set = unsafe X509_VERIFY_PARAM_set1_ip_asc(parameters, HostName.strippingBrackets(hostname))
+            } else {
+                // unsafe: as above; the length is the UTF-8 byte count of that string.
+                set = unsafe X509_VERIFY_PARAM_set1_host(parameters, hostname, hostname.utf8.count)
+            }
+            if set != 1 {
+                reasons.append(.hostnameMismatch)
+                details.append("the name \"\(hostname)\" cannot be matched against a certificate")
+            }
+        }
+
+        var problems = mw_verify_problems()
+        // unsafe: `problems` is alive for the call; the callback only writes within its arrays.
+        let result = unsafe mw_verify_collecting(context, &problems)
+        for index in 0..<problems.count {
+            // unsafe: `index` is below the count the callback kept within the arrays.
+            let error = unsafe mw_verify_problem_error(&problems, index)
+            let depth = unsafe mw_verify_problem_depth(&problems, index)
+            reasons += UntrustedReason.reasons(forOpenSSLError: error)
+            // unsafe: OpenSSL returns a static string for every code.
+            let text = unsafe String(cString: X509_verify_cert_error_string(Int(error)))
+            details.append("\(text) (depth \(depth))")
+        }
+        // OpenSSL does not check a self-signed certificate's own signature (X509_V_FLAG_CHECK_SS_SIGNATURE
+        // would, but for trust anchors too, whose self-signatures browsers ignore): check the leaf's
+        // here, so a doctored self-signed certificate is `badSignature` as well as `selfSigned`.
+        let leafIsSelfSigned = (0..<problems.count).contains {
+            // unsafe: each index is below the count the callback kept within the arrays.
+            unsafe mw_verify_problem_error(&problems, $0) == X509_V_ERR_DEPTH_ZERO_SELF_SIGNED_CERT
+        }
+        if leafIsSelfSigned, !leaf.isSignedByItsOwnKey {
+            reasons.append(.badSignature)
+            details.append("certificate signature failure (depth 0)")
+        }
+        if result != 1 && problems.count == 0 {
+            reasons.append(.other)
+            // unsafe: reads the error code of the live context.
+            details.append("OpenSSL verification failed (error \(unsafe X509_STORE_CTX_get_error(context)))")
+        }
+        ERR_clear_error()
+
+        // The chain OpenSSL built: SPKIs, and whether any validity period (of it or of the sent
+        // certificates) begins or ends within the hour.
+        // unsafe: the stack and its certificates are borrowed from the context, alive until its free.
+        let built = unsafe X509_STORE_CTX_get0_chain(context)
+        let builtCount = unsafe mw_sk_X509_num(built)
+        var spkis: [String] = []
+        var stable = !sent.contains { $0.validityChanges(from: hour.start, to: hour.end) }
+        for index in 0..<builtCount {
+            // unsafe: `index` is within the stack, which the context keeps alive.
+            guard let certificate = unsafe mw_sk_X509_value(built, index) else { continue }
+            unsafe spkis.append(OpenSSLCertificate.spkiSHA256(certificate, hasher: hasher) ?? "")
+            if unsafe OpenSSLCertificate.validityChanges(certificate, from: hour.start, to: hour.end) { stable = false }
+        }
+
+        let trusted = result == 1 && reasons.isEmpty
+        let verdict = ChainVerdict(trusted: trusted, reasons: UntrustedReason.canonical(reasons),
+                                   detail: details.joined(separator: "; "),
+                                   anchorSPKISHA256: trusted ? spkis.last : nil, chainSPKISHA256: spkis)
+        return (verdict, stable)
+    }
+}
+
+/// Verdicts by chain, name and hour: two generations, least recently used ones fall out.
+struct VerdictCache {
+    struct Key: Hashable {
+        var chain: [CertificateFingerprint]
+        var hostname: String?
+        var hour: Int64
+    }
+
+    private var current: [Key: ChainVerdict] = [:]
+    private var previous: [Key: ChainVerdict] = [:]
+    let capacity: Int
+    private(set) var hits: UInt64 = 0
+    private(set) var misses: UInt64 = 0
+
+    init(capacity: Int) { self.capacity = max(2, capacity) }
+
+    mutating func lookup(_ key: Key) -> ChainVerdict? {
+        if let verdict = current[key] {
+            hits += 1
+            return verdict
+        }
+        if let verdict = previous.removeValue(forKey: key) {
+            hits += 1
+            insert(key, verdict)
+            return verdict
+        }
+        misses += 1
+        return nil
+    }
+
+    mutating func insert(_ key: Key, _ verdict: ChainVerdict) {
+        if current.count >= capacity / 2 {
+            previous = current
+            current = [:]
+        }
+        current[key] = verdict
+    }
+}

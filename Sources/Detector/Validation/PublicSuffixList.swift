@@ -1,0 +1,160 @@
+import Foundation
+
+/// The Public Suffix List (publicsuffix.org), both its ICANN and private sections.
+///
+/// A name is "under a public suffix" when an explicit rule of the list matches it (normal,
+/// wildcard or exception, with the list's precedence) and it has at least one label more than
+/// the suffix that rule makes public. The list's implicit `*` rule is not applied: a name under
+/// an unlisted top-level label (`printer.corp`) is private, not public. IP literals, single labels
+/// and special-use names are never under a public suffix. Internationalised rules are matched
+/// in their A-label (`xn--`) form, the form an SNI carries.
+public struct PublicSuffixList: Sendable {
+    public static let systemPath = "/usr/share/publicsuffix/public_suffix_list.dat"
+
+    public struct LoadError: Error, CustomStringConvertible, Sendable {
+        public var path: String
+        public var reason: String
+        public var description: String { "public suffix list \(path): \(reason)" }
+    }
+
+    private var rules: Set<String> = []
+    /// `*.ck` is stored as `ck`.
+    private var wildcards: Set<String> = []
+    /// `!www.ck` is stored as `www.ck`.
+    private var exceptions: Set<String> = []
+
+    public var ruleCount: Int { rules.count + wildcards.count + exceptions.count }
+
+    /// The list Debian's `publicsuffix` package installs.
+    public static func system() throws(LoadError) -> PublicSuffixList { try load(path: systemPath) }
+
+    public static func load(path: String) throws(LoadError) -> PublicSuffixList {
+        guard let data = FileManager.default.contents(atPath: path) else {
+            throw LoadError(path: path, reason: "cannot be read (on Debian: apt-get install publicsuffix)")
+        }
+        let list = PublicSuffixList(text: String(decoding: data, as: UTF8.self))
+        if list.ruleCount == 0 { throw LoadError(path: path, reason: "no rules in it") }
+        return list
+    }
+
+    /// Parses the list's format: one rule per line (up to the first white space), `//` comments.
+    public init(text: String) {
+        for line in text.split(whereSeparator: \.isNewline) {
+            guard let token = line.split(whereSeparator: \.isWhitespace).first, !token.hasPrefix("//") else { continue }
+            var rule = String(token).lowercased()
+            var isException = false
+            var isWildcard = false
+            if rule.hasPrefix("!") {
+                isException = true
+                rule.removeFirst()
+            } else if rule.hasPrefix("*.") {
+                isWildcard = true
+                rule.removeFirst(2)
+            }
+            guard let ascii = Punycode.toASCII(rule), !ascii.isEmpty else { continue }
+            if isException { exceptions.insert(ascii) } else if isWildcard { wildcards.insert(ascii) } else { rules.insert(ascii) }
+        }
+    }
+
+    /// Whether `hostname` has at least one label below a public suffix (see the type's notes).
+    public func isUnderPublicSuffix(_ hostname: String) -> Bool {
+        guard let normalised = HostName.normalise(hostname), !HostName.isIPLiteral(normalised),
+              let name = Punycode.toASCII(normalised.lowercased())
+        else { return false }
+        let labels = name.split(separator: ".")
+        guard labels.count >= 2, let top = labels.last, !HostName.specialUseTopLevels.contains(String(top)),
+              !top.allSatisfy({ ("0"..."9").contains($0) })
+        else { return false }
+        guard let suffixLabels = publicSuffixLength(labels) else { return false }
+        return labels.count > suffixLabels
+    }
+
+    /// How many trailing labels form the public suffix by the prevailing explicit rule, or nil
+    /// when no rule matches.
+    func publicSuffixLength(_ labels: [Substring]) -> Int? {
+        let count = labels.count
+        func suffix(from start: Int) -> String { labels[start...].joined(separator: ".") }
+        // An exception rule prevails over everything; its suffix is the rule minus its first label.
+        for start in 0..<count where exceptions.contains(suffix(from: start)) {
+            return count - start - 1
+        }
+        // Otherwise the longest matching rule (a wildcard counts its `*` label).
+        for start in 0..<count {
+            if rules.contains(suffix(from: start)) { return count - start }
+            if start + 1 < count, wildcards.contains(suffix(from: start + 1)) { return count - start }
+        }
+        return nil
+    }
+}
+
+/// RFC 3492 Punycode, for turning the list's Unicode rules into the A-labels SNIs carry.
+enum Punycode {
+    /// Every non-ASCII label as `xn--…`; nil when a label cannot be encoded.
+    static func toASCII(_ name: String) -> String? {
+        var labels: [String] = []
+        for label in name.split(separator: ".", omittingEmptySubsequences: false) {
+            if label.unicodeScalars.allSatisfy(\.isASCII) {
+                labels.append(String(label))
+            } else {
+                guard let encoded = encode(label.unicodeScalars.map(\.value)) else { return nil }
+                labels.append("xn--" + encoded)
+            }
+        }
+        return labels.joined(separator: ".")
+    }
+
+    private static let base: UInt32 = 36, tMin: UInt32 = 1, tMax: UInt32 = 26
+    private static let skew: UInt32 = 38, damp: UInt32 = 700
+
+    static func encode(_ input: [UInt32]) -> String? {
+        var output = String.UnicodeScalarView(input.filter { $0 < 0x80 }.map { Unicode.Scalar(UInt8($0)) })
+        let basicCount = UInt32(output.count)
+        if basicCount > 0 { output.append("-") }
+        var n: UInt32 = 0x80, delta: UInt32 = 0, bias: UInt32 = 72, handled = basicCount
+        while handled < UInt32(input.count) {
+            guard let next = input.filter({ $0 >= n }).min() else { return nil }
+            let (step, overflow) = (next - n).multipliedReportingOverflow(by: handled + 1)
+            guard !overflow, delta <= UInt32.max - step else { return nil }
+            delta += step
+            n = next
+            for scalar in input {
+                if scalar < n {
+                    guard delta < UInt32.max else { return nil }
+                    delta += 1
+                }
+                guard scalar == n else { continue }
+                var q = delta
+                var k = base
+                while true {
+                    let t = k <= bias ? tMin : (k >= bias + tMax ? tMax : k - bias)
+                    if q < t { break }
+                    output.append(digit(t + (q - t) % (base - t)))
+                    q = (q - t) / (base - t)
+                    k += base
+                }
+                output.append(digit(q))
+                bias = adapt(delta, points: handled + 1, first: handled == basicCount)
+                delta = 0
+                handled += 1
+            }
+            delta += 1
+            n += 1
+        }
+        return String(output)
+    }
+
+    private static func digit(_ value: UInt32) -> Unicode.Scalar {
+        Unicode.Scalar(UInt8(value < 26 ? 97 + value : 22 + value))
+    }
+
+    private static func adapt(_ delta: UInt32, points: UInt32, first: Bool) -> UInt32 {
+        var delta = first ? delta / damp : delta / 2
+        delta += delta / points
+        var k: UInt32 = 0
+        while delta > ((base - tMin) * tMax) / 2 {
+            delta /= base - tMin
+            k += base
+        }
+        return k + (base - tMin + 1) * delta / (delta + skew)
+    }
+}
