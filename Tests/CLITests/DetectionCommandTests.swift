@@ -63,3 +63,26 @@ import Testing
         #expect(result.stderr.contains("--indicators /nonexistent/dir"))
     }
 }
+
+@Suite struct UntrustedChainCommandTests {
+    @Test func privateNamesAreOutOfScopeByDefaultAndJudgedWithScopeAll() throws {
+        let quiet = try ReadCommandTests.run(["read", "--format", "json", "--events", "alerts", ReadCommandTests.demo])
+        #expect(try ReadCommandTests.records(quiet).allSatisfy { ($0["rule"] as? [String: Any])?["id"] as? String != "untrusted-chain" })
+        let all = try ReadCommandTests.run(["read", "--format", "json", "--events", "alerts", "--untrusted-scope", "all",
+                                            ReadCommandTests.demo])
+        let untrusted = try ReadCommandTests.records(all).filter { ($0["rule"] as? [String: Any])?["id"] as? String == "untrusted-chain" }
+        // The three chains made for the demo are signed by local CAs the system store does not hold.
+        #expect(untrusted.count == 3)
+        #expect(untrusted.allSatisfy { (($0["mitmwatch"] as? [String: Any])?["reasons"] as? [String])?.contains("unknown-issuer") == true })
+        #expect(untrusted.allSatisfy { (($0["mitmwatch"] as? [String: Any])?["detail"] as? String)?.isEmpty == false })
+    }
+
+    @Test func badTrustStoreAndScopeAreClearErrors() throws {
+        let store = try ReadCommandTests.run(["read", "--trust-store", "/nonexistent.pem", ReadCommandTests.demo])
+        #expect(store.status != 0)
+        #expect(store.stderr.contains("--trust-store /nonexistent.pem"))
+        let scope = try ReadCommandTests.run(["read", "--untrusted-scope", "everything", ReadCommandTests.demo])
+        #expect(scope.status != 0)
+        #expect(scope.stderr.contains("everything"))
+    }
+}

@@ -54,7 +54,7 @@ struct ReadCommand: ParsableCommand {
         let indicators = try detection.indicatorSet()
         var deduplicator = dedup ? AlertDeduplicator(windowSeconds: dedupWindow) : nil
         var alertCount = 0
-        let observer = DetectionObserver(indicators: indicators) { report in
+        let observer = DetectionObserver(indicators: indicators, chainJudge: try detection.chainJudge()) { report in
             if events != .alerts {
                 StandardStreams.writeLine(format == .json ? SessionRecord.json(report.session, verdict: report.verdict)
                                                           : SessionRecord.text(report.session))

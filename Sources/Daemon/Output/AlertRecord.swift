@@ -64,6 +64,7 @@ enum AlertRecord {
             m.field("verdict", report.verdict)
             m.field("severity", finding.rule.severity.rawValue)
             m.field("reasons", finding.reasons.isEmpty ? nil : finding.reasons)
+            m.field("detail", finding.detail)
             if let index = finding.indicator {
                 let indicator = indicators.indicators[index]
                 m.object("match") { match in

@@ -18,9 +18,11 @@ public struct Finding: Sendable, Equatable {
     public var reasons: [String] = []
     /// SPKI SHA-256 of the issuing CA key the alert is about, for deduplication.
     public var issuerKey: String?
+    /// Longer evidence in words (e.g. OpenSSL's verification errors).
+    public var detail: String?
 
     public init(rule: Rule, position: Int? = nil, indicator: Int? = nil, matchType: MatchType? = nil,
-                signatureVerified: Bool? = nil, reasons: [String] = [], issuerKey: String? = nil) {
+                signatureVerified: Bool? = nil, reasons: [String] = [], issuerKey: String? = nil, detail: String? = nil) {
         self.rule = rule
         self.position = position
         self.indicator = indicator
@@ -28,5 +30,6 @@ public struct Finding: Sendable, Equatable {
         self.signatureVerified = signatureVerified
         self.reasons = reasons
         self.issuerKey = issuerKey
+        self.detail = detail
     }
 }
