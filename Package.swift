@@ -55,15 +55,20 @@ let package = Package(
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ], path: "Sources/Bench", swiftSettings: strict),
 
+        // Test helpers shared by the test targets (crafted TCP segments, TLS bytes, openssl-made PKI).
+        .target(name: "TestSupport", dependencies: ["Sniffer", "Detector"], path: "Sources/TestSupport",
+                swiftSettings: strict),
+
         .testTarget(name: "WireTests", dependencies: ["Wire"], swiftSettings: strict),
-        .testTarget(name: "SnifferTests", dependencies: ["Sniffer", "Wire", "Detector"],
+        .testTarget(name: "SnifferTests", dependencies: ["Sniffer", "Wire", "Detector", "TestSupport"],
                     exclude: ["Fixtures"], swiftSettings: strict),
         .testTarget(name: "PeerCorpusTests", dependencies: ["Sniffer", "Detector"], swiftSettings: strict),
         .testTarget(name: "CLITests", dependencies: ["Daemon"], swiftSettings: strict),
         // The certificate view against OpenSSL over every certificate available offline.
         .testTarget(name: "X509Tests", dependencies: ["Detector", "Sniffer", "Wire", "OpenSSLReference"],
                     exclude: ["Fixtures"], swiftSettings: strict),
-        .testTarget(name: "DetectorTests", dependencies: ["Detector", "Sniffer", "Wire"], swiftSettings: strict),
+        .testTarget(name: "DetectorTests", dependencies: ["Detector", "Sniffer", "Wire", "TestSupport"],
+                    swiftSettings: strict),
         // untrusted-chain's engine: chains made with the openssl command at test time, the PSL scope.
         .testTarget(name: "ValidationTests", dependencies: ["Detector"], swiftSettings: strict),
     ]

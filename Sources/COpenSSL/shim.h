@@ -7,6 +7,7 @@
 #include <openssl/pem.h>
 #include <openssl/bio.h>
 #include <openssl/ct.h>
+#include <openssl/ocsp.h>
 #include <openssl/err.h>
 #include <openssl/x509_vfy.h>
 #include <stdint.h>

@@ -1,4 +1,5 @@
 @testable import Detector
+import TestSupport
 import Foundation
 import Sniffer
 import Testing

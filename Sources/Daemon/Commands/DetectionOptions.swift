@@ -23,13 +23,34 @@ struct DetectionOptions: ParsableArguments {
     @Flag(help: "Do not run the untrusted-chain rule.")
     var noUntrustedChain = false
 
-    /// The chain-level rules, configured.
-    func chainJudge() throws -> ChainJudge {
-        guard !noUntrustedChain else { return ChainJudge(rules: []) }
+    @Flag(help: "Do not run the missing-sct rule.")
+    var noMissingSct = false
+
+    @Option(help: "Pins for pin-mismatch: a JSON file (see pins.example.json). Off when not given.")
+    var pins: String?
+
+    /// The configured detection: chain-level rules and the validator missing-sct uses.
+    func detection() throws -> (judge: ChainJudge, transparencyValidator: ChainValidator?) {
+        var rules: [any ChainJudgeRule] = []
+        let validator = (noUntrustedChain && noMissingSct && pins == nil) ? nil : try validator()
+        if !noUntrustedChain, let validator { rules.append(try untrustedChainRule(validator)) }
+        if let path = pins {
+            do { rules.append(PinRule(pins: try PinRule.load(path: path), validator: validator)) } catch {
+                throw ValidationError("--pins \(error.description)")
+            }
+        }
+        return (ChainJudge(rules: rules), noMissingSct ? nil : validator)
+    }
+
+    private func validator() throws -> ChainValidator {
         let store: TrustStore
         do { store = try TrustStore(path: trustStore) } catch {
             throw ValidationError("--trust-store \(trustStore ?? "(system)"): \(error)")
         }
+        return ChainValidator(trustStore: store)
+    }
+
+    private func untrustedChainRule(_ validator: ChainValidator) throws -> UntrustedChainRule {
         let suffixes: PublicSuffixList
         do { suffixes = try PublicSuffixList.system() } catch {
             throw ValidationError("\(error.description) — needed by --untrusted-scope public")
@@ -38,9 +59,8 @@ struct DetectionOptions: ParsableArguments {
         do { allowList = try InspectionAllowList(spkiSHA256Hex: allowedInspectionCAs) } catch {
             throw ValidationError("--allow-inspection-ca: \(error.description)")
         }
-        let rule = UntrustedChainRule(validator: ChainValidator(trustStore: store), scope: untrustedScope,
-                                      publicSuffixes: suffixes, allowList: allowList)
-        return ChainJudge(rules: [rule])
+        return UntrustedChainRule(validator: validator, scope: untrustedScope, publicSuffixes: suffixes,
+                                  allowList: allowList)
     }
 
     func indicatorSet() throws -> IndicatorSet {

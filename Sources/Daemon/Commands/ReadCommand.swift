@@ -54,7 +54,9 @@ struct ReadCommand: ParsableCommand {
         let indicators = try detection.indicatorSet()
         var deduplicator = dedup ? AlertDeduplicator(windowSeconds: dedupWindow) : nil
         var alertCount = 0
-        let observer = DetectionObserver(indicators: indicators, chainJudge: try detection.chainJudge()) { report in
+        let configured = try detection.detection()
+        let observer = DetectionObserver(indicators: indicators, chainJudge: configured.judge,
+                                         transparencyValidator: configured.transparencyValidator) { report in
             if events != .alerts {
                 StandardStreams.writeLine(format == .json ? SessionRecord.json(report.session, verdict: report.verdict)
                                                           : SessionRecord.text(report.session))

@@ -23,13 +23,29 @@ public struct DetectionObserver: TLSObserver {
     public private(set) var cache: CertificateCache
     public let indicators: IndicatorSet
     public var chainJudge: ChainJudge
-    private var pending: [UInt64: (findings: [Finding], chain: [KnownCertificate], der: [[UInt8]])] = [:]
+    /// Validates leaves for `missing-sct` (nil: the rule is off).
+    public let transparencyValidator: ChainValidator?
+    private var pending: [UInt64: Pending] = [:]
     private let onReport: (SessionReport) -> Void
 
+    private struct Pending {
+        var findings: [Finding]
+        var chain: [KnownCertificate]
+        var der: [[UInt8]]
+        /// The leaf validates to the trust store, was issued after 2018-04-30 and embeds no SCT:
+        /// an SCT must come in the TLS extension or the stapled OCSP response.
+        var needsSCT: Bool
+    }
+
+    /// RFC 6962 compliance became mandatory for publicly trusted certificates issued from 2018-05-01.
+    static let transparencyRequiredSince: Int64 = 1_525_132_800
+
     public init(indicators: IndicatorSet, chainJudge: ChainJudge = ChainJudge(rules: []),
-                cache: CertificateCache = CertificateCache(), onReport: @escaping (SessionReport) -> Void) {
+                transparencyValidator: ChainValidator? = nil, cache: CertificateCache = CertificateCache(),
+                onReport: @escaping (SessionReport) -> Void) {
         self.indicators = indicators
         self.chainJudge = chainJudge
+        self.transparencyValidator = transparencyValidator
         self.cache = cache
         self.onReport = onReport
     }
@@ -49,15 +65,28 @@ public struct DetectionObserver: TLSObserver {
             var findings = KnownInterceptionCARule.evaluate(known, indicators: indicators) { der.indices.contains($0) ? der[$0] : nil }
             findings += InterceptionShapeRule.evaluate(known)
             findings += chainJudge.evaluate(chain: known, der: der, session: session, at: time)
-            pending[session.id] = (findings, known, findings.isEmpty ? [] : der)
+            var needsSCT = false
+            if let validator = transparencyValidator, let leaf = known.first?.layout,
+               leaf.notBefore >= Self.transparencyRequiredSince, (leaf.extensions.sctCount ?? 0) == 0 {
+                needsSCT = validator.verify(chain: der, hostname: session.serverName, at: time.seconds).trusted
+            }
+            pending[session.id] = Pending(findings: findings, chain: known, der: findings.isEmpty && !needsSCT ? [] : der,
+                                          needsSCT: needsSCT)
         }
         return known.map(\.sha256)
     }
 
     public mutating func sessionEnded(_ session: TLSSession) {
         let entry = pending.removeValue(forKey: session.id)
-        onReport(SessionReport(session: session, findings: entry?.findings ?? [], serverChain: entry?.chain ?? [],
-                               serverChainDER: entry?.der ?? []))
+        var findings = entry?.findings ?? []
+        if entry?.needsSCT == true, (session.serverHello?.sctCount ?? 0) == 0,
+           !(session.ocspResponse.map(OCSPStapling.carriesSCTs) ?? false) {
+            findings.append(Finding(rule: .missingSCT, position: 0,
+                                    reasons: ["no-embedded-sct", "no-tls-extension-sct", "no-stapled-ocsp-sct"],
+                                    issuerKey: entry?.chain.first?.authorityKeyIdentifier ?? entry?.chain.first?.issuerName))
+        }
+        onReport(SessionReport(session: session, findings: findings, serverChain: entry?.chain ?? [],
+                               serverChainDER: findings.isEmpty ? [] : entry?.der ?? []))
     }
 }
 

@@ -101,8 +101,12 @@ struct HandshakeState {
             }
         case 16:  // ClientKeyExchange: a client certificate, if any, came before it
             markDone(direction)
-        case 22:
+        case 22:  // CertificateStatus: status_type ocsp(1), then the OCSPResponse
             session.ocspStapled = true
+            var status = body
+            if status.readUInt8() == 1, let response = status.readUInt24LengthPrefixed(), response.remaining <= 64 << 10 {
+                session.ocspResponse = Array(copying: response.bytes)
+            }
         default:
             break
         }

@@ -73,6 +73,8 @@ public struct TLSSession: Sendable {
     public var clientChain: ObservedChain?
     public var certificateRequested = false
     public var ocspStapled = false
+    /// The stapled OCSP response (CertificateStatus, RFC 6066 §8), DER, when at most 64 KiB.
+    public var ocspResponse: [UInt8]?
     public var serverCertificateMessages = 0
     public var clientCertificateMessages = 0
     public var gaps = 0

@@ -13,6 +13,9 @@ public struct ServerHello: Sendable, Equatable {
     public var isHelloRetryRequest = false
     /// The extensions' framing was broken; what came before the break was kept.
     public var isMalformed = false
+    /// Signed certificate timestamps sent in the `signed_certificate_timestamp` extension
+    /// (RFC 6962 §3.3.1), counted; nil when the extension is absent.
+    public var sctCount: Int?
 
     /// The version the handshake continues with.
     public var negotiatedVersion: TLSVersion { selectedVersion ?? legacyVersion }
@@ -52,6 +55,12 @@ public struct ServerHello: Sendable, Equatable {
             }
             switch type {
             case 43: selectedVersion = data.readUInt16().map(TLSVersion.init(rawValue:))
+            case 18:  // signed_certificate_timestamp: SignedCertificateTimestampList
+                var count = 0
+                if var list = data.readUInt16LengthPrefixed() {
+                    while list.readUInt16LengthPrefixed() != nil { count += 1 }
+                }
+                sctCount = count
             case 40, 51: keyShareGroup = data.readUInt16()  // key_share (40 in drafts before 23)
             default: break
             }

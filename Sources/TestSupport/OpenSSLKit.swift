@@ -1,10 +1,10 @@
 import Foundation
 
 /// Makes real keys and certificates with the `openssl` command line, in a temporary directory.
-final class OpenSSLKit {
-    let directory: String
+public final class OpenSSLKit {
+    public let directory: String
 
-    init() throws {
+    public init() throws {
         directory = NSTemporaryDirectory() + "mitmwatch-kit-\(UUID().uuidString)"
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
     }
@@ -12,6 +12,7 @@ final class OpenSSLKit {
     deinit { try? FileManager.default.removeItem(atPath: directory) }
 
     @discardableResult
+    public
     func run(_ arguments: [String]) throws -> String {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/openssl")
@@ -31,13 +32,13 @@ final class OpenSSLKit {
         return String(decoding: data, as: UTF8.self)
     }
 
-    func key(_ name: String, exponent: Int = 65537) throws {
+    public func key(_ name: String, exponent: Int = 65537) throws {
         try run(["genpkey", "-algorithm", "RSA", "-pkeyopt", "rsa_keygen_bits:2048", "-pkeyopt",
                  "rsa_keygen_pubexp:\(exponent)", "-out", name + ".key"])
     }
 
     /// A self-signed CA certificate for `subject` with key `key`.
-    func root(_ name: String, key: String, subject: String, days: Int = 3650) throws {
+    public func root(_ name: String, key: String, subject: String, days: Int = 3650) throws {
         try run(["req", "-x509", "-new", "-key", key + ".key", "-subj", subject, "-days", String(days),
                  "-addext", "basicConstraints=critical,CA:TRUE", "-addext", "keyUsage=critical,keyCertSign,cRLSign",
                  "-addext", "subjectKeyIdentifier=hash", "-out", name + ".pem"])
@@ -45,7 +46,7 @@ final class OpenSSLKit {
 
     /// A certificate for `subject` and `key`, signed by `issuer` (a `.pem` with its `.key` named
     /// `issuerKey`). `extensions` are config lines; no AKI unless asked for.
-    func issue(_ name: String, key: String, subject: String, issuer: String, issuerKey: String,
+    public func issue(_ name: String, key: String, subject: String, issuer: String, issuerKey: String,
                extensions: [String], days: Int = 365) throws {
         try run(["req", "-new", "-key", key + ".key", "-subj", subject, "-out", name + ".csr"])
         let config = directory + "/" + name + ".ext"
@@ -59,10 +60,10 @@ final class OpenSSLKit {
                  "-extfile", config, "-extensions", "ext", "-out", name + ".pem"])
     }
 
-    func der(_ name: String) throws -> [UInt8] {
+    public func der(_ name: String) throws -> [UInt8] {
         try run(["x509", "-in", name + ".pem", "-outform", "DER", "-out", name + ".der"])
         return [UInt8](try Data(contentsOf: URL(fileURLWithPath: directory + "/" + name + ".der")))
     }
 
-    func path(_ file: String) -> String { directory + "/" + file }
+    public func path(_ file: String) -> String { directory + "/" + file }
 }

@@ -1,16 +1,16 @@
 import Foundation
 
 /// Builds TLS handshake bytes for tests: records, messages and certificates from real PEM files.
-enum TLSBytes {
-    static func u16(_ value: Int) -> [UInt8] { [UInt8(value >> 8 & 0xff), UInt8(value & 0xff)] }
-    static func u24(_ value: Int) -> [UInt8] { [UInt8(value >> 16 & 0xff), UInt8(value >> 8 & 0xff), UInt8(value & 0xff)] }
+public enum TLSBytes {
+    public static func u16(_ value: Int) -> [UInt8] { [UInt8(value >> 8 & 0xff), UInt8(value & 0xff)] }
+    public static func u24(_ value: Int) -> [UInt8] { [UInt8(value >> 16 & 0xff), UInt8(value >> 8 & 0xff), UInt8(value & 0xff)] }
 
-    static func record(_ type: UInt8, _ body: [UInt8], version: Int = 0x0303) -> [UInt8] {
+    public static func record(_ type: UInt8, _ body: [UInt8], version: Int = 0x0303) -> [UInt8] {
         [type] + u16(version) + u16(body.count) + body
     }
 
     /// Splits handshake bytes over as many records as needed, each at most `maxFragment` long.
-    static func records(_ type: UInt8, _ body: [UInt8], maxFragment: Int = 16384) -> [UInt8] {
+    public static func records(_ type: UInt8, _ body: [UInt8], maxFragment: Int = 16384) -> [UInt8] {
         var out: [UInt8] = []
         var start = 0
         while start < body.count {
@@ -21,9 +21,9 @@ enum TLSBytes {
         return out
     }
 
-    static func handshake(_ type: UInt8, _ body: [UInt8]) -> [UInt8] { [type] + u24(body.count) + body }
+    public static func handshake(_ type: UInt8, _ body: [UInt8]) -> [UInt8] { [type] + u24(body.count) + body }
 
-    static func clientHello(sni: String?, supportedVersions: [Int] = []) -> [UInt8] {
+    public static func clientHello(sni: String?, supportedVersions: [Int] = []) -> [UInt8] {
         var extensions: [UInt8] = []
         if let sni {
             let name = Array(sni.utf8)
@@ -39,27 +39,30 @@ enum TLSBytes {
         return handshake(1, body)
     }
 
-    static func serverHello(version: Int = 0x0303, supportedVersion: Int? = nil) -> [UInt8] {
+    public static func serverHello(version: Int = 0x0303, supportedVersion: Int? = nil, scts: [[UInt8]]? = nil) -> [UInt8] {
         var extensions: [UInt8] = []
         if let supportedVersion { extensions += u16(43) + u16(2) + u16(supportedVersion) }
+        if let scts {  // signed_certificate_timestamp (18): SignedCertificateTimestampList
+            let list = scts.flatMap { u16($0.count) + $0 }
+            extensions += u16(18) + u16(list.count + 2) + u16(list.count) + list
+        }
         let body: [UInt8] = u16(version) + Array(repeating: 0x22, count: 32) + [0] + u16(0xc02f) + [0]
             + u16(extensions.count) + extensions
         return handshake(2, body)
     }
 
-    static func certificate(_ chain: [[UInt8]]) -> [UInt8] {
+    public static func certificate(_ chain: [[UInt8]]) -> [UInt8] {
         let list = chain.flatMap { u24($0.count) + $0 }
         return handshake(11, u24(list.count) + list)
     }
 
-    static let serverHelloDone = handshake(14, [])
+    public static let serverHelloDone = handshake(14, [])
 
     /// DER certificates from PEM files of `../shared/indicators/certs` (real certificates).
-    static func indicatorCertificates(_ count: Int) throws -> [[UInt8]] {
+    public static func indicatorCertificates(_ count: Int) throws -> [[UInt8]] {
         let shared = ProcessInfo.processInfo.environment["MITMWATCH_SHARED"]
             ?? URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-                .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-                .appendingPathComponent("shared").path
+                .deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent("shared").path
         let directory = shared + "/indicators/certs"
         let names = try FileManager.default.contentsOfDirectory(atPath: directory).filter { $0.hasSuffix(".pem") }.sorted()
         return try names.prefix(count).map { name in
@@ -71,7 +74,7 @@ enum TLSBytes {
     }
 
     /// The SHA-256 the sniffer should report, computed independently with `openssl dgst`.
-    static func opensslSHA256(_ der: [UInt8]) throws -> String {
+    public static func opensslSHA256(_ der: [UInt8]) throws -> String {
         let path = NSTemporaryDirectory() + "mitmwatch-\(UUID().uuidString).der"
         try Data(der).write(to: URL(fileURLWithPath: path))
         defer { try? FileManager.default.removeItem(atPath: path) }

@@ -3,27 +3,39 @@ import Sniffer
 
 /// Plays a TCP connection into the real pipeline as raw IPv4 frames (link type RAW), segment by
 /// segment, so reassembly tests exercise decode → flow → reassembly → TLS exactly as `read` does.
-struct SegmentScript {
-    struct Segment {
-        var fromClient: Bool
-        var sequence: UInt32
-        var acknowledgment: UInt32
-        var flags: UInt8
-        var payload: [UInt8]
+public struct SegmentScript {
+    public struct Segment {
+        public var fromClient: Bool
+        public var sequence: UInt32
+        public var acknowledgment: UInt32
+        public var flags: UInt8
+        public var payload: [UInt8]
         /// The client's port for this segment (scripts can mix several connections).
-        var clientPort: UInt16 = 50000
+        public var clientPort: UInt16 = 50000
+
+        public init(fromClient: Bool, sequence: UInt32, acknowledgment: UInt32, flags: UInt8, payload: [UInt8],
+                    clientPort: UInt16 = 50000) {
+            self.fromClient = fromClient
+            self.sequence = sequence
+            self.acknowledgment = acknowledgment
+            self.flags = flags
+            self.payload = payload
+            self.clientPort = clientPort
+        }
     }
 
-    static let fin: UInt8 = 0x01, syn: UInt8 = 0x02, rst: UInt8 = 0x04, psh: UInt8 = 0x08, ack: UInt8 = 0x10
+    public static let fin: UInt8 = 0x01, syn: UInt8 = 0x02, rst: UInt8 = 0x04, psh: UInt8 = 0x08, ack: UInt8 = 0x10
 
-    var clientISN: UInt32 = 1000
-    var serverISN: UInt32 = 5000
-    var client: (UInt32, UInt16) = (0x0a00_0001, 50000)  // 10.0.0.1:50000
-    var server: (UInt32, UInt16) = (0xc000_0201, 443)    // 192.0.2.1:443
-    var segments: [Segment] = []
+    public var clientISN: UInt32 = 1000
+    public var serverISN: UInt32 = 5000
+    public var client: (UInt32, UInt16) = (0x0a00_0001, 50000)  // 10.0.0.1:50000
+    public var server: (UInt32, UInt16) = (0xc000_0201, 443)    // 192.0.2.1:443
+    public var segments: [Segment] = []
+
+    public init() {}
 
     /// SYN, SYN-ACK, ACK.
-    mutating func handshake() {
+    public mutating func handshake() {
         segments.append(Segment(fromClient: true, sequence: clientISN, acknowledgment: 0, flags: Self.syn, payload: [], clientPort: client.1))
         segments.append(Segment(fromClient: false, sequence: serverISN, acknowledgment: clientISN &+ 1,
                                 flags: Self.syn | Self.ack, payload: [], clientPort: client.1))
@@ -32,7 +44,7 @@ struct SegmentScript {
     }
 
     /// Cuts `bytes` (the side's stream starting right after its SYN) into segments of `size`.
-    func cut(_ bytes: [UInt8], fromClient: Bool, size: Int, startOffset: Int = 0) -> [Segment] {
+    public func cut(_ bytes: [UInt8], fromClient: Bool, size: Int, startOffset: Int = 0) -> [Segment] {
         let isn = fromClient ? clientISN : serverISN
         let peerISN = fromClient ? serverISN : clientISN
         var out: [Segment] = []
@@ -49,14 +61,14 @@ struct SegmentScript {
     }
 
     /// A pure ACK from one side acknowledging the other side's stream up to `offset` bytes.
-    func acknowledge(fromClient: Bool, upTo offset: Int) -> Segment {
+    public func acknowledge(fromClient: Bool, upTo offset: Int) -> Segment {
         let peerISN = fromClient ? serverISN : clientISN
         return Segment(fromClient: fromClient, sequence: (fromClient ? clientISN : serverISN) &+ 1,
                        acknowledgment: peerISN &+ 1 &+ UInt32(truncatingIfNeeded: offset), flags: Self.ack, payload: [],
                        clientPort: client.1)
     }
 
-    func frame(_ segment: Segment) -> [UInt8] {
+    public func frame(_ segment: Segment) -> [UInt8] {
         let clientEndpoint = (client.0, segment.clientPort)
         let (source, destination) = segment.fromClient ? (clientEndpoint, server) : (server, clientEndpoint)
         let tcpLength = 20 + segment.payload.count
@@ -68,13 +80,24 @@ struct SegmentScript {
         return ip + tcp + segment.payload
     }
 
-    static func u32(_ value: UInt32) -> [UInt8] {
+    public static func u32(_ value: UInt32) -> [UInt8] {
         [UInt8(value >> 24), UInt8(value >> 16 & 0xff), UInt8(value >> 8 & 0xff), UInt8(value & 0xff)]
     }
 
     /// Runs the segments through a fresh pipeline; returns the sessions and the counters.
+    /// Plays the segments into `pipeline` (any observer), then finishes it.
+    public func play<Observer>(into pipeline: inout Pipeline<Observer>, step: Int64 = 1000,
+                               startingAt seconds: Int64 = 1_700_000_000) {
+        for (index, segment) in segments.enumerated() {
+            let bytes = frame(segment)
+            pipeline.process(frame: bytes.span, originalLength: bytes.count, linkType: .raw,
+                             at: Timestamp(seconds: seconds, nanoseconds: Int64(index) * step))
+        }
+        pipeline.finish()
+    }
+
     /// Segments are `step` nanoseconds apart in capture time.
-    func run(limits: SnifferLimits = SnifferLimits(), step: Int64 = 1000)
+    public func run(limits: SnifferLimits = SnifferLimits(), step: Int64 = 1000)
         -> (sessions: [TLSSession], counters: Counters, peak: Int) {
         var sessions: [TLSSession] = []
         var pipeline = Pipeline(limits: limits, observer: FingerprintingObserver { sessions.append($0) })
@@ -89,9 +112,10 @@ struct SegmentScript {
 }
 
 /// A small deterministic generator (SplitMix64) so shuffles are reproducible.
-struct SeededGenerator: RandomNumberGenerator {
-    var state: UInt64
-    mutating func next() -> UInt64 {
+public struct SeededGenerator: RandomNumberGenerator {
+    public var state: UInt64
+    public init(state: UInt64) { self.state = state }
+    public mutating func next() -> UInt64 {
         state &+= 0x9E37_79B9_7F4A_7C15
         var z = state
         z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
