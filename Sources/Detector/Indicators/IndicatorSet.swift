@@ -10,6 +10,7 @@ public struct IndicatorSet: Sendable {
     private var bySPKI: [String: [Int]] = [:]
     private var bySHA1: [String: [Int]] = [:]
     private var bySubject: [String: [Int]] = [:]
+    private var bySKI: [String: [Int]] = [:]
 
     public struct LoadError: Error, CustomStringConvertible, Sendable {
         public var source: String
@@ -139,6 +140,7 @@ public struct IndicatorSet: Sendable {
         if let key = indicator.spkiSHA256 { bySPKI[key, default: []].append(position) }
         if let key = indicator.sha1 { bySHA1[key, default: []].append(position) }
         if let key = indicator.subject { bySubject[key, default: []].append(position) }
+        if let key = indicator.subjectKeyIdentifier { bySKI[key, default: []].append(position) }
     }
 
     // MARK: Lookups
@@ -147,6 +149,7 @@ public struct IndicatorSet: Sendable {
     public func matching(spkiSHA256: String) -> [Int] { bySPKI[spkiSHA256] ?? [] }
     public func matching(sha1: String) -> [Int] { bySHA1[sha1] ?? [] }
     public func matching(subject: String) -> [Int] { bySubject[subject] ?? [] }
+    public func matching(subjectKeyIdentifier: String) -> [Int] { bySKI[subjectKeyIdentifier] ?? [] }
 }
 
 enum CertificateDates {

@@ -29,7 +29,12 @@ enum KnownInterceptionCARule {
                 }
             }
             guard let issuer = certificate.issuerName else { continue }
-            for index in indicators.matching(subject: issuer) {
+            // Candidates by issuer name and by key id; both must agree below when both exist.
+            var candidates = indicators.matching(subject: issuer)
+            if let authorityKey = certificate.authorityKeyIdentifier {
+                candidates += indicators.matching(subjectKeyIdentifier: authorityKey).filter { !candidates.contains($0) }
+            }
+            for index in candidates where indicators.indicators[index].subject == issuer {
                 let indicator = indicators.indicators[index]
                 // The indicator itself (a self-signed root) is a fingerprint/key match, not an issue.
                 if indicator.sha256 == sha256 || (indicator.spkiSHA256 != nil && indicator.spkiSHA256 == certificate.spkiSHA256?.description) {
