@@ -70,7 +70,7 @@ let package = Package(
         .testTarget(name: "DetectorTests", dependencies: ["Detector", "Sniffer", "Wire", "TestSupport"],
                     swiftSettings: strict),
         // untrusted-chain's engine: chains made with the openssl command at test time, the PSL scope.
-        .testTarget(name: "ValidationTests", dependencies: ["Detector"], swiftSettings: strict),
+        .testTarget(name: "ValidationTests", dependencies: ["Detector", "TestSupport"], swiftSettings: strict),
     ]
 )
 

@@ -12,8 +12,13 @@ public final class OpenSSLKit {
     deinit { try? FileManager.default.removeItem(atPath: directory) }
 
     @discardableResult
-    public
-    func run(_ arguments: [String]) throws -> String {
+    public func run(_ arguments: [String]) throws -> String {
+        try Self.run(arguments, in: directory)
+    }
+
+    /// Runs `openssl` with `arguments` in `directory`; its stdout, or an error with its stderr.
+    @discardableResult
+    public static func run(_ arguments: [String], in directory: String) throws -> String {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/openssl")
         process.arguments = arguments

@@ -1,5 +1,6 @@
 import Detector
 import Foundation
+import TestSupport
 
 /// A small PKI made with the `openssl` command at test time (OpenSSL 3.0 `req`/`x509` cannot set
 /// absolute validity dates, so certificates are issued with `openssl ca -startdate/-enddate`):
@@ -160,22 +161,7 @@ struct TestPKI: Sendable {
 
     @discardableResult
     static func openssl(_ arguments: [String], in directory: String) throws -> String {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/openssl")
-        process.arguments = arguments
-        process.currentDirectoryURL = URL(fileURLWithPath: directory)
-        let output = Pipe(), errors = Pipe()
-        process.standardOutput = output
-        process.standardError = errors
-        try process.run()
-        let data = output.fileHandleForReading.readDataToEndOfFile()
-        let message = errors.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        guard process.terminationStatus == 0 else {
-            throw TestPKIError(description: "openssl \(arguments.joined(separator: " ")): "
-                + String(decoding: message, as: UTF8.self))
-        }
-        return String(decoding: data, as: UTF8.self)
+        try OpenSSLKit.run(arguments, in: directory)
     }
 }
 
