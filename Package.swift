@@ -24,6 +24,7 @@ let package = Package(
         // System libraries: thin shims, nothing else.
         .systemLibrary(name: "CPcap", path: "Sources/CPcap", pkgConfig: "libpcap",
                        providers: [.apt(["libpcap-dev"])]),
+        .systemLibrary(name: "CLinux", path: "Sources/CLinux"),
         .systemLibrary(name: "COpenSSL", path: "Sources/COpenSSL", pkgConfig: "libcrypto",
                        providers: [.apt(["libssl-dev"])]),
 
@@ -43,7 +44,7 @@ let package = Package(
 
         // The `mitmwatch` executable: commands and outputs.
         .executableTarget(name: "Daemon", dependencies: [
-            "Sniffer", "Detector",
+            "Sniffer", "Detector", "CLinux",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ], swiftSettings: strict),
 
@@ -63,7 +64,7 @@ let package = Package(
         .testTarget(name: "SnifferTests", dependencies: ["Sniffer", "Wire", "Detector", "TestSupport"],
                     exclude: ["Fixtures"], swiftSettings: strict),
         .testTarget(name: "PeerCorpusTests", dependencies: ["Sniffer", "Detector"], swiftSettings: strict),
-        .testTarget(name: "CLITests", dependencies: ["Daemon"], swiftSettings: strict),
+        .testTarget(name: "CLITests", dependencies: ["Daemon", "TestSupport"], swiftSettings: strict),
         // The certificate view against OpenSSL over every certificate available offline.
         .testTarget(name: "X509Tests", dependencies: ["Detector", "Sniffer", "Wire", "OpenSSLReference"],
                     exclude: ["Fixtures"], swiftSettings: strict),

@@ -29,20 +29,38 @@ struct DetectionOptions: ParsableArguments {
     @Option(help: "Pins for pin-mismatch: a JSON file (see pins.example.json). Off when not given.")
     var pins: String?
 
-    /// The configured detection: chain-level rules and the validator missing-sct uses.
-    func detection() throws -> (judge: ChainJudge, transparencyValidator: ChainValidator?) {
+    var setup: DetectionSetup {
+        DetectionSetup(builtinIndicators: !noBuiltinIndicators, indicatorPaths: indicatorPaths, trustStore: trustStore,
+                       untrustedScope: untrustedScope, allowedInspectionCAs: allowedInspectionCAs,
+                       untrustedChain: !noUntrustedChain, missingSCT: !noMissingSct, pins: pins)
+    }
+}
+
+/// Everything detection is configured with, from the command line or the config file.
+struct DetectionSetup {
+    var builtinIndicators = true
+    var indicatorPaths: [String] = []
+    var trustStore: String?
+    var untrustedScope: UntrustedScope = .public
+    var allowedInspectionCAs: [String] = []
+    var untrustedChain = true
+    var missingSCT = true
+    var pins: String?
+
+    /// The configured detection: indicators, chain-level rules and the validator missing-sct uses.
+    func build() throws -> (indicators: IndicatorSet, judge: ChainJudge, transparencyValidator: ChainValidator?) {
         var rules: [any ChainJudgeRule] = []
-        let validator = (noUntrustedChain && noMissingSct && pins == nil) ? nil : try validator()
-        if !noUntrustedChain, let validator { rules.append(try untrustedChainRule(validator)) }
+        let validator = (!untrustedChain && !missingSCT && pins == nil) ? nil : try makeValidator()
+        if untrustedChain, let validator { rules.append(try untrustedChainRule(validator)) }
         if let path = pins {
             do { rules.append(PinRule(pins: try PinRule.load(path: path), validator: validator)) } catch {
                 throw ValidationError("--pins \(error.description)")
             }
         }
-        return (ChainJudge(rules: rules), noMissingSct ? nil : validator)
+        return (try indicatorSet(), ChainJudge(rules: rules), missingSCT ? validator : nil)
     }
 
-    private func validator() throws -> ChainValidator {
+    private func makeValidator() throws -> ChainValidator {
         let store: TrustStore
         do { store = try TrustStore(path: trustStore) } catch {
             throw ValidationError("--trust-store \(trustStore ?? "(system)"): \(error)")
@@ -64,7 +82,7 @@ struct DetectionOptions: ParsableArguments {
     }
 
     func indicatorSet() throws -> IndicatorSet {
-        var set = noBuiltinIndicators ? IndicatorSet() : IndicatorSet.builtIn()
+        var set = builtinIndicators ? IndicatorSet.builtIn() : IndicatorSet()
         for path in indicatorPaths {
             var isDirectory = false
             guard FileBytes.exists(path, isDirectory: &isDirectory) else {

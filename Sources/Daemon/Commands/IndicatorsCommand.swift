@@ -14,7 +14,7 @@ struct IndicatorsCommand: ParsableCommand {
         @OptionGroup var detection: DetectionOptions
 
         mutating func run() throws {
-            let set = try detection.indicatorSet()
+            let set = try detection.setup.indicatorSet()
             for indicator in set.indicators {
                 let keys = [indicator.sha256.map { "sha256=" + $0.prefix(16) + "…" },
                             indicator.spkiSHA256.map { "spki=" + $0.prefix(16) + "…" },
@@ -33,7 +33,7 @@ struct IndicatorsCommand: ParsableCommand {
         @Argument(help: "The indicator's id (see `indicators list`).") var id: String
 
         mutating func run() throws {
-            let set = try detection.indicatorSet()
+            let set = try detection.setup.indicatorSet()
             guard let indicator = set.indicator(id: id) else {
                 throw ValidationError("no indicator with id \(id); `mitmwatch indicators list` shows them")
             }
@@ -69,7 +69,7 @@ struct IndicatorsCommand: ParsableCommand {
         @Argument(help: "PEM or DER file holding one certificate or a chain.") var file: String
 
         mutating func run() throws {
-            let set = try detection.indicatorSet()
+            let set = try detection.setup.indicatorSet()
             let entries = try CertificateFile.entries(in: try FileBytes.read(file))
             guard !entries.isEmpty else { throw ValidationError("\(file): no certificate found") }
             let findings = IndicatorCheck.findings(chain: entries.map(\.der), indicators: set)

@@ -51,10 +51,10 @@ struct ReadCommand: ParsableCommand {
             throw ValidationError("--dedup-window must be a positive number of seconds (got \(dedupWindow))")
         }
         let format = self.format, events = self.events, includeChain = certificateChain
-        let indicators = try detection.indicatorSet()
+        let configured = try detection.setup.build()
+        let indicators = configured.indicators
         var deduplicator = dedup ? AlertDeduplicator(windowSeconds: dedupWindow) : nil
         var alertCount = 0
-        let configured = try detection.detection()
         let observer = DetectionObserver(indicators: indicators, chainJudge: configured.judge,
                                          transparencyValidator: configured.transparencyValidator) { report in
             if events != .alerts {

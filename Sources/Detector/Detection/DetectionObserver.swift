@@ -21,10 +21,11 @@ public struct SessionReport: Sendable {
 /// and each session is reported with its findings when it ends.
 public struct DetectionObserver: TLSObserver {
     public private(set) var cache: CertificateCache
-    public let indicators: IndicatorSet
+    // Replaceable while running (configuration reload); sessions in flight keep their findings.
+    public var indicators: IndicatorSet
     public var chainJudge: ChainJudge
     /// Validates leaves for `missing-sct` (nil: the rule is off).
-    public let transparencyValidator: ChainValidator?
+    public var transparencyValidator: ChainValidator?
     private var pending: [UInt64: Pending] = [:]
     private let onReport: (SessionReport) -> Void
 

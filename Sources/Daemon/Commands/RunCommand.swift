@@ -1,0 +1,67 @@
+import ArgumentParser
+
+/// `mitmwatch run`: the daemon.
+struct RunCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "run",
+        abstract: "Capture live on one or more interfaces and raise alerts (the daemon)."
+    )
+
+    @Option(help: "Configuration file (JSON; see config.example.json).")
+    var config: String?
+
+    @Option(name: [.customShort("i"), .customLong("interface")], help: "Interface to capture on (repeatable; overrides the config).")
+    var interfaces: [String] = []
+
+    @Option(help: "Write alerts as NDJSON to this file (overrides the config).")
+    var jsonLog: String?
+
+    @Option(help: "Trust store for untrusted-chain and missing-sct (overrides the config).")
+    var trustStore: String?
+
+    mutating func run() throws {
+        let interfaces = self.interfaces, jsonLog = self.jsonLog, trustStore = self.trustStore
+        let overrides: (DaemonConfig) -> DaemonConfig = { config in
+            var config = config
+            if !interfaces.isEmpty { config.interfaces = interfaces }
+            if let jsonLog { config.jsonLog.path = jsonLog }
+            if let trustStore { config.trustStore = trustStore }
+            return config
+        }
+        var loaded = DaemonConfig()
+        if let path = config {
+            do { loaded = try DaemonConfig.load(path: path) } catch { throw CommandFailure(error.description) }
+        }
+        let effective = overrides(loaded)
+        guard !effective.interfaces.isEmpty else {
+            throw ValidationError("no interface to capture on: give -i IFACE or \"interfaces\" in the config")
+        }
+        let daemon = try Daemon(config: effective, configPath: config, overrides: overrides)
+        daemon.run()
+    }
+}
+
+/// `mitmwatch check-config FILE`: validate without running.
+struct CheckConfigCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "check-config",
+        abstract: "Check a configuration file (and the indicators, trust store and pins it names) without running."
+    )
+
+    @Argument(help: "The configuration file.") var file: String
+
+    mutating func run() throws {
+        let config: DaemonConfig
+        do { config = try DaemonConfig.load(path: file) } catch { throw CommandFailure(error.description) }
+        let detection = try Daemon.detectionSetup(config).build()
+        StandardStreams.writeLine("\(file): ok — interfaces \(config.interfaces.isEmpty ? "(none: give -i)" : config.interfaces.joined(separator: ", ")), "
+            + "\(detection.indicators.indicators.count) indicators, \(detection.judge.rules.count) chain rules, "
+            + "alerts to \(config.jsonLog.path ?? (config.jsonLog.stdout ? "stdout" : "stderr only"))")
+    }
+}
+
+/// A failure to report as one line (no usage text): exit status 1.
+struct CommandFailure: Error, CustomStringConvertible {
+    var description: String
+    init(_ description: String) { self.description = description }
+}

@@ -1,0 +1,231 @@
+import Detector
+import Foundation
+import Sniffer
+
+/// The daemon's configuration (`/etc/mitmwatch/config.json`; every key documented in README and
+/// shown in `config.example.json`). Decoding checks every key and value and names the key, the
+/// value and what is allowed when something is wrong.
+struct DaemonConfig: Equatable {
+    var interfaces: [String] = []
+    var capture = Capture()
+    var jsonLog = JSONLog()
+    var journal = true
+    var trustStore: String?
+    var untrustedScope: UntrustedScope = .public
+    var allowInspectionCAs: [String] = []
+    var builtinIndicators = true
+    var indicatorPaths: [String] = []
+    var pins: String?
+    var untrustedChain = true
+    var missingSCT = true
+    var dedupWindowSeconds: Double = 3600
+    var limits = Limits()
+
+    struct Capture: Equatable {
+        var snaplen = 65535
+        var bufferSizeMB = 64
+        var promiscuous = true
+        /// Captures only TCP by default (TLS handshakes); VLAN-tagged TCP included.
+        var bpfFilter = "tcp or (vlan and tcp)"
+        var retrySeconds = 1.0
+        var maxRetrySeconds = 30.0
+    }
+
+    struct JSONLog: Equatable {
+        var path: String?
+        var stdout = false
+        /// Also write session records (not only alerts).
+        var sessions = false
+    }
+
+    struct Limits: Equatable {
+        var maxFlows = FlowLimits().maxFlows
+        var idleTimeoutSeconds = FlowLimits().idleTimeoutSeconds
+        var maxFlowBytes = ReassemblyLimits().maxFlowBytes
+        var memcap = ReassemblyLimits().memcap
+    }
+
+    struct Invalid: Error, CustomStringConvertible {
+        var description: String
+    }
+
+    var snifferLimits: SnifferLimits {
+        var limits = SnifferLimits()
+        limits.flows.maxFlows = self.limits.maxFlows
+        limits.flows.idleTimeoutSeconds = self.limits.idleTimeoutSeconds
+        limits.reassembly.maxFlowBytes = self.limits.maxFlowBytes
+        limits.reassembly.memcap = self.limits.memcap
+        return limits
+    }
+
+    /// Reads and checks a configuration file.
+    static func load(path: String) throws(Invalid) -> DaemonConfig {
+        guard let data = FileManager.default.contents(atPath: path) else {
+            throw Invalid(description: "config \(path): cannot be read")
+        }
+        let object: JSONValue
+        do { object = try JSONDecoder().decode(JSONValue.self, from: data) } catch {
+            throw Invalid(description: "config \(path): not valid JSON (\(error))")
+        }
+        do {
+            return try decode(object)
+        } catch {
+            throw Invalid(description: "config \(path): \(error.description)")
+        }
+    }
+
+    static func decode(_ object: JSONValue) throws(Invalid) -> DaemonConfig {
+        var config = DaemonConfig()
+        let root = try Keys(object, path: "")
+        try root.allow(["interfaces", "capture", "json_log", "journal", "trust_store", "untrusted_scope",
+                        "allow_inspection_cas", "indicators", "pins", "rules", "dedup_window_seconds", "limits"])
+        if let value = try root.strings("interfaces") { config.interfaces = value }
+        if let capture = try root.object("capture") {
+            try capture.allow(["snaplen", "buffer_size_mb", "promiscuous", "bpf_filter", "retry_seconds", "max_retry_seconds"])
+            if let v = try capture.int("snaplen", in: 64...262_144) { config.capture.snaplen = v }
+            if let v = try capture.int("buffer_size_mb", in: 1...4096) { config.capture.bufferSizeMB = v }
+            if let v = try capture.bool("promiscuous") { config.capture.promiscuous = v }
+            if let v = try capture.string("bpf_filter") { config.capture.bpfFilter = v }
+            if let v = try capture.number("retry_seconds", in: 0.1...3600) { config.capture.retrySeconds = v }
+            if let v = try capture.number("max_retry_seconds", in: 0.1...86_400) { config.capture.maxRetrySeconds = v }
+        }
+        if let log = try root.object("json_log") {
+            try log.allow(["path", "stdout", "sessions"])
+            config.jsonLog.path = try log.string("path")
+            if let v = try log.bool("stdout") { config.jsonLog.stdout = v }
+            if let v = try log.bool("sessions") { config.jsonLog.sessions = v }
+        }
+        if let v = try root.bool("journal") { config.journal = v }
+        config.trustStore = try root.string("trust_store")
+        if let v = try root.string("untrusted_scope") {
+            guard let scope = UntrustedScope(rawValue: v) else {
+                throw Invalid(description: "key 'untrusted_scope': \"\(v)\" is not one of public, all")
+            }
+            config.untrustedScope = scope
+        }
+        if let v = try root.strings("allow_inspection_cas") { config.allowInspectionCAs = v }
+        if let indicators = try root.object("indicators") {
+            try indicators.allow(["builtin", "paths"])
+            if let v = try indicators.bool("builtin") { config.builtinIndicators = v }
+            if let v = try indicators.strings("paths") { config.indicatorPaths = v }
+        }
+        config.pins = try root.string("pins")
+        if let rules = try root.object("rules") {
+            try rules.allow(["untrusted_chain", "missing_sct"])
+            if let v = try rules.bool("untrusted_chain") { config.untrustedChain = v }
+            if let v = try rules.bool("missing_sct") { config.missingSCT = v }
+        }
+        if let v = try root.number("dedup_window_seconds", in: 1...31_536_000) { config.dedupWindowSeconds = v }
+        if let limits = try root.object("limits") {
+            try limits.allow(["max_flows", "idle_timeout_seconds", "max_flow_bytes", "memcap"])
+            if let v = try limits.int("max_flows", in: 1...100_000_000) { config.limits.maxFlows = v }
+            if let v = try limits.number("idle_timeout_seconds", in: 1...86_400) { config.limits.idleTimeoutSeconds = v }
+            if let v = try limits.int("max_flow_bytes", in: 4096...(1 << 30)) { config.limits.maxFlowBytes = v }
+            if let v = try limits.int("memcap", in: 4096...(1 << 40)) { config.limits.memcap = v }
+            guard config.limits.memcap >= config.limits.maxFlowBytes else {
+                throw Invalid(description: "key 'limits.memcap': \(config.limits.memcap) is smaller than limits.max_flow_bytes (\(config.limits.maxFlowBytes))")
+            }
+        }
+        return config
+    }
+}
+
+/// A JSON value as parsed, so booleans, numbers and strings are told apart exactly.
+enum JSONValue: Decodable, Equatable {
+    case null, bool(Bool), number(Double), string(String), array([JSONValue]), object([String: JSONValue])
+
+    init(from decoder: Decoder) throws {
+        let container = try decoder.singleValueContainer()
+        if container.decodeNil() { self = .null }
+        else if let value = try? container.decode(Bool.self) { self = .bool(value) }
+        else if let value = try? container.decode(Double.self) { self = .number(value) }
+        else if let value = try? container.decode(String.self) { self = .string(value) }
+        else if let value = try? container.decode([JSONValue].self) { self = .array(value) }
+        else { self = .object(try container.decode([String: JSONValue].self)) }
+    }
+
+    var shown: String {
+        switch self {
+        case .null: "null"
+        case .bool(let value): value ? "true" : "false"
+        case .number(let value): value == value.rounded() && abs(value) < 1e15 ? String(Int64(value)) : String(value)
+        case .string(let value): "\"\(value)\""
+        case .array: "a list"
+        case .object: "an object"
+        }
+    }
+}
+
+/// One JSON object's keys, checked one by one with errors that name the key.
+private struct Keys {
+    let values: [String: JSONValue]
+    let path: String
+
+    init(_ value: JSONValue, path: String) throws(DaemonConfig.Invalid) {
+        guard case .object(let values) = value else {
+            throw DaemonConfig.Invalid(description: path.isEmpty ? "the top level must be a JSON object"
+                                                                  : "key '\(path)': expected an object, got \(value.shown)")
+        }
+        self.values = values
+        self.path = path
+    }
+
+    func name(_ key: String) -> String { path.isEmpty ? key : path + "." + key }
+
+    func allow(_ keys: [String]) throws(DaemonConfig.Invalid) {
+        for key in values.keys.sorted() where !keys.contains(key) {
+            throw DaemonConfig.Invalid(description: "unknown key '\(name(key))' (allowed here: \(keys.joined(separator: ", ")))")
+        }
+    }
+
+    func present(_ key: String) -> JSONValue? {
+        guard let value = values[key], value != .null else { return nil }
+        return value
+    }
+
+    func object(_ key: String) throws(DaemonConfig.Invalid) -> Keys? {
+        guard let value = present(key) else { return nil }
+        return try Keys(value, path: name(key))
+    }
+
+    func string(_ key: String) throws(DaemonConfig.Invalid) -> String? {
+        guard let value = present(key) else { return nil }
+        guard case .string(let text) = value else { throw wrong(key, value, "a string") }
+        return text
+    }
+
+    func strings(_ key: String) throws(DaemonConfig.Invalid) -> [String]? {
+        guard let value = present(key) else { return nil }
+        guard case .array(let list) = value else { throw wrong(key, value, "a list of strings") }
+        var result: [String] = []
+        for item in list {
+            guard case .string(let text) = item else { throw wrong(key, item, "a list of strings") }
+            result.append(text)
+        }
+        return result
+    }
+
+    func bool(_ key: String) throws(DaemonConfig.Invalid) -> Bool? {
+        guard let value = present(key) else { return nil }
+        guard case .bool(let flag) = value else { throw wrong(key, value, "true or false") }
+        return flag
+    }
+
+    func int(_ key: String, in range: ClosedRange<Int>) throws(DaemonConfig.Invalid) -> Int? {
+        guard let value = present(key) else { return nil }
+        guard case .number(let number) = value, let integer = Int(exactly: number), range.contains(integer)
+        else { throw wrong(key, value, "an integer from \(range.lowerBound) to \(range.upperBound)") }
+        return integer
+    }
+
+    func number(_ key: String, in range: ClosedRange<Double>) throws(DaemonConfig.Invalid) -> Double? {
+        guard let value = present(key) else { return nil }
+        guard case .number(let number) = value, range.contains(number)
+        else { throw wrong(key, value, "a number from \(range.lowerBound) to \(range.upperBound)") }
+        return number
+    }
+
+    func wrong(_ key: String, _ value: JSONValue, _ expected: String) -> DaemonConfig.Invalid {
+        DaemonConfig.Invalid(description: "key '\(name(key))': expected \(expected), got \(value.shown)")
+    }
+}

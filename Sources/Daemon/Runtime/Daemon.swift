@@ -1,0 +1,208 @@
+import CLinux
+import Detector
+import Sniffer
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// `mitmwatch run`: live capture on the configured interfaces into one pipeline, alerts to the
+/// JSON log (and stdout when asked), operational messages to stderr; signals handled between
+/// packets (SIGHUP: reload the config and reopen logs; SIGTERM/SIGINT: flush and exit 0;
+/// SIGUSR1: a statistics line). Interfaces that are missing or fail are retried with backoff.
+final class Daemon {
+    private var config: DaemonConfig
+    private let configPath: String?
+    private let overrides: (DaemonConfig) -> DaemonConfig
+    private var pipeline: Pipeline<DetectionObserver>
+    private let outputs: AlertOutputs
+    private var captures: [String: LiveCapture] = [:]
+    private var retries: [String: (at: Double, delay: Double)] = [:]
+    private let signals: SignalDescriptor
+
+    struct StartError: Error, CustomStringConvertible { var description: String }
+
+    init(config: DaemonConfig, configPath: String?, overrides: @escaping (DaemonConfig) -> DaemonConfig) throws {
+        self.config = config
+        self.configPath = configPath
+        self.overrides = overrides
+        guard let signals = SignalDescriptor() else { throw StartError(description: "cannot set up signal handling") }
+        self.signals = signals
+        let outputs = AlertOutputs(config: config)
+        self.outputs = outputs
+        let detection = try Self.detectionSetup(config).build()
+        let observer = DetectionObserver(indicators: detection.indicators, chainJudge: detection.judge,
+                                         transparencyValidator: detection.transparencyValidator) { report in
+            outputs.report(report)
+        }
+        pipeline = Pipeline(limits: config.snifferLimits, observer: observer)
+        outputs.indicators = detection.indicators
+    }
+
+    static func detectionSetup(_ config: DaemonConfig) -> DetectionSetup {
+        DetectionSetup(builtinIndicators: config.builtinIndicators, indicatorPaths: config.indicatorPaths,
+                       trustStore: config.trustStore, untrustedScope: config.untrustedScope,
+                       allowedInspectionCAs: config.allowInspectionCAs, untrustedChain: config.untrustedChain,
+                       missingSCT: config.missingSCT, pins: config.pins)
+    }
+
+    /// Runs until SIGTERM or SIGINT; returns after flushing every open session.
+    func run() {
+        for interface in config.interfaces { open(interface) }
+        Log.info("mitmwatch started on \(config.interfaces.joined(separator: ", "))"
+            + (config.jsonLog.path.map { "; alerts to \($0)" } ?? ""))
+        var running = true
+        while running {
+            var descriptors = [pollfd(fd: signals.descriptor, events: Int16(POLLIN), revents: 0)]
+            let order = captures.keys.sorted()
+            for name in order { descriptors.append(pollfd(fd: captures[name]!.selectableDescriptor, events: Int16(POLLIN), revents: 0)) }
+            _ = unsafe poll(&descriptors, nfds_t(descriptors.count), 250)
+            for signal in signals.pending() {
+                switch signal {
+                case SIGTERM, SIGINT: running = false
+                case SIGHUP: reload()
+                case SIGUSR1: Log.info(statistics())
+                default: break
+                }
+            }
+            for name in order {
+                guard let capture = captures[name] else { continue }
+                let linkType = capture.linkType
+                let result = capture.drain { frame, length, time in
+                    pipeline.process(frame: frame, originalLength: length, linkType: linkType, at: time)
+                }
+                if case .failed(let reason) = result {
+                    Log.warning("interface \(name) failed: \(reason); will retry")
+                    captures[name] = nil
+                    retries[name] = (Self.now() + config.capture.retrySeconds, config.capture.retrySeconds)
+                }
+            }
+            retryInterfaces()
+        }
+        Log.info("mitmwatch stopping: \(statistics())")
+        pipeline.finish()
+    }
+
+    private func open(_ interface: String) {
+        var settings = LiveCapture.Settings()
+        settings.snaplen = Int32(config.capture.snaplen)
+        settings.bufferSize = Int32(clamping: config.capture.bufferSizeMB << 20)
+        settings.promiscuous = config.capture.promiscuous
+        settings.filter = config.capture.bpfFilter
+        do {
+            captures[interface] = try LiveCapture(interface: interface, settings: settings)
+            if retries.removeValue(forKey: interface) != nil { Log.info("interface \(interface) is back; capturing") }
+        } catch {
+            let delay = min((retries[interface]?.delay ?? config.capture.retrySeconds / 2) * 2, config.capture.maxRetrySeconds)
+            if retries[interface] == nil { Log.warning("\(error.description); retrying every \(Int(delay.rounded(.up))) s or more") }
+            retries[interface] = (Self.now() + delay, delay)
+        }
+    }
+
+    private func retryInterfaces() {
+        let now = Self.now()
+        for (interface, retry) in retries where retry.at <= now { open(interface) }
+    }
+
+    /// Reads the config file again; an invalid one is rejected and the old one kept.
+    private func reload() {
+        outputs.reopen()
+        guard let path = configPath else {
+            Log.info("SIGHUP: logs reopened (no config file to reload)")
+            return
+        }
+        do {
+            let fresh = overrides(try DaemonConfig.load(path: path))
+            let detection = try Self.detectionSetup(fresh).build()
+            pipeline.observer.indicators = detection.indicators
+            pipeline.observer.chainJudge = detection.judge
+            pipeline.observer.transparencyValidator = detection.transparencyValidator
+            outputs.indicators = detection.indicators
+            outputs.apply(fresh)
+            for interface in fresh.interfaces where captures[interface] == nil && retries[interface] == nil { open(interface) }
+            for interface in config.interfaces where !fresh.interfaces.contains(interface) {
+                captures[interface] = nil
+                retries[interface] = nil
+            }
+            config = fresh
+            Log.info("configuration reloaded from \(path)")
+        } catch {
+            Log.error("configuration \(path) rejected, keeping the running one: \(error)")
+        }
+    }
+
+    func statistics() -> String {
+        let counters = pipeline.counters
+        var kernelDrops: UInt64 = 0
+        for capture in captures.values { kernelDrops += capture.kernelStatistics?.dropped ?? 0 }
+        return "packets \(counters[.packets]), tls sessions \(counters[.tlsSessions]), certificates \(counters[.certificates]), "
+            + "alerts \(outputs.alertCount) (suppressed \(outputs.suppressedCount)), flows active \(pipeline.activeFlows), "
+            + "kernel drops \(kernelDrops), log write failures \(outputs.logFailures)"
+    }
+
+    static func now() -> Double {
+        var time = timespec()
+        _ = unsafe clock_gettime(CLOCK_MONOTONIC, &time)
+        return Double(time.tv_sec) + Double(time.tv_nsec) / 1e9
+    }
+}
+
+/// Where reports go: alerts (deduplicated) and, if asked, session records, to the JSON log and/or stdout.
+final class AlertOutputs {
+    private var jsonLog: JSONLogFile?
+    private var toStdout: Bool
+    private var sessions: Bool
+    private var deduplicator: AlertDeduplicator
+    var indicators = IndicatorSet()
+    private(set) var alertCount = 0
+
+    init(config: DaemonConfig) {
+        toStdout = config.jsonLog.stdout
+        sessions = config.jsonLog.sessions
+        deduplicator = AlertDeduplicator(windowSeconds: config.dedupWindowSeconds)
+        if let path = config.jsonLog.path { jsonLog = Self.openLog(path) }
+    }
+
+    var suppressedCount: Int { deduplicator.suppressedTotal }
+    var logFailures: UInt64 { jsonLog?.failedWrites ?? 0 }
+
+    private static func openLog(_ path: String) -> JSONLogFile {
+        let log = JSONLogFile(path: path)
+        log.onStateChange = { Log.warning($0) }
+        return log
+    }
+
+    func apply(_ config: DaemonConfig) {
+        toStdout = config.jsonLog.stdout
+        sessions = config.jsonLog.sessions
+        if config.jsonLog.path != jsonLog?.path { jsonLog = config.jsonLog.path.map(Self.openLog) }
+    }
+
+    func reopen() { jsonLog?.reopen() }
+
+    func report(_ report: SessionReport) {
+        if sessions { emit(SessionRecord.json(report.session, verdict: report.verdict)) }
+        for finding in report.findings {
+            let decision = deduplicator.admit(finding, report.session)
+            guard decision.emit else { continue }
+            alertCount += 1
+            emit(AlertRecord.json(finding, report: report, indicators: indicators, includeChain: false,
+                                  suppressedBefore: decision.suppressedBefore))
+            // Until the journal writer is in place, every alert also reaches stderr in words.
+            Log.alert(AlertRecord.text(finding, report: report, indicators: indicators))
+        }
+    }
+
+    private func emit(_ line: String) {
+        if let jsonLog { jsonLog.write(line) }
+        if toStdout { StandardStreams.writeLine(line) }
+    }
+}
+
+/// Operational messages: readable lines on stderr.
+enum Log {
+    static func info(_ text: String) { printToStandardError("mitmwatch: " + text) }
+    static func warning(_ text: String) { printToStandardError("mitmwatch: warning: " + text) }
+    static func error(_ text: String) { printToStandardError("mitmwatch: error: " + text) }
+    static func alert(_ text: String) { printToStandardError("mitmwatch: " + text) }
+}

@@ -1,0 +1,166 @@
+import Foundation
+import TestSupport
+import Testing
+
+/// The real daemon capturing live on the loopback interface while OpenSSL's s_server presents a
+/// Kazakhstan-2019-shaped chain (a locally made replica: "Security Certificate" under "Qaznet
+/// Trust Network", leaf with RSA exponent 3) to s_client.
+@Suite(.serialized) struct LiveDaemonTests {
+    /// Text collected from a pipe on another thread.
+    final class Collected: @unchecked Sendable {
+        private let lock = NSLock()
+        private var text = ""
+        func append(_ data: Data) { lock.lock(); text += String(decoding: data, as: UTF8.self); lock.unlock() }
+        var value: String { lock.lock(); defer { lock.unlock() }; return text }
+    }
+
+    final class Running {
+        let process = Process()
+        let errors = Pipe()
+        let collected = Collected()
+
+        init(_ arguments: [String]) throws {
+            process.executableURL = URL(fileURLWithPath: ReadCommandTests.binary)
+            process.arguments = arguments
+            process.standardError = errors
+            process.standardOutput = FileHandle.nullDevice
+            let collected = self.collected
+            errors.fileHandleForReading.readabilityHandler = { handle in collected.append(handle.availableData) }
+            try process.run()
+        }
+
+        deinit { errors.fileHandleForReading.readabilityHandler = nil }
+
+        /// Waits (bounded, polling) until stderr contains `text`.
+        func waitForStderr(_ text: String, seconds: Double = 10) -> Bool {
+            let deadline = Date().addingTimeInterval(seconds)
+            while Date() < deadline {
+                if collected.value.contains(text) { return true }
+                usleep(50_000)
+            }
+            return collected.value.contains(text)
+        }
+
+        func signal(_ number: Int32) { kill(process.processIdentifier, number) }
+
+        func waitForExit(seconds: Double = 10) -> Int32? {
+            let deadline = Date().addingTimeInterval(seconds)
+            while process.isRunning && Date() < deadline { usleep(50_000) }
+            if process.isRunning {
+                process.terminate()
+                return nil
+            }
+            return process.terminationStatus
+        }
+    }
+
+    static func kazakhstanChain(_ kit: OpenSSLKit) throws {
+        try kit.key("root")
+        try kit.root("root", key: "root", subject: "/C=KZ/CN=Qaznet Trust Network")
+        try kit.key("intermediate")
+        try kit.issue("intermediate", key: "intermediate", subject: "/C=KZ/CN=Security Certificate", issuer: "root",
+                      issuerKey: "root", extensions: ["basicConstraints=critical,CA:TRUE", "authorityKeyIdentifier=keyid",
+                                                      "subjectKeyIdentifier=hash"])
+        try kit.key("leaf", exponent: 3)
+        try kit.issue("leaf", key: "leaf", subject: "/CN=www.facebook.example", issuer: "intermediate",
+                      issuerKey: "intermediate", extensions: ["subjectAltName=DNS:www.facebook.example"])
+    }
+
+    /// One TLS 1.2 handshake to `port` on loopback with OpenSSL, bounded in time.
+    static func handshake(_ kit: OpenSSLKit, port: Int) throws {
+        let server = Process()
+        server.executableURL = URL(fileURLWithPath: "/usr/bin/openssl")
+        server.arguments = ["s_server", "-accept", "127.0.0.1:\(port)", "-naccept", "1", "-tls1_2", "-quiet",
+                            "-cert", kit.path("leaf.pem"), "-key", kit.path("leaf.key"),
+                            "-cert_chain", kit.path("intermediate.pem")]
+        server.standardOutput = FileHandle.nullDevice
+        server.standardError = FileHandle.nullDevice
+        try server.run()
+        defer { if server.isRunning { kill(server.processIdentifier, SIGTERM) }; server.waitUntilExit() }
+        usleep(400_000)
+        let client = Process()
+        client.executableURL = URL(fileURLWithPath: "/usr/bin/timeout")
+        client.arguments = ["5", "/usr/bin/openssl", "s_client", "-connect", "127.0.0.1:\(port)", "-servername",
+                            "www.facebook.example", "-tls1_2"]
+        let input = Pipe()
+        client.standardInput = input
+        client.standardOutput = FileHandle.nullDevice
+        client.standardError = FileHandle.nullDevice
+        try client.run()
+        input.fileHandleForWriting.write(Data("Q\n".utf8))
+        try input.fileHandleForWriting.close()
+        client.waitUntilExit()
+    }
+
+    static func lines(_ path: String) -> [[String: Any]] {
+        guard let text = try? String(contentsOfFile: path, encoding: .utf8) else { return [] }
+        return text.split(separator: "\n").compactMap {
+            try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any]
+        }
+    }
+
+    @Test func liveAlertReachesTheJSONLogAndTheDaemonReloadsAndStopsCleanly() throws {
+        let kit = try OpenSSLKit()
+        try Self.kazakhstanChain(kit)
+        let log = kit.path("alerts.json")
+        let config = kit.path("config.json")
+        try #"{"interfaces": ["lo"], "json_log": {"path": "\#(log)", "sessions": true}}"#
+            .write(toFile: config, atomically: true, encoding: .utf8)
+        let daemon = try Running(["run", "--config", config])
+        defer { if daemon.process.isRunning { daemon.process.terminate() } }
+        #expect(daemon.waitForStderr("mitmwatch started on lo"))
+        let port = Int.random(in: 21_000...21_999)
+        try Self.handshake(kit, port: port)
+
+        var alerts: [[String: Any]] = []
+        let deadline = Date().addingTimeInterval(10)
+        while Date() < deadline {
+            alerts = Self.lines(log).filter { ($0["event"] as? [String: Any])?["kind"] as? String == "alert" }
+            if !alerts.isEmpty { break }
+            usleep(100_000)
+        }
+        let rules = alerts.compactMap { ($0["rule"] as? [String: Any])?["id"] as? String }
+        #expect(rules.contains("known-interception-ca"))
+        #expect(rules.contains("interception-shape"))
+        #expect(alerts.contains { ($0["destination"] as? [String: Any])?["port"] as? Int == port })
+
+        // SIGHUP with a broken config: rejected, the daemon keeps running.
+        try "{ not json".write(toFile: config, atomically: true, encoding: .utf8)
+        daemon.signal(SIGHUP)
+        #expect(daemon.waitForStderr("rejected, keeping the running one"))
+        #expect(daemon.process.isRunning)
+        // SIGHUP with a good config: reloaded.
+        try #"{"interfaces": ["lo"], "json_log": {"path": "\#(log)"}}"#.write(toFile: config, atomically: true, encoding: .utf8)
+        daemon.signal(SIGHUP)
+        #expect(daemon.waitForStderr("configuration reloaded"))
+        daemon.signal(SIGUSR1)
+        #expect(daemon.waitForStderr("tls sessions"))
+        daemon.signal(SIGTERM)
+        #expect(daemon.waitForExit() == 0)
+    }
+
+    @Test func missingInterfaceIsRetriedNotFatal() throws {
+        let daemon = try Running(["run", "-i", "mwtest0"])
+        defer { if daemon.process.isRunning { daemon.process.terminate() } }
+        #expect(daemon.waitForStderr("cannot capture on mwtest0"))
+        #expect(daemon.waitForStderr("retrying"))
+        #expect(daemon.process.isRunning)
+        daemon.signal(SIGTERM)
+        #expect(daemon.waitForExit() == 0)
+    }
+
+    @Test func badConfigIsAClearErrorNamingTheKey() throws {
+        let kit = try OpenSSLKit()
+        let config = kit.path("config.json")
+        try #"{"interfaces": ["lo"], "limits": {"max_flows": -5}}"#.write(toFile: config, atomically: true, encoding: .utf8)
+        let check = try ReadCommandTests.run(["check-config", config])
+        #expect(check.status == 1)
+        #expect(check.stderr.contains("key 'limits.max_flows': expected an integer from 1 to 100000000, got -5"))
+        let run = try ReadCommandTests.run(["run", "--config", config])
+        #expect(run.status == 1)
+        #expect(run.stderr.contains("limits.max_flows"))
+        let none = try ReadCommandTests.run(["run"])
+        #expect(none.status != 0)
+        #expect(none.stderr.contains("no interface"))
+    }
+}
