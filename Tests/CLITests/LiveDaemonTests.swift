@@ -164,3 +164,12 @@ import Testing
         #expect(none.stderr.contains("no interface"))
     }
 }
+
+@Suite struct ConfigExampleTests {
+    @Test func theShippedExampleIsValid() throws {
+        let example = ReadCommandTests.root.appendingPathComponent("config.example.json").path
+        let result = try ReadCommandTests.run(["check-config", example])
+        #expect(result.status == 0)
+        #expect(result.stdout.contains("ok — interfaces eth0"))
+    }
+}
