@@ -1,7 +1,7 @@
 # Two commands: `make demo` (set up, build, read the bundled sample capture) and `make test`.
 SWIFT ?= swift
 
-.PHONY: setup build release demo demo-json test fuzz-smoke clean
+.PHONY: setup build release demo demo-json test fuzz-smoke deb test-packaging clean
 
 setup:
 	@scripts/setup.sh
@@ -28,5 +28,14 @@ fuzz-smoke: setup
 	scripts/fuzz.sh FuzzTLSHandshake $(FUZZ_SECONDS)
 	scripts/fuzz.sh FuzzPacket $(FUZZ_SECONDS)
 
+# build/mitmwatch_VERSION_ARCH.deb: static-stdlib release build (.build-deb), unit, logrotate, man page.
+deb: setup
+	scripts/make-deb.sh
+
+# Unit hardening score and verify, then builds, installs (dpkg -i), runs and removes the .deb.
+# Installs a system package: for CI machines and sandboxes.
+test-packaging: setup
+	scripts/test-packaging.sh
+
 clean:
-	rm -rf .build .build-fuzz
+	rm -rf .build .build-fuzz .build-deb build
