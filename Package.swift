@@ -64,7 +64,8 @@ let package = Package(
         .testTarget(name: "SnifferTests", dependencies: ["Sniffer", "Wire", "Detector", "TestSupport"],
                     exclude: ["Fixtures"], swiftSettings: strict),
         .testTarget(name: "PeerCorpusTests", dependencies: ["Sniffer", "Detector"], swiftSettings: strict),
-        .testTarget(name: "CLITests", dependencies: ["Daemon", "TestSupport"], swiftSettings: strict),
+        .testTarget(name: "CLITests", dependencies: ["Daemon", "Detector", "Sniffer", "TestSupport"],
+                    swiftSettings: strict),
         // The certificate view against OpenSSL over every certificate available offline.
         .testTarget(name: "X509Tests", dependencies: ["Detector", "Sniffer", "Wire", "OpenSSLReference"],
                     exclude: ["Fixtures"], swiftSettings: strict),

@@ -1,3 +1,4 @@
+@testable import Daemon
 import Foundation
 import TestSupport
 import Testing
@@ -106,6 +107,8 @@ import Testing
         let config = kit.path("config.json")
         try #"{"interfaces": ["lo"], "json_log": {"path": "\#(log)", "sessions": true}}"#
             .write(toFile: config, atomically: true, encoding: .utf8)
+        let journald = try Journald.start()  // a real systemd-journald (the running one, or started here)
+        defer { journald.stop() }
         let daemon = try Running(["run", "--config", config])
         defer { if daemon.process.isRunning { daemon.process.terminate() } }
         #expect(daemon.waitForStderr("mitmwatch started on lo"))
@@ -123,6 +126,16 @@ import Testing
         #expect(rules.contains("known-interception-ca"))
         #expect(rules.contains("interception-shape"))
         #expect(alerts.contains { ($0["destination"] as? [String: Any])?["port"] as? Int == port })
+
+        // The same alert in the journal, with its structured fields.
+        let entries = try Journald.entries(matching: "MITMWATCH_SERVER=127.0.0.1:\(port)", count: 2)
+        let journalRules = Set(entries.compactMap { $0["MITMWATCH_RULE"] })
+        #expect(journalRules == ["known-interception-ca", "interception-shape"])
+        let critical = entries.first { $0["MITMWATCH_RULE"] == "known-interception-ca" }
+        #expect(critical?["PRIORITY"] == "2")
+        #expect(critical?["MESSAGE_ID"] == JournalMessageID.rule(.knownInterceptionCA))
+        #expect(critical?["MITMWATCH_SNI"] == "www.facebook.example")
+        #expect(critical?["MESSAGE"]?.contains("traffic to this site is being decrypted") == true)
 
         // SIGHUP with a broken config: rejected, the daemon keeps running.
         try "{ not json".write(toFile: config, atomically: true, encoding: .utf8)

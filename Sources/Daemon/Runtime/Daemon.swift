@@ -1,6 +1,7 @@
 import CLinux
 import Detector
 import Sniffer
+import Synchronization
 
 #if canImport(Glibc)
 import Glibc
@@ -19,6 +20,9 @@ final class Daemon {
     private var captures: [String: LiveCapture] = [:]
     private var retries: [String: (at: Double, delay: Double)] = [:]
     private let signals: SignalDescriptor
+    private let notify = SystemdNotify()
+    private var nextStatus = 0.0
+    private var nextWatchdog = 0.0
 
     struct StartError: Error, CustomStringConvertible { var description: String }
 
@@ -28,6 +32,10 @@ final class Daemon {
         self.overrides = overrides
         guard let signals = SignalDescriptor() else { throw StartError(description: "cannot set up signal handling") }
         self.signals = signals
+        if config.journal {
+            let journal = JournalWriter()
+            if journal.isAvailable { Log.journal.withLock { $0 = journal } }
+        }
         let outputs = AlertOutputs(config: config)
         self.outputs = outputs
         let detection = try Self.detectionSetup(config).build()
@@ -50,9 +58,19 @@ final class Daemon {
     func run() {
         for interface in config.interfaces { open(interface) }
         Log.info("mitmwatch started on \(config.interfaces.joined(separator: ", "))"
-            + (config.jsonLog.path.map { "; alerts to \($0)" } ?? ""))
+            + (config.jsonLog.path.map { "; alerts to \($0)" } ?? ""), id: JournalMessageID.started)
+        notify.ready()
         var running = true
         while running {
+            let now = Self.now()
+            if now >= nextStatus {
+                notify.status(statistics())
+                nextStatus = now + 5
+            }
+            if let interval = notify.watchdogInterval, now >= nextWatchdog {
+                notify.watchdog()
+                nextWatchdog = now + Double(interval.components.seconds) + Double(interval.components.attoseconds) / 1e18
+            }
             var descriptors = [pollfd(fd: signals.descriptor, events: Int16(POLLIN), revents: 0)]
             let order = captures.keys.sorted()
             for name in order { descriptors.append(pollfd(fd: captures[name]!.selectableDescriptor, events: Int16(POLLIN), revents: 0)) }
@@ -61,7 +79,7 @@ final class Daemon {
                 switch signal {
                 case SIGTERM, SIGINT: running = false
                 case SIGHUP: reload()
-                case SIGUSR1: Log.info(statistics())
+                case SIGUSR1: Log.info(statistics(), id: JournalMessageID.stats)
                 default: break
                 }
             }
@@ -72,14 +90,15 @@ final class Daemon {
                     pipeline.process(frame: frame, originalLength: length, linkType: linkType, at: time)
                 }
                 if case .failed(let reason) = result {
-                    Log.warning("interface \(name) failed: \(reason); will retry")
+                    Log.warning("interface \(name) failed: \(reason); will retry", id: JournalMessageID.interfaceDown)
                     captures[name] = nil
                     retries[name] = (Self.now() + config.capture.retrySeconds, config.capture.retrySeconds)
                 }
             }
             retryInterfaces()
         }
-        Log.info("mitmwatch stopping: \(statistics())")
+        notify.stopping()
+        Log.info("mitmwatch stopping: \(statistics())", id: JournalMessageID.stopping)
         pipeline.finish()
     }
 
@@ -91,10 +110,15 @@ final class Daemon {
         settings.filter = config.capture.bpfFilter
         do {
             captures[interface] = try LiveCapture(interface: interface, settings: settings)
-            if retries.removeValue(forKey: interface) != nil { Log.info("interface \(interface) is back; capturing") }
+            if retries.removeValue(forKey: interface) != nil {
+                Log.info("interface \(interface) is back; capturing", id: JournalMessageID.interfaceUp)
+            }
         } catch {
             let delay = min((retries[interface]?.delay ?? config.capture.retrySeconds / 2) * 2, config.capture.maxRetrySeconds)
-            if retries[interface] == nil { Log.warning("\(error.description); retrying every \(Int(delay.rounded(.up))) s or more") }
+            if retries[interface] == nil {
+                Log.warning("\(error.description); retrying every \(Int(delay.rounded(.up))) s or more",
+                            id: JournalMessageID.interfaceDown)
+            }
             retries[interface] = (Self.now() + delay, delay)
         }
     }
@@ -111,6 +135,8 @@ final class Daemon {
             Log.info("SIGHUP: logs reopened (no config file to reload)")
             return
         }
+        notify.reloading()
+        defer { notify.ready() }
         do {
             let fresh = overrides(try DaemonConfig.load(path: path))
             let detection = try Self.detectionSetup(fresh).build()
@@ -125,9 +151,9 @@ final class Daemon {
                 retries[interface] = nil
             }
             config = fresh
-            Log.info("configuration reloaded from \(path)")
+            Log.info("configuration reloaded from \(path)", id: JournalMessageID.configReloaded)
         } catch {
-            Log.error("configuration \(path) rejected, keeping the running one: \(error)")
+            Log.error("configuration \(path) rejected, keeping the running one: \(error)", id: JournalMessageID.configRejected)
         }
     }
 
@@ -168,7 +194,7 @@ final class AlertOutputs {
 
     private static func openLog(_ path: String) -> JSONLogFile {
         let log = JSONLogFile(path: path)
-        log.onStateChange = { Log.warning($0) }
+        log.onStateChange = { Log.warning($0, id: JournalMessageID.logWriteFailed) }
         return log
     }
 
@@ -185,11 +211,15 @@ final class AlertOutputs {
         for finding in report.findings {
             let decision = deduplicator.admit(finding, report.session)
             guard decision.emit else { continue }
-            alertCount += 1
+            // Written everywhere first, counted after: the journal gets every alert even when the
+            // JSON log cannot be written; without a journal, stderr gets it in words.
             emit(AlertRecord.json(finding, report: report, indicators: indicators, includeChain: false,
                                   suppressedBefore: decision.suppressedBefore))
-            // Until the journal writer is in place, every alert also reaches stderr in words.
-            Log.alert(AlertRecord.text(finding, report: report, indicators: indicators))
+            let journal = Log.journal.withLock { $0 }
+            if journal?.send(JournalWriter.alertFields(finding, report: report, indicators: indicators)) != true {
+                Log.alert(AlertRecord.text(finding, report: report, indicators: indicators))
+            }
+            alertCount += 1
         }
     }
 
@@ -199,10 +229,20 @@ final class AlertOutputs {
     }
 }
 
-/// Operational messages: readable lines on stderr.
+/// Operational messages: readable lines on stderr, and structured entries in the journal when
+/// one is reachable.
 enum Log {
-    static func info(_ text: String) { printToStandardError("mitmwatch: " + text) }
-    static func warning(_ text: String) { printToStandardError("mitmwatch: warning: " + text) }
-    static func error(_ text: String) { printToStandardError("mitmwatch: error: " + text) }
+    static let journal = Mutex<JournalWriter?>(nil)
+
+    static func info(_ text: String, id: String? = nil) { write(text, prefix: "", priority: JournalPriority.info, id: id) }
+    static func warning(_ text: String, id: String? = nil) { write(text, prefix: "warning: ", priority: JournalPriority.warning, id: id) }
+    static func error(_ text: String, id: String? = nil) { write(text, prefix: "error: ", priority: JournalPriority.error, id: id) }
     static func alert(_ text: String) { printToStandardError("mitmwatch: " + text) }
+
+    private static func write(_ text: String, prefix: String, priority: Int, id: String?) {
+        printToStandardError("mitmwatch: " + prefix + text)
+        if let journal = journal.withLock({ $0 }) {
+            journal.send(JournalWriter.operationalFields(message: text, priority: priority, messageID: id))
+        }
+    }
 }
