@@ -103,10 +103,13 @@ import Testing
     @Test func liveAlertReachesTheJSONLogAndTheDaemonReloadsAndStopsCleanly() throws {
         let kit = try OpenSSLKit()
         try Self.kazakhstanChain(kit)
-        let log = kit.path("alerts.json")
+        try FileManager.default.createDirectory(atPath: kit.path("logs"), withIntermediateDirectories: true)
+        let log = kit.path("logs/alerts.json")
+        let metrics = kit.path("mitmwatch.prom")
         let config = kit.path("config.json")
-        try #"{"interfaces": ["lo"], "json_log": {"path": "\#(log)", "sessions": true}}"#
-            .write(toFile: config, atomically: true, encoding: .utf8)
+        let goodConfig = #"{"interfaces": ["lo"], "json_log": {"path": "\#(log)", "sessions": true}, "#
+            + #""metrics": {"textfile": "\#(metrics)", "interval_seconds": 1}}"#
+        try goodConfig.write(toFile: config, atomically: true, encoding: .utf8)
         let journald = try Journald.start()  // a real systemd-journald (the running one, or started here)
         defer { journald.stop() }
         let daemon = try Running(["run", "--config", config])
@@ -137,19 +140,37 @@ import Testing
         #expect(critical?["MITMWATCH_SNI"] == "www.facebook.example")
         #expect(critical?["MESSAGE"]?.contains("traffic to this site is being decrypted") == true)
 
+        // The log's directory disappears: the reopen on SIGHUP fails, is reported, and the next
+        // alert still reaches the journal.
+        try FileManager.default.removeItem(atPath: kit.path("logs"))
+        daemon.signal(SIGHUP)
+        #expect(daemon.waitForStderr("configuration reloaded"))
+        let secondPort = port + 1
+        try Self.handshake(kit, port: secondPort)
+        let second = try Journald.entries(matching: "MITMWATCH_SERVER=127.0.0.1:\(secondPort)", count: 2)
+        #expect(Set(second.compactMap { $0["MITMWATCH_RULE"] }) == ["known-interception-ca", "interception-shape"])
+        #expect(daemon.waitForStderr("alerts still go to the journal"))
+
         // SIGHUP with a broken config: rejected, the daemon keeps running.
         try "{ not json".write(toFile: config, atomically: true, encoding: .utf8)
         daemon.signal(SIGHUP)
         #expect(daemon.waitForStderr("rejected, keeping the running one"))
         #expect(daemon.process.isRunning)
-        // SIGHUP with a good config: reloaded.
-        try #"{"interfaces": ["lo"], "json_log": {"path": "\#(log)"}}"#.write(toFile: config, atomically: true, encoding: .utf8)
+        // SIGHUP with a good config (and the log directory back): reloaded, logging resumes.
+        try FileManager.default.createDirectory(atPath: kit.path("logs"), withIntermediateDirectories: true)
+        try goodConfig.write(toFile: config, atomically: true, encoding: .utf8)
         daemon.signal(SIGHUP)
-        #expect(daemon.waitForStderr("configuration reloaded"))
+        #expect(daemon.waitForStderr("is writable again") || daemon.waitForStderr("configuration reloaded"))
         daemon.signal(SIGUSR1)
         #expect(daemon.waitForStderr("tls sessions"))
         daemon.signal(SIGTERM)
         #expect(daemon.waitForExit() == 0)
+
+        // The metrics textfile counts what happened, the lost log line included.
+        let exposition = (try? String(contentsOfFile: metrics, encoding: .utf8)) ?? ""
+        #expect(exposition.contains("mitmwatch_alerts_total{rule=\"known-interception-ca\"} 2"))
+        #expect(exposition.contains("# TYPE mitmwatch_packets_total counter"))
+        #expect(!exposition.contains("mitmwatch_log_write_failures_total 0"))
     }
 
     @Test func missingInterfaceIsRetriedNotFatal() throws {

@@ -20,6 +20,9 @@ struct DaemonConfig: Equatable {
     var missingSCT = true
     var dedupWindowSeconds: Double = 3600
     var limits = Limits()
+    /// node_exporter textfile to write Prometheus metrics to (every `metricsIntervalSeconds`).
+    var metricsTextfile: String?
+    var metricsIntervalSeconds: Double = 15
 
     struct Capture: Equatable {
         var snaplen = 65535
@@ -78,7 +81,12 @@ struct DaemonConfig: Equatable {
         var config = DaemonConfig()
         let root = try Keys(object, path: "")
         try root.allow(["interfaces", "capture", "json_log", "journal", "trust_store", "untrusted_scope",
-                        "allow_inspection_cas", "indicators", "pins", "rules", "dedup_window_seconds", "limits"])
+                        "allow_inspection_cas", "indicators", "pins", "rules", "dedup_window_seconds", "limits", "metrics"])
+        if let metrics = try root.object("metrics") {
+            try metrics.allow(["textfile", "interval_seconds"])
+            config.metricsTextfile = try metrics.string("textfile")
+            if let v = try metrics.number("interval_seconds", in: 1...3600) { config.metricsIntervalSeconds = v }
+        }
         if let value = try root.strings("interfaces") { config.interfaces = value }
         if let capture = try root.object("capture") {
             try capture.allow(["snaplen", "buffer_size_mb", "promiscuous", "bpf_filter", "retry_seconds", "max_retry_seconds"])

@@ -23,6 +23,7 @@ final class Daemon {
     private let notify = SystemdNotify()
     private var nextStatus = 0.0
     private var nextWatchdog = 0.0
+    private var nextMetrics = 0.0
 
     struct StartError: Error, CustomStringConvertible { var description: String }
 
@@ -67,6 +68,10 @@ final class Daemon {
                 notify.status(statistics())
                 nextStatus = now + 5
             }
+            if let path = config.metricsTextfile, now >= nextMetrics {
+                if !Metrics.write(Metrics.text(snapshot()), to: path) { Log.warning("cannot write metrics to \(path)") }
+                nextMetrics = now + config.metricsIntervalSeconds
+            }
             if let interval = notify.watchdogInterval, now >= nextWatchdog {
                 notify.watchdog()
                 nextWatchdog = now + Double(interval.components.seconds) + Double(interval.components.attoseconds) / 1e18
@@ -100,6 +105,7 @@ final class Daemon {
         notify.stopping()
         Log.info("mitmwatch stopping: \(statistics())", id: JournalMessageID.stopping)
         pipeline.finish()
+        if let path = config.metricsTextfile { Metrics.write(Metrics.text(snapshot()), to: path) }
     }
 
     private func open(_ interface: String) {
@@ -157,6 +163,14 @@ final class Daemon {
         }
     }
 
+    func snapshot() -> Metrics.Snapshot {
+        var kernel: [String: (received: UInt64, dropped: UInt64, interfaceDropped: UInt64)] = [:]
+        for (name, capture) in captures { kernel[name] = capture.kernelStatistics }
+        return Metrics.Snapshot(counters: pipeline.counters, activeFlows: pipeline.activeFlows,
+                                alertsByRule: outputs.alertsByRule, alertsSuppressed: outputs.suppressedCount,
+                                logWriteFailures: outputs.logFailures, kernel: kernel)
+    }
+
     func statistics() -> String {
         let counters = pipeline.counters
         var kernelDrops: UInt64 = 0
@@ -181,6 +195,7 @@ final class AlertOutputs {
     private var deduplicator: AlertDeduplicator
     var indicators = IndicatorSet()
     private(set) var alertCount = 0
+    private(set) var alertsByRule: [String: Int] = [:]
 
     init(config: DaemonConfig) {
         toStdout = config.jsonLog.stdout
@@ -220,6 +235,7 @@ final class AlertOutputs {
                 Log.alert(AlertRecord.text(finding, report: report, indicators: indicators))
             }
             alertCount += 1
+            alertsByRule[finding.rule.rawValue, default: 0] += 1
         }
     }
 
