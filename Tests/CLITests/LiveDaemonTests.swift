@@ -207,3 +207,38 @@ import Testing
         #expect(result.stdout.contains("ok — interfaces eth0"))
     }
 }
+
+@Suite(.serialized) struct PrivilegeDropTests {
+    /// Started as root with `--user nobody`: after opening capture, the daemon runs as nobody with
+    /// CAP_NET_RAW alone, and still captures and alerts.
+    @Test func runsAsAnUnprivilegedUserKeepingOnlyCapNetRaw() throws {
+        guard getuid() == 0 else {
+            Issue.record("this test needs root (CI and the sandbox run as root)")
+            return
+        }
+        let kit = try OpenSSLKit()
+        try LiveDaemonTests.kazakhstanChain(kit)
+        let log = kit.path("alerts.json")
+        let daemon = try LiveDaemonTests.Running(["run", "-i", "lo", "--json-log", log, "--user", "nobody"])
+        defer { if daemon.process.isRunning { daemon.process.terminate() } }
+        #expect(daemon.waitForStderr("running as nobody with CAP_NET_RAW only"))
+        let status = (try? String(contentsOfFile: "/proc/\(daemon.process.processIdentifier)/status", encoding: .utf8)) ?? ""
+        let field = { (name: String) in
+            status.split(separator: "\n").first { $0.hasPrefix(name + ":") }.map { $0.dropFirst(name.count + 1).trimmingCharacters(in: .whitespaces) } ?? ""
+        }
+        #expect(field("Uid").split(separator: "\t").allSatisfy { $0 == "65534" })
+        #expect(field("CapEff") == "0000000000002000")
+        #expect(field("CapPrm") == "0000000000002000")
+        let port = Int.random(in: 22_000...22_999)
+        try LiveDaemonTests.handshake(kit, port: port)
+        var found = false
+        let deadline = Date().addingTimeInterval(10)
+        while !found && Date() < deadline {
+            found = LiveDaemonTests.lines(log).contains { ($0["rule"] as? [String: Any])?["id"] as? String == "known-interception-ca" }
+            usleep(100_000)
+        }
+        #expect(found)
+        daemon.signal(SIGTERM)
+        #expect(daemon.waitForExit() == 0)
+    }
+}

@@ -19,13 +19,17 @@ struct RunCommand: ParsableCommand {
     @Option(help: "Trust store for untrusted-chain and missing-sct (overrides the config).")
     var trustStore: String?
 
+    @Option(help: "When started as root, become this user (keeping only CAP_NET_RAW) once capture is open.")
+    var user: String?
+
     mutating func run() throws {
-        let interfaces = self.interfaces, jsonLog = self.jsonLog, trustStore = self.trustStore
+        let interfaces = self.interfaces, jsonLog = self.jsonLog, trustStore = self.trustStore, user = self.user
         let overrides: (DaemonConfig) -> DaemonConfig = { config in
             var config = config
             if !interfaces.isEmpty { config.interfaces = interfaces }
             if let jsonLog { config.jsonLog.path = jsonLog }
             if let trustStore { config.trustStore = trustStore }
+            if let user { config.user = user }
             return config
         }
         var loaded = DaemonConfig()
@@ -37,7 +41,7 @@ struct RunCommand: ParsableCommand {
             throw ValidationError("no interface to capture on: give -i IFACE or \"interfaces\" in the config")
         }
         let daemon = try Daemon(config: effective, configPath: config, overrides: overrides)
-        daemon.run()
+        try daemon.run()
     }
 }
 

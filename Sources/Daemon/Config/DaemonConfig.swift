@@ -23,6 +23,8 @@ struct DaemonConfig: Equatable {
     /// node_exporter textfile to write Prometheus metrics to (every `metricsIntervalSeconds`).
     var metricsTextfile: String?
     var metricsIntervalSeconds: Double = 15
+    /// When started as root: switch to this user (keeping only CAP_NET_RAW) once capture is open.
+    var user: String?
 
     struct Capture: Equatable {
         var snaplen = 65535
@@ -81,7 +83,8 @@ struct DaemonConfig: Equatable {
         var config = DaemonConfig()
         let root = try Keys(object, path: "")
         try root.allow(["interfaces", "capture", "json_log", "journal", "trust_store", "untrusted_scope",
-                        "allow_inspection_cas", "indicators", "pins", "rules", "dedup_window_seconds", "limits", "metrics"])
+                        "allow_inspection_cas", "indicators", "pins", "rules", "dedup_window_seconds", "limits", "metrics", "user"])
+        config.user = try root.string("user")
         if let metrics = try root.object("metrics") {
             try metrics.allow(["textfile", "interval_seconds"])
             config.metricsTextfile = try metrics.string("textfile")

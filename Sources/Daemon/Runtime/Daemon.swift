@@ -56,8 +56,13 @@ final class Daemon {
     }
 
     /// Runs until SIGTERM or SIGINT; returns after flushing every open session.
-    func run() {
+    func run() throws {
         for interface in config.interfaces { open(interface) }
+        if let user = config.user {
+            if let ids = PrivilegeDrop.ids(of: user) { outputs.handOver(to: ids) }
+            do { try PrivilegeDrop.become(user) } catch { throw StartError(description: error.description) }
+            Log.info("running as \(user) with CAP_NET_RAW only")
+        }
         Log.info("mitmwatch started on \(config.interfaces.joined(separator: ", "))"
             + (config.jsonLog.path.map { "; alerts to \($0)" } ?? ""), id: JournalMessageID.started)
         notify.ready()
@@ -220,6 +225,11 @@ final class AlertOutputs {
     }
 
     func reopen() { jsonLog?.reopen() }
+
+    /// Gives the open log file to the user the daemon is about to become.
+    func handOver(to ids: (uid: uid_t, gid: gid_t)) {
+        if let path = jsonLog?.path { _ = unsafe chown(path, ids.uid, ids.gid) }
+    }
 
     func report(_ report: SessionReport) {
         if sessions { emit(SessionRecord.json(report.session, verdict: report.verdict)) }
