@@ -20,9 +20,12 @@ import Testing
         let errors = Pipe()
         let collected = Collected()
 
-        init(_ arguments: [String]) throws {
+        init(_ arguments: [String], environment: [String: String] = [:]) throws {
             process.executableURL = URL(fileURLWithPath: ReadCommandTests.binary)
             process.arguments = arguments
+            if !environment.isEmpty {
+                process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
+            }
             process.standardError = errors
             process.standardOutput = FileHandle.nullDevice
             let collected = self.collected
@@ -239,6 +242,36 @@ import Testing
         }
         #expect(found)
         daemon.signal(SIGTERM)
+        #expect(daemon.waitForExit() == 0)
+    }
+}
+
+@Suite(.serialized) struct NotifyTests {
+    /// Under a service manager (`NOTIFY_SOCKET`, `WATCHDOG_USEC`): READY, STATUS with counters,
+    /// WATCHDOG and STOPPING arrive on the socket.
+    @Test func daemonTalksToTheServiceManager() throws {
+        let path = DatagramReceiver.temporaryPath()
+        let receiver = try DatagramReceiver(name: path)
+        defer { unlink(path) }
+        let daemon = try LiveDaemonTests.Running(["run", "-i", "lo"],
+                                                 environment: ["NOTIFY_SOCKET": path, "WATCHDOG_USEC": "2000000"])
+        defer { if daemon.process.isRunning { daemon.process.terminate() } }
+        var messages: [String] = []
+        let deadline = Date().addingTimeInterval(8)
+        while Date() < deadline, !(messages.contains("READY=1") && messages.contains("WATCHDOG=1")
+                                   && messages.contains { $0.hasPrefix("STATUS=") }) {
+            if let message = receiver.receive() { messages.append(message) }
+        }
+        #expect(messages.contains("READY=1"))
+        #expect(messages.contains("WATCHDOG=1"))
+        #expect(messages.contains { $0.hasPrefix("STATUS=packets ") })
+        daemon.signal(SIGTERM)
+        var stopping = false
+        let stopDeadline = Date().addingTimeInterval(5)
+        while !stopping && Date() < stopDeadline {
+            if let message = receiver.receive() { stopping = message.hasPrefix("STOPPING=1") }
+        }
+        #expect(stopping)
         #expect(daemon.waitForExit() == 0)
     }
 }
