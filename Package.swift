@@ -51,7 +51,7 @@ let package = Package(
         // `mitmwatch-bench`: X.509 parse speed and allocations against OpenSSL and swift-certificates.
         .target(name: "BenchAllocationCounter", path: "Sources/BenchAllocationCounter"),
         .executableTarget(name: "Bench", dependencies: [
-            "Wire", "Detector", "OpenSSLReference", "BenchAllocationCounter",
+            "Wire", "Sniffer", "Detector", "OpenSSLReference", "BenchAllocationCounter",
             .product(name: "X509", package: "swift-certificates"),
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ], path: "Sources/Bench", swiftSettings: strict),

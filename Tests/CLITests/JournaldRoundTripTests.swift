@@ -1,5 +1,6 @@
 @testable import Daemon
 import Foundation
+import Synchronization
 import Testing
 
 /// Alert entries through a real systemd-journald and back out of `journalctl`: the plain datagram,
@@ -44,14 +45,21 @@ import Testing
     }
 }
 
-/// A systemd-journald for the test: the running one when its socket accepts senders, else one
-/// started here (and stopped by its PID afterwards).
+/// A systemd-journald for the tests: the running one when its socket accepts senders, else one
+/// started here once for the whole test process — several suites use it at the same time — and
+/// stopped by its PID when the process exits.
 struct Journald {
+    private static let startLock = Mutex<Void>(())
+    private static let startedPID = Atomic<Int32>(0)
     static let binaries = ["/lib/systemd/systemd-journald", "/usr/lib/systemd/systemd-journald"]
     /// The journald this test started, if any.
     let process: Process?
 
     static func start() throws -> Journald {
+        try startLock.withLock { _ in try startOnce() }
+    }
+
+    private static func startOnce() throws -> Journald {
         if JournalWriter().isAvailable { return Journald(process: nil) }
         guard let binary = binaries.first(where: FileManager.default.isExecutableFile(atPath:)) else {
             throw TestFailure("systemd-journald is not installed (\(binaries.joined(separator: " or "))): "
@@ -69,7 +77,14 @@ struct Journald {
         let journald = Journald(process: process)
         let deadline = ContinuousClock.now + .seconds(5)
         while ContinuousClock.now < deadline {
-            if JournalWriter().isAvailable { return journald }
+            if JournalWriter().isAvailable {
+                startedPID.store(process.processIdentifier, ordering: .relaxed)
+                atexit {
+                    let pid = Journald.startedPID.load(ordering: .relaxed)
+                    if pid > 0 { kill(pid, SIGTERM) }
+                }
+                return Journald(process: nil)  // shared: stopped at exit, not by one test
+            }
             if !process.isRunning { break }
             Thread.sleep(forTimeInterval: 0.05)
         }

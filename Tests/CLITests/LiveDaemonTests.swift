@@ -169,9 +169,11 @@ import Testing
         daemon.signal(SIGTERM)
         #expect(daemon.waitForExit() == 0)
 
-        // The metrics textfile counts what happened, the lost log line included.
+        // The metrics textfile counts what happened, the lost log line included. (Other live tests
+        // may run handshakes on lo at the same time, so counts are lower bounds.)
         let exposition = (try? String(contentsOfFile: metrics, encoding: .utf8)) ?? ""
-        #expect(exposition.contains("mitmwatch_alerts_total{rule=\"known-interception-ca\"} 2"))
+        let alertLine = exposition.split(separator: "\n").first { $0.hasPrefix("mitmwatch_alerts_total{rule=\"known-interception-ca\"} ") }
+        #expect((alertLine?.split(separator: " ").last.flatMap { Int($0) } ?? 0) >= 2)
         #expect(exposition.contains("# TYPE mitmwatch_packets_total counter"))
         #expect(!exposition.contains("mitmwatch_log_write_failures_total 0"))
     }
@@ -252,7 +254,7 @@ import Testing
     @Test func daemonTalksToTheServiceManager() throws {
         let path = DatagramReceiver.temporaryPath()
         let receiver = try DatagramReceiver(name: path)
-        defer { unlink(path) }
+        defer { _ = unsafe unlink(path) }
         let daemon = try LiveDaemonTests.Running(["run", "-i", "lo"],
                                                  environment: ["NOTIFY_SOCKET": path, "WATCHDOG_USEC": "2000000"])
         defer { if daemon.process.isRunning { daemon.process.terminate() } }

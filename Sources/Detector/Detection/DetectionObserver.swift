@@ -27,6 +27,9 @@ public struct DetectionObserver: TLSObserver {
     /// Validates leaves for `missing-sct` (nil: the rule is off).
     public var transparencyValidator: ChainValidator?
     private var pending: [UInt64: Pending] = [:]
+    /// Signature checks already made: (issued certificate SHA-256, indicator) → verified. A stream
+    /// of sessions with the same interception chain costs one OpenSSL check, not one each.
+    private var verifiedSignatures: [String: Bool?] = [:]
     private let onReport: (SessionReport) -> Void
 
     private struct Pending {
@@ -63,7 +66,17 @@ public struct DetectionObserver: TLSObserver {
             if keepBytes { der.append(Array(copying: bytes)) }
         }
         if sender == .server {
-            var findings = KnownInterceptionCARule.evaluate(known, indicators: indicators) { der.indices.contains($0) ? der[$0] : nil }
+            var cacheMisses: [(String, Bool?)] = []
+            var findings = KnownInterceptionCARule.evaluate(known, indicators: indicators) { position, index in
+                let key = known[position].sha256.description + "/" + String(index)
+                if let cached = verifiedSignatures[key] { return cached }
+                guard let issuerDER = indicators.indicators[index].certificateDER, der.indices.contains(position) else { return nil }
+                let verified = SignatureCheck.verifies(issued: der[position], issuer: issuerDER)
+                cacheMisses.append((key, verified))
+                return verified
+            }
+            if verifiedSignatures.count + cacheMisses.count > 16_384 { verifiedSignatures.removeAll(keepingCapacity: true) }
+            for (key, verified) in cacheMisses { verifiedSignatures[key] = .some(verified) }
             findings += InterceptionShapeRule.evaluate(known)
             findings += chainJudge.evaluate(chain: known, der: der, session: session, at: time)
             var needsSCT = false

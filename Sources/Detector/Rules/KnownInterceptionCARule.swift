@@ -4,8 +4,18 @@
 /// both are present, its authority key id equals the indicator's subject key id. When the
 /// indicator's certificate is known, the issued certificate's signature is verified with its key.
 enum KnownInterceptionCARule {
+    /// `verify(position, indicator)` checks the signature of the certificate at `position` with
+    /// the indicator's key (nil: unknown); callers cache it, since OpenSSL's check is costly.
     static func evaluate(_ chain: [KnownCertificate], indicators: IndicatorSet,
                          der: (Int) -> [UInt8]?) -> [Finding] {
+        evaluate(chain, indicators: indicators) { position, index in
+            guard let issuerDER = indicators.indicators[index].certificateDER, let issuedDER = der(position) else { return nil }
+            return SignatureCheck.verifies(issued: issuedDER, issuer: issuerDER)
+        }
+    }
+
+    static func evaluate(_ chain: [KnownCertificate], indicators: IndicatorSet,
+                         verify: (_ position: Int, _ indicator: Int) -> Bool?) -> [Finding] {
         var findings: [Finding] = []
         func add(_ finding: Finding) {
             // One finding per (indicator, position): the strongest kind of match wins.
@@ -46,9 +56,7 @@ enum KnownInterceptionCARule {
                     type = .issuerKeyID
                 }
                 var match = finding(index, position, type, indicators)
-                if let issuerDER = indicator.certificateDER, let issuedDER = der(position) {
-                    match.signatureVerified = SignatureCheck.verifies(issued: issuedDER, issuer: issuerDER)
-                }
+                match.signatureVerified = verify(position, index)
                 add(match)
             }
         }

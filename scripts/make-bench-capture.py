@@ -1,0 +1,256 @@
+#!/usr/bin/env python3
+"""Writes a deterministic classic-pcap capture (Ethernet/IPv4/TCP) for `mitmwatch-bench pipeline`.
+
+Variants:
+  mixed           N TLS 1.2 handshakes interleaved with M long bulk flows (each its own handshake,
+                  then B bytes of application-data records) -- most bytes are bypassed traffic.
+  handshake-only  N TLS 1.2 handshakes, no bulk.
+  synflood        F SYNs from distinct random tuples, plus a few (N, default 10) handshakes.
+
+Every handshake: SYN / SYN-ACK / ACK, ClientHello with SNI, ServerHello + Certificate (a 2-3
+certificate chain, real DER from /work/shared/indicators/certs) + ServerHelloDone in 1448-byte
+segments, ClientKeyExchange / ChangeCipherSpec / Finished both ways, a few application-data records
+and FIN / FIN / ACK. Python 3 standard library only; fixed seed.
+"""
+import argparse
+import base64
+import glob
+import os
+import random
+import struct
+
+MSS = 1448
+SEED = 0x6D69746D  # "mitm"
+
+SYN, ACK, PSH, FIN = 0x02, 0x10, 0x08, 0x01
+
+CLIENT_MAC = bytes.fromhex("020000000001")
+SERVER_MAC = bytes.fromhex("020000000002")
+
+
+def load_chains(directory):
+    """5-6 chains of 2-3 certificates each (leaf first), from the PEM files, in name order."""
+    ders = []
+    for path in sorted(glob.glob(os.path.join(directory, "*.pem"))):
+        text = open(path).read()
+        for block in text.split("-----BEGIN CERTIFICATE-----")[1:]:
+            body = block.split("-----END CERTIFICATE-----")[0]
+            ders.append(base64.b64decode("".join(body.split())))
+    sizes = [2, 3, 2, 3, 3, 2]
+    chains, index = [], 0
+    for size in sizes:
+        if index + size > len(ders):
+            break
+        chains.append(ders[index:index + size])
+        index += size
+    if not chains:
+        raise SystemExit(f"no certificates under {directory}")
+    return chains
+
+
+def ip_checksum(header):
+    total = sum(struct.unpack("!10H", header))
+    total = (total >> 16) + (total & 0xFFFF)
+    total += total >> 16
+    return (~total) & 0xFFFF
+
+
+class Writer:
+    def __init__(self, path):
+        self.file = open(path, "wb", buffering=1 << 22)
+        # classic pcap, microsecond timestamps, snaplen 262144, LINKTYPE_ETHERNET
+        self.file.write(struct.pack("<IHHiIII", 0xA1B2C3D4, 2, 4, 0, 0, 262144, 1))
+        self.time_us = 1_700_000_000 * 1_000_000
+        self.packets = 0
+        self.wire_bytes = 0
+        self.ip_id = 0
+
+    def frame(self, src_mac, dst_mac, src_ip, dst_ip, sport, dport, seq, ack, flags, payload=b""):
+        self.ip_id = (self.ip_id + 1) & 0xFFFF
+        tcp = struct.pack("!HHIIBBHHH", sport, dport, seq & 0xFFFFFFFF, ack & 0xFFFFFFFF,
+                          5 << 4, flags, 65535, 0, 0)
+        total = 20 + len(tcp) + len(payload)
+        ip = struct.pack("!BBHHHBBH4s4s", 0x45, 0, total, self.ip_id, 0x4000, 64, 6, 0, src_ip, dst_ip)
+        ip = ip[:10] + struct.pack("!H", ip_checksum(ip)) + ip[12:]
+        data = dst_mac + src_mac + b"\x08\x00" + ip + tcp + payload
+        self.time_us += 7
+        sec, usec = divmod(self.time_us, 1_000_000)
+        self.file.write(struct.pack("<IIII", sec, usec, len(data), len(data)))
+        self.file.write(data)
+        self.packets += 1
+        self.wire_bytes += len(data)
+
+    def close(self):
+        self.file.close()
+
+
+class Connection:
+    """One TCP connection; `send` segments a payload into MSS-sized frames with correct seq/ack."""
+
+    def __init__(self, writer, rng, client_ip, client_port, server_ip, server_port=443):
+        self.w = writer
+        self.c = (CLIENT_MAC, client_ip, client_port)
+        self.s = (SERVER_MAC, server_ip, server_port)
+        self.seq = {"c": rng.getrandbits(32), "s": rng.getrandbits(32)}
+
+    def _emit(self, side, flags, payload=b""):
+        src, dst = (self.c, self.s) if side == "c" else (self.s, self.c)
+        other = "s" if side == "c" else "c"
+        self.w.frame(src[0], dst[0], src[1], dst[1], src[2], dst[2], self.seq[side],
+                     self.seq[other] if flags & ACK else 0, flags, payload)
+        self.seq[side] = (self.seq[side] + len(payload) + (1 if flags & (SYN | FIN) else 0)) & 0xFFFFFFFF
+
+    def open(self):
+        self._emit("c", SYN)
+        self._emit("s", SYN | ACK)
+        self._emit("c", ACK)
+
+    def send(self, side, payload, ack_every=2):
+        """Payload in MSS segments; the receiver ACKs every `ack_every` segments and at the end."""
+        other = "s" if side == "c" else "c"
+        count = 0
+        for offset in range(0, len(payload), MSS):
+            self._emit(side, ACK | PSH, payload[offset:offset + MSS])
+            count += 1
+            if count % ack_every == 0:
+                self._emit(other, ACK)
+        if count % ack_every:
+            self._emit(other, ACK)
+
+    def close(self):
+        self._emit("c", FIN | ACK)
+        self._emit("s", FIN | ACK)
+        self._emit("c", ACK)
+
+
+def record(content_type, body, version=0x0303):
+    return struct.pack("!BHH", content_type, version, len(body)) + body
+
+
+def handshake(msg_type, body):
+    return struct.pack("!B", msg_type) + len(body).to_bytes(3, "big") + body
+
+
+def ext(ext_type, body):
+    return struct.pack("!HH", ext_type, len(body)) + body
+
+
+def client_hello(rng, server_name):
+    name = server_name.encode()
+    sni = ext(0, struct.pack("!HBH", len(name) + 3, 0, len(name)) + name)
+    groups = ext(10, struct.pack("!H", 8) + struct.pack("!4H", 0x001D, 0x0017, 0x0018, 0x0019))
+    points = ext(11, b"\x01\x00")
+    sigalgs = [0x0403, 0x0804, 0x0401, 0x0503, 0x0805, 0x0501, 0x0806, 0x0601]
+    sig = ext(13, struct.pack("!H", 2 * len(sigalgs)) + struct.pack(f"!{len(sigalgs)}H", *sigalgs))
+    alpn_list = b"\x02h2\x08http/1.1"
+    alpn = ext(16, struct.pack("!H", len(alpn_list)) + alpn_list)
+    ems = ext(23, b"")
+    reneg = ext(0xFF01, b"\x00")
+    extensions = sni + ems + reneg + groups + points + sig + alpn
+    suites = [0xC02B, 0xC02F, 0xC02C, 0xC030, 0xCCA9, 0xCCA8, 0xC013, 0xC014, 0x009C, 0x009D, 0x002F, 0x0035]
+    body = (b"\x03\x03" + rng.randbytes(32) + b"\x20" + rng.randbytes(32)
+            + struct.pack("!H", 2 * len(suites)) + struct.pack(f"!{len(suites)}H", *suites)
+            + b"\x01\x00" + struct.pack("!H", len(extensions)) + extensions)
+    return record(22, handshake(1, body), version=0x0301)
+
+
+def server_flight(rng, chain):
+    extensions = ext(0xFF01, b"\x00") + ext(11, b"\x01\x00") + ext(23, b"")
+    hello = handshake(2, b"\x03\x03" + rng.randbytes(32) + b"\x20" + rng.randbytes(32)
+                      + struct.pack("!HB", 0xC02F, 0) + struct.pack("!H", len(extensions)) + extensions)
+    certs = b"".join(len(der).to_bytes(3, "big") + der for der in chain)
+    certificate = handshake(11, len(certs).to_bytes(3, "big") + certs)
+    done = handshake(14, b"")
+    return record(22, hello + certificate + done)
+
+
+def tls_session(conn, rng, chain, server_name, app_records):
+    conn.open()
+    conn.send("c", client_hello(rng, server_name))
+    conn.send("s", server_flight(rng, chain))
+    key_exchange = record(22, handshake(16, b"\x41\x04" + rng.randbytes(64)))
+    conn.send("c", key_exchange + record(20, b"\x01") + record(22, rng.randbytes(40)))
+    conn.send("s", record(20, b"\x01") + record(22, rng.randbytes(40)))
+    for _ in range(app_records):
+        conn.send("c", record(23, rng.randbytes(rng.randrange(200, 600))))
+        conn.send("s", record(23, rng.randbytes(rng.randrange(500, 4000))))
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("out")
+    parser.add_argument("--handshakes", type=int, default=None)
+    parser.add_argument("--bulk-flows", type=int, default=20)
+    parser.add_argument("--bulk-bytes", type=int, default=5_000_000)
+    parser.add_argument("--variant", choices=["mixed", "handshake-only", "synflood"], default="mixed")
+    parser.add_argument("--flows", type=int, default=100_000, help="SYNs for --variant synflood (<= 1,000,000)")
+    parser.add_argument("--certs", default="/work/shared/indicators/certs")
+    args = parser.parse_args()
+
+    rng = random.Random(SEED)
+    chains = load_chains(args.certs)
+    handshakes = args.handshakes if args.handshakes is not None else (10 if args.variant == "synflood" else 5000)
+    bulk_flows = args.bulk_flows if args.variant == "mixed" else 0
+    if args.variant == "synflood" and not 0 < args.flows <= 1_000_000:
+        raise SystemExit("--flows must be in 1...1,000,000")
+
+    w = Writer(args.out)
+    pool = rng.randbytes(1 << 20)  # bulk payload source: random bytes, sliced at varying offsets
+
+    def client_ip(index):  # 10.64.0.0/10, distinct per handshake
+        return struct.pack("!I", (10 << 24) | (64 << 16) | (index + 1))
+
+    def server_ip(index):
+        return bytes((198, 51, 100, 1 + index % 200))
+
+    # Bulk flows: handshake first (so the sniffer sees a chain, then bypasses), then the data,
+    # emitted a slice at a time between the handshakes.
+    bulk = []
+    for flow in range(bulk_flows):
+        conn = Connection(w, rng, bytes((172, 16, 0, 1 + flow)), 40000 + flow, bytes((203, 0, 113, 1 + flow)))
+        bulk.append({"conn": conn, "left": args.bulk_bytes, "started": False, "chain": chains[flow % len(chains)],
+                     "name": f"bulk{flow}.cdn.example"})
+
+    def bulk_step(flow, budget):
+        """Sends up to `budget` bytes of application data on a bulk flow (server to client)."""
+        if not flow["started"]:
+            tls_session(flow["conn"], rng, flow["chain"], flow["name"], app_records=0)
+            flow["started"] = True
+        while budget > 0 and flow["left"] > 0:
+            size = min(16384, flow["left"], budget) if flow["left"] > 16384 else flow["left"]
+            body_len = max(size - 5, 1)
+            start = rng.randrange(0, len(pool) - body_len)
+            flow["conn"].send("s", record(23, pool[start:start + body_len]))
+            flow["left"] -= size
+            budget -= size
+        if flow["left"] <= 0 and not flow.get("closed"):
+            flow["conn"].close()
+            flow["closed"] = True
+
+    if args.variant == "synflood":
+        for _ in range(args.flows):
+            src = struct.pack("!I", rng.getrandbits(32) | 0x01000000)
+            dst = struct.pack("!I", rng.getrandbits(32) | 0x01000000)
+            w.frame(CLIENT_MAC, SERVER_MAC, src, dst, rng.randrange(1024, 65536), 443, rng.getrandbits(32), 0, SYN)
+
+    per_handshake = 0
+    if bulk:
+        per_handshake = -(-args.bulk_bytes * len(bulk) // max(handshakes, 1))
+    for index in range(handshakes):
+        conn = Connection(w, rng, client_ip(index), 1024 + index % 64000, server_ip(index))
+        tls_session(conn, rng, chains[index % len(chains)], f"host{index % 997}.example.com",
+                    app_records=rng.randrange(2, 5))
+        conn.close()
+        if bulk:
+            flow = bulk[index % len(bulk)]
+            bulk_step(flow, per_handshake * len(bulk) // len(bulk))
+    for flow in bulk:  # whatever is left
+        bulk_step(flow, flow["left"] + 1)
+    w.close()
+    print(f"{args.out}: {w.packets} packets, {w.wire_bytes} wire bytes, "
+          f"{handshakes + len(bulk)} TLS handshakes ({len(bulk)} of them on bulk flows), "
+          f"{len(chains)} chains")
+
+
+if __name__ == "__main__":
+    main()
