@@ -101,12 +101,7 @@ public struct SegmentScript {
         -> (sessions: [TLSSession], counters: Counters, peak: Int) {
         var sessions: [TLSSession] = []
         var pipeline = Pipeline(limits: limits, observer: FingerprintingObserver { sessions.append($0) })
-        for (index, segment) in segments.enumerated() {
-            let bytes = frame(segment)
-            pipeline.process(frame: bytes.span, originalLength: bytes.count, linkType: .raw,
-                             at: Timestamp(seconds: 1_700_000_000, nanoseconds: Int64(index) * step))
-        }
-        pipeline.finish()
+        play(into: &pipeline, step: step)
         return (sessions, pipeline.counters, pipeline.reassemblyPeakBytes)
     }
 }

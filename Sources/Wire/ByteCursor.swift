@@ -179,18 +179,6 @@ public struct ByteCursor: ~Escapable {
         storage = storage.extracting(first: count)
     }
 
-    /// The first index at or after `start` where `predicate` holds for the bytes from there on.
-    @inlinable
-    public func firstIndex(from start: Int = 0, where predicate: (borrowing ByteCursor) -> Bool) -> Int? {
-        var index = max(0, start)
-        while index < storage.count {
-            let window = ByteCursor(storage.extracting(droppingFirst: index), offset: offset + index)
-            if predicate(window) { return index }
-            index += 1
-        }
-        return nil
-    }
-
     @_lifetime(self: copy self)
     @inlinable @inline(__always)
     mutating func advance(_ count: Int) {

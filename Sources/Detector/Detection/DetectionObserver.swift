@@ -70,8 +70,8 @@ public struct DetectionObserver: TLSObserver {
             var findings = KnownInterceptionCARule.evaluate(known, indicators: indicators) { position, index in
                 let key = known[position].sha256.description + "/" + String(index)
                 if let cached = verifiedSignatures[key] { return cached }
-                guard let issuerDER = indicators.indicators[index].certificateDER, der.indices.contains(position) else { return nil }
-                let verified = SignatureCheck.verifies(issued: der[position], issuer: issuerDER)
+                let verified = KnownInterceptionCARule.verifySignature(
+                    of: der.indices.contains(position) ? der[position] : nil, by: index, in: indicators)
                 cacheMisses.append((key, verified))
                 return verified
             }

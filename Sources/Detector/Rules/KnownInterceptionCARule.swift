@@ -9,9 +9,14 @@ enum KnownInterceptionCARule {
     static func evaluate(_ chain: [KnownCertificate], indicators: IndicatorSet,
                          der: (Int) -> [UInt8]?) -> [Finding] {
         evaluate(chain, indicators: indicators) { position, index in
-            guard let issuerDER = indicators.indicators[index].certificateDER, let issuedDER = der(position) else { return nil }
-            return SignatureCheck.verifies(issued: issuedDER, issuer: issuerDER)
+            verifySignature(of: der(position), by: index, in: indicators)
         }
+    }
+
+    /// Whether `issued` is signed by indicator `index`'s key; nil when either is unknown.
+    static func verifySignature(of issued: [UInt8]?, by index: Int, in indicators: IndicatorSet) -> Bool? {
+        guard let issuerDER = indicators.indicators[index].certificateDER, let issued else { return nil }
+        return SignatureCheck.verifies(issued: issued, issuer: issuerDER)
     }
 
     static func evaluate(_ chain: [KnownCertificate], indicators: IndicatorSet,

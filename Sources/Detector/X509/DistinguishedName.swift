@@ -53,15 +53,6 @@ public enum DistinguishedName {
         return text
     }
 
-    /// Values of every attribute of type `oid` (e.g. commonName), decoded to text, in order.
-    static func values(_ name: Span<UInt8>, type expected: StaticOID) -> [String] {
-        var values: [String] = []
-        _ = forEachAttribute(name) { _, type, tag, value, _ in
-            if OID.equals(type, expected) { values.append(decodedText(tag: tag, value)) }
-        }
-        return values
-    }
-
     /// Values of every attribute whose type has this dotted OID.
     public static func values(_ name: Span<UInt8>, dotted: String) -> [String] {
         var values: [String] = []

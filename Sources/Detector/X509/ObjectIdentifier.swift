@@ -85,6 +85,4 @@ enum KnownOID {
     // Extensions outside 2.5.29
     static var authorityInfoAccess: StaticOID { StaticOID(count: 8, low: 0x10107050501062b, high: 0x0) /* 2b06010505070101 */ }
     static var embeddedSCTList: StaticOID { StaticOID(count: 10, low: 0x279d6010401062b, high: 0x204) /* 2b06010401d679020402 */ }
-    // Name attributes
-    static var commonName: StaticOID { StaticOID(count: 3, low: 0x30455, high: 0x0) /* 550403 */ }
 }

@@ -88,14 +88,7 @@ struct Flow {
             Self.accept(dataSequence, payload, direction: 1, stream: &streamB, parser: &parserB,
                         handshake: &handshake, context: &context)
         }
-        if flags.contains(.fin) {
-            if direction == 0 {
-                streamA.receiveFIN(afterPayloadAt: dataSequence, length: payload.count)
-            } else {
-                streamB.receiveFIN(afterPayloadAt: dataSequence, length: payload.count)
-            }
-            close(direction)
-        }
+        if flags.contains(.fin) { close(direction) }
         // This segment's ACK may show that a hole in the other direction will never fill.
         drainBoth(flush: false, context: &context)
         if handshake.isComplete { bypass(context: &context) }

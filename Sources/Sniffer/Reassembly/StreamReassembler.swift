@@ -45,16 +45,6 @@ struct StreamReassembler {
     private var held: [HeldSegment] = []
     /// Highest acknowledgment the peer sent for this direction's bytes.
     private var acknowledgedByPeer: UInt32?
-    private(set) var finSequence: UInt32?
-
-    var heldSegmentCount: Int { held.count }
-
-    /// All buffered bytes in this direction have been delivered and the sender said FIN.
-    var isFinished: Bool {
-        guard let fin = finSequence, held.isEmpty else { return false }
-        return SequenceNumber.distance(from: fin, to: nextSequence) >= 0
-    }
-
     /// A SYN fixes the initial sequence number. A second SYN with a different ISN before any
     /// data (e.g. two SYN-ACKs for one SYN) leaves it open which one the data will follow, so the
     /// first data segment decides, as for a connection picked up mid-stream.
@@ -71,10 +61,6 @@ struct StreamReassembler {
         nextSequence = sequence &+ 1
         isSynchronized = true
         sawSYN = true
-    }
-
-    mutating func receiveFIN(afterPayloadAt sequence: UInt32, length: Int) {
-        finSequence = sequence &+ UInt32(truncatingIfNeeded: length)
     }
 
     /// The peer acknowledged this direction's bytes up to `acknowledgment`.

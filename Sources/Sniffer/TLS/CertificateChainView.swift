@@ -65,11 +65,6 @@ public struct CertificateChainView: ~Escapable {
         }
     }
 
-    public var count: Int {
-        var total = 0
-        forEach { _ in total += 1 }
-        return total
-    }
 }
 
 /// SHA-256 of a certificate's DER, held inline.

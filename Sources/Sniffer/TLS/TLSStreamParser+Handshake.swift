@@ -26,7 +26,7 @@ extension TLSStreamParser {
                 guard let part = fragment.read(min(4 - message.count, fragment.remaining)) else { return }
                 message.append(contentsOf: part.bytes)
                 guard message.count == 4 else {
-                    _ = reserveMessage(&context)
+                    _ = reserveHeld(&context)
                     return
                 }
                 messageTotal = 4 + (Int(message[1]) << 16 | Int(message[2]) << 8 | Int(message[3]))
@@ -35,14 +35,17 @@ extension TLSStreamParser {
             if let part = fragment.read(min(keep - message.count, fragment.remaining)) {
                 message.append(contentsOf: part.bytes)
             }
-            guard reserveMessage(&context) else {
+            guard reserveHeld(&context) else {
                 memcapReached(direction: direction, state: &state, context: &context)
                 return
             }
             guard message.count == keep else { return }
             let isTruncated = keep < messageTotal
+            if isTruncated { skipRemaining = messageTotal - keep }
+            // Take the message out of `self` so it can be read while the parser is updated.
             var whole: [UInt8] = []
             swap(&whole, &message)
+            clearMessage(budget: &context.budget)
             let type = whole[0]
             if !isTruncated || type == 11 {
                 deliverMessage(type: type, ByteCursor(whole.span), isTruncated: isTruncated, direction: direction,
@@ -50,16 +53,11 @@ extension TLSStreamParser {
             } else {
                 context.counters.add(.dropHandshakeMalformed)
             }
-            whole.removeAll(keepingCapacity: true)
-            swap(&whole, &message)
-            if isTruncated {
-                skipRemaining = messageTotal - keep
+            if skipRemaining > 0 {
                 let count = min(skipRemaining, fragment.remaining)
                 _ = fragment.skip(count)
                 skipRemaining -= count
             }
-            messageTotal = 0
-            clearMessage(budget: &context.budget)
         }
     }
 

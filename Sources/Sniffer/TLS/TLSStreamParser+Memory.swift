@@ -2,25 +2,20 @@ import Wire
 
 /// Accounting of the bytes `carry` and `message` hold, against the memcap.
 extension TLSStreamParser {
-    mutating func reserveCarry<Observer>(_ context: inout SnifferContext<Observer>) -> Bool {
-        reserve(to: carry.count + message.count, &context)
-    }
-
-    mutating func reserveMessage<Observer>(_ context: inout SnifferContext<Observer>) -> Bool {
-        reserve(to: carry.count + message.count, &context)
-    }
-
-    mutating func reserve<Observer>(to total: Int, _ context: inout SnifferContext<Observer>) -> Bool {
+    /// Takes from the memcap what `carry` and `message` have grown to; false at the memcap.
+    mutating func reserveHeld<Observer>(_ context: inout SnifferContext<Observer>) -> Bool {
+        let total = carry.count + message.count
         guard total > reservedBytes else { return true }
         guard context.budget.reserve(total - reservedBytes) else { return false }
         reservedBytes = total
         return true
     }
 
-    mutating func releaseCarry<Observer>(_ context: inout SnifferContext<Observer>) {
+    /// Gives back to the memcap what `carry` and `message` no longer hold.
+    mutating func releaseUnused(budget: inout MemoryBudget) {
         let total = carry.count + message.count
         if total < reservedBytes {
-            context.budget.release(reservedBytes - total)
+            budget.release(reservedBytes - total)
             reservedBytes = total
         }
     }
@@ -28,11 +23,7 @@ extension TLSStreamParser {
     mutating func clearMessage(budget: inout MemoryBudget) {
         message = []
         messageTotal = 0
-        let total = carry.count
-        if total < reservedBytes {
-            budget.release(reservedBytes - total)
-            reservedBytes = total
-        }
+        releaseUnused(budget: &budget)
     }
 
     mutating func clearBuffers(budget: inout MemoryBudget) {

@@ -13,7 +13,7 @@ extension TLSStreamParser {
                         carry.append(contentsOf: more.bytes)
                     }
                     guard carry.count >= TLSRecordHeader.length else {
-                        _ = reserveCarry(&context)
+                        _ = reserveHeld(&context)
                         return
                     }
                 }
@@ -25,7 +25,7 @@ extension TLSStreamParser {
                 if carry.count < total, let more = input.read(min(total - carry.count, input.remaining)) {
                     carry.append(contentsOf: more.bytes)
                 }
-                guard reserveCarry(&context) else {
+                guard reserveHeld(&context) else {
                     memcapReached(direction: direction, state: &state, context: &context)
                     return
                 }
@@ -36,13 +36,13 @@ extension TLSStreamParser {
                               state: &state, context: &context)
                 buffered.removeFirst(total)
                 swap(&buffered, &carry)
-                releaseCarry(&context)
+                releaseUnused(budget: &context.budget)
                 continue
             }
             guard !input.isEmpty else { return }
             guard let header = TLSRecordHeader(input) else {
                 carry.append(contentsOf: input.readRest().bytes)
-                _ = reserveCarry(&context)
+                _ = reserveHeld(&context)
                 return
             }
             guard header.isValid else {
@@ -51,7 +51,7 @@ extension TLSStreamParser {
             }
             guard let record = input.read(TLSRecordHeader.length + header.bodyLength) else {
                 carry.append(contentsOf: input.readRest().bytes)
-                if !reserveCarry(&context) { memcapReached(direction: direction, state: &state, context: &context) }
+                if !reserveHeld(&context) { memcapReached(direction: direction, state: &state, context: &context) }
                 return
             }
             processRecord(record, direction: direction, state: &state, context: &context)

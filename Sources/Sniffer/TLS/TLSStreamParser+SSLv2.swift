@@ -6,7 +6,7 @@ extension TLSStreamParser {
         _ input: inout ByteCursor, direction: Int, state: inout HandshakeState, context: inout SnifferContext<Observer>
     ) {
         carry.append(contentsOf: input.readRest().bytes)
-        guard reserveCarry(&context) else {
+        guard reserveHeld(&context) else {
             memcapReached(direction: direction, state: &state, context: &context)
             return
         }
@@ -36,7 +36,7 @@ extension TLSStreamParser {
         // After the SSLv2 hello, a compatible client continues with TLS records.
         record.removeFirst(total)
         swap(&record, &carry)
-        releaseCarry(&context)
+        releaseUnused(budget: &context.budget)
         mode = state.isDone(direction) ? .done : .records
     }
 }

@@ -40,7 +40,7 @@ extension TLSStreamParser {
             } else {
                 context.counters.add(.tlsResyncs)
             }
-            if !reserveCarry(&context) { memcapReached(direction: direction, state: &state, context: &context) }
+            if !reserveHeld(&context) { memcapReached(direction: direction, state: &state, context: &context) }
             return
         }
         carry.removeFirst(max(0, carry.count - (Self.scanWindow - 1)))
