@@ -194,15 +194,21 @@ enum NameStrings {
     }
 }
 
-/// Attribute type short names from OpenSSL's object table (`OBJ_nid2sn`), cached.
+/// Attribute type short names from OpenSSL's object table (`OBJ_nid2sn`), cached. The keys come
+/// from certificates off the network, so the cache is bounded (emptied when full).
 enum AttributeNames {
     private static let cache = Mutex<[String: String?]>([:])
+    static let maxCached = 1024
+    static var cachedCount: Int { cache.withLock { $0.count } }
 
     static func shortName(dotted: String) -> String? {
         if let cached = cache.withLock({ $0[dotted] }) { return cached }
         let nid = unsafe OBJ_txt2nid(dotted)
         let name: String? = nid == NID_undef ? nil : unsafe OBJ_nid2sn(nid).map { unsafe String(cString: $0) }
-        cache.withLock { $0[dotted] = .some(name) }
+        cache.withLock { names in
+            if names.count >= maxCached { names.removeAll(keepingCapacity: true) }
+            names[dotted] = .some(name)
+        }
         return name
     }
 }
