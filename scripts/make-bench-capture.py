@@ -6,6 +6,8 @@ Variants:
                   then B bytes of application-data records) -- most bytes are bypassed traffic.
   handshake-only  N TLS 1.2 handshakes, no bulk.
   synflood        F SYNs from distinct random tuples, plus a few (N, default 10) handshakes.
+  bulk            M bulk flows: every handshake first, then only their application data (round
+                  robin), so all but the first packets belong to bypassed flows.
 
 Every handshake: SYN / SYN-ACK / ACK, ClientHello with SNI, ServerHello + Certificate (a 2-3
 certificate chain, real DER from /work/shared/indicators/certs) + ServerHelloDone in 1448-byte
@@ -182,7 +184,7 @@ def main():
     parser.add_argument("--handshakes", type=int, default=None)
     parser.add_argument("--bulk-flows", type=int, default=20)
     parser.add_argument("--bulk-bytes", type=int, default=5_000_000)
-    parser.add_argument("--variant", choices=["mixed", "handshake-only", "synflood"], default="mixed")
+    parser.add_argument("--variant", choices=["mixed", "handshake-only", "synflood", "bulk"], default="mixed")
     parser.add_argument("--flows", type=int, default=100_000, help="SYNs for --variant synflood (<= 1,000,000)")
     parser.add_argument("--certs", default="/work/shared/indicators/certs")
     args = parser.parse_args()
@@ -190,7 +192,9 @@ def main():
     rng = random.Random(SEED)
     chains = load_chains(args.certs)
     handshakes = args.handshakes if args.handshakes is not None else (10 if args.variant == "synflood" else 5000)
-    bulk_flows = args.bulk_flows if args.variant == "mixed" else 0
+    if args.variant == "bulk":
+        handshakes = 0
+    bulk_flows = args.bulk_flows if args.variant in ("mixed", "bulk") else 0
     if args.variant == "synflood" and not 0 < args.flows <= 1_000_000:
         raise SystemExit("--flows must be in 1...1,000,000")
 
@@ -232,6 +236,13 @@ def main():
             src = struct.pack("!I", rng.getrandbits(32) | 0x01000000)
             dst = struct.pack("!I", rng.getrandbits(32) | 0x01000000)
             w.frame(CLIENT_MAC, SERVER_MAC, src, dst, rng.randrange(1024, 65536), 443, rng.getrandbits(32), 0, SYN)
+
+    if args.variant == "bulk":  # every handshake first, then only bypassed data, round robin
+        for flow in bulk:
+            bulk_step(flow, 0)
+        while any(flow["left"] > 0 for flow in bulk):
+            for flow in bulk:
+                bulk_step(flow, 65536)
 
     per_handshake = 0
     if bulk:

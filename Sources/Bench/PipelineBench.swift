@@ -30,6 +30,9 @@ struct PipelineBench: ParsableCommand {
     @Option(help: "Output format: text or json.")
     var format: OutputFormat = .text
 
+    @Flag(help: "Do not prefetch the next frames' headers while processing one.")
+    var noPrefetch = false
+
     @Option(help: "tshark executable for the baseline (\"none\" to skip it).")
     var tshark = "/usr/bin/tshark"
 
@@ -40,7 +43,8 @@ struct PipelineBench: ParsableCommand {
             throw BenchError("allocation counter self-test failed: 100 arrays read as \(selfTest.allocations) allocations, \(selfTest.frees) frees")
         }
 
-        let frames = try CapturedFrames.load(path: capture)
+        var frames = try CapturedFrames.load(path: capture)
+        frames.prefetch = !noPrefetch
         guard frames.count > 0 else { throw BenchError("no packets in \(capture)") }
         let rssAfterLoad = peakResidentKiB()
         let indicators = IndicatorSet.builtIn()
@@ -63,13 +67,29 @@ struct PipelineBench: ParsableCommand {
         passNanoseconds.sort()
         if mismatches > 0 { throw BenchError("\(mismatches) passes reported different sessions than the warm-up") }
 
+        // Bypassed packets: the tail of packets that only hit bypassed flows, timed as the
+        // difference between whole passes and passes that stop before it.
+        let tailStart = frames.bypassedTailStart()
+        var bypass: BypassTail?
+        if frames.count - tailStart >= 1000 {
+            var prefixNanoseconds: [Double] = []
+            for _ in 0..<iterations {
+                let start = monotonicNanoseconds()
+                _ = frames.runPass(indicators: indicators, upTo: tailStart)
+                prefixNanoseconds.append(Double(monotonicNanoseconds() &- start))
+            }
+            prefixNanoseconds.sort()
+            bypass = BypassTail(packets: frames.count - tailStart,
+                                nanoseconds: percentile(passNanoseconds, 0.5) - percentile(prefixNanoseconds, 0.5))
+        }
+
         let baseline = tshark == "none" ? nil : try TSharkBaseline.run(executable: tshark, capture: capture)
         let result = PipelineResult(
             capture: capture, frames: frames, outcome: reference, iterations: iterations,
             medianNs: percentile(passNanoseconds, 0.5), bestNs: passNanoseconds[0],
             worstNs: passNanoseconds[passNanoseconds.count - 1],
             allocations: allocations, rssAfterLoadKiB: rssAfterLoad, peakRSSKiB: peakResidentKiB(),
-            tshark: baseline
+            tshark: baseline, bypass: bypass
         )
         switch format {
         case .text: print(result.text())
@@ -89,8 +109,14 @@ struct CapturedFrames {
     var times: [Timestamp] = []
     var linkType: LinkType
     var wireBytes = 0
+    var prefetch = true
 
     var count: Int { ranges.count }
+
+    private func prefetchFrame(_ index: Int) {
+        // unsafe: only the address of a byte inside `storage` is formed; prefetch never faults.
+        unsafe storage.withUnsafeBufferPointer { unsafe mw_prefetch($0.baseAddress! + ranges[index].lowerBound) }
+    }
 
     static func load(path: String) throws -> CapturedFrames {
         let file: PcapFile
@@ -108,8 +134,25 @@ struct CapturedFrames {
         return frames
     }
 
-    /// One pass of a fresh pipeline over every frame, then `finish()`.
-    func runPass(indicators: IndicatorSet) -> PassOutcome {
+    /// Where the capture's tail of packets that all land in bypassed flows starts (`count` if the
+    /// last packet is not one). Found by watching the counter after every packet (not timed).
+    func bypassedTailStart() -> Int {
+        var pipeline = Pipeline(observer: FingerprintingObserver { _ in })
+        let all = storage.span
+        var start = 0
+        var bypassed: UInt64 = 0
+        for index in ranges.indices {
+            pipeline.process(frame: all.extracting(ranges[index]), originalLength: wireLengths[index],
+                             linkType: linkType, at: times[index])
+            let now = pipeline.counters[.segmentsInBypassedFlows]
+            if now == bypassed { start = index + 1 }
+            bypassed = now
+        }
+        return start
+    }
+
+    /// One pass of a fresh pipeline over every frame (or the first `end`), then `finish()`.
+    func runPass(indicators: IndicatorSet, upTo end: Int? = nil) -> PassOutcome {
         let tally = SessionTally()
         var pipeline = Pipeline(observer: DetectionObserver(indicators: indicators) { report in
             tally.sessions += 1
@@ -118,7 +161,12 @@ struct CapturedFrames {
         })
         let all = storage.span
         let link = linkType
-        for index in ranges.indices {
+        let count = end ?? ranges.count
+        for index in 0..<count {
+            // The next frame's headers start loading while this one is processed, as a capture
+            // loop reading a ring would do; without it every frame begins with a cache miss on
+            // a capture larger than the caches (see --no-prefetch).
+            if prefetch && index + 2 < count { prefetchFrame(index + 2) }
             pipeline.process(frame: all.extracting(ranges[index]), originalLength: wireLengths[index],
                              linkType: link, at: times[index])
         }
@@ -214,6 +262,7 @@ struct PipelineResult {
     var rssAfterLoadKiB: Int
     var peakRSSKiB: Int
     var tshark: TSharkBaseline?
+    var bypass: BypassTail?
 
     var packets: Double { Double(frames.count) }
     var packetsPerSecond: Double { packets / (medianNs / 1e9) }
@@ -239,6 +288,9 @@ struct PipelineResult {
             "  allocs/packet:   \(fixed(allocationsPerPacket, 3)) (\(fixed(allocationsPerHandshake, 1)) per handshake; \(allocations.bytes) bytes in the counted pass)",
             "  peak RSS:        \(peakRSSKiB / 1024) MiB (VmHWM; \(rssAfterLoadKiB / 1024) MiB after loading the capture)",
         ]
+        if let bypass {
+            lines.append("  bypassed tail:   \(bypass.packets) packets, \(fixed(bypass.nanosecondsPerPacket, 1)) ns/packet (whole pass minus the pass that stops before them)")
+        }
         if let tshark, let ratio {
             lines += [
                 "tshark baseline (\(tshark.version)):",
@@ -263,6 +315,9 @@ struct PipelineResult {
             "\"allocs_per_packet\":\(number(allocationsPerPacket))", "\"alloc_bytes\":\(allocations.bytes)",
             "\"peak_rss_kib\":\(peakRSSKiB)", "\"rss_after_load_kib\":\(rssAfterLoadKiB)",
         ]
+        if let bypass {
+            fields += ["\"bypassed_tail_packets\":\(bypass.packets)", "\"ns_per_bypassed_packet\":\(number(bypass.nanosecondsPerPacket))"]
+        }
         if let tshark, let ratio {
             fields += [
                 "\"tshark_wall_ns\":\(number(tshark.wallNs))", "\"tshark_certificate_messages\":\(tshark.certificateMessages)",
@@ -272,4 +327,11 @@ struct PipelineResult {
         }
         return "{" + fields.joined(separator: ",") + "}"
     }
+}
+
+/// The packets at the end of a capture that all belong to bypassed flows, and what they cost.
+struct BypassTail {
+    var packets: Int
+    var nanoseconds: Double
+    var nanosecondsPerPacket: Double { nanoseconds / Double(packets) }
 }

@@ -10,7 +10,7 @@ public struct SnifferLimits: Sendable {
 public struct Pipeline<Observer: TLSObserver> {
     private var decoder: PacketDecoder
     private var decodeCounters = Counters()
-    private var flows: FlowProcessor<Observer>
+    private var flows: FlowProcessor
     private var lastTime = Timestamp.zero
 
     public init(limits: SnifferLimits = SnifferLimits(), observer: Observer) {
@@ -26,12 +26,23 @@ public struct Pipeline<Observer: TLSObserver> {
         return total
     }
 
+    /// The observer, as given. Reading it is a dynamic cast; changing it (configuration reload)
+    /// moves it out of the context and back so it stays uniquely referenced.
     public var observer: Observer {
-        get { flows.context.observer }
-        _modify { yield &flows.context.observer }
+        get { flows.context.observer as! Observer }
+        _modify {
+            var typed = flows.context.observer as! Observer
+            flows.context.observer = DetachedObserver()
+            defer { flows.context.observer = typed }
+            yield &typed
+        }
     }
 
     public var activeFlows: Int { flows.table.count }
+    /// Flows whose handshake is being followed (holding a tracker).
+    public var trackedFlows: Int { flows.table.trackedCount }
+    /// Memory of the flow table itself (entries, index, tracker pool), not counting buffers.
+    public var flowTableBytes: Int { flows.table.tableBytes }
     public var reassemblyBytes: Int { flows.context.budget.used }
     public var reassemblyPeakBytes: Int { flows.context.budget.peak }
 
@@ -49,11 +60,20 @@ public struct Pipeline<Observer: TLSObserver> {
 }
 
 /// Hands decoded segments to the flow table.
-struct FlowProcessor<Observer: TLSObserver>: SegmentSink {
+struct FlowProcessor: SegmentSink {
     var table: FlowTable
-    var context: SnifferContext<Observer>
+    var context: SnifferContext
 
     mutating func tcpSegment(_ header: TCPSegmentHeader, payload: Span<UInt8>, at time: Timestamp) {
         table.segment(header, payload: payload, at: time, context: &context)
     }
+}
+
+/// Stands in for the observer while `Pipeline.observer` is being modified.
+private struct DetachedObserver: TLSObserver {
+    mutating func certificates(
+        _ chain: borrowing CertificateChainView, from sender: EndpointRole, session: borrowing TLSSession,
+        at time: Timestamp
+    ) -> [CertificateFingerprint] { [] }
+    mutating func sessionEnded(_ session: TLSSession) {}
 }

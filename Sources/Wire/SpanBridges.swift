@@ -1,3 +1,9 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
 // The unsafe core of mitmwatch. Every conversion between raw pointers (from libpcap, OpenSSL or
 // an Array's storage) and the safe `Span` world happens here, so it can be read, reviewed and
 // fuzzed in one place. Nothing else in the project spells `unsafe` for byte access.
@@ -58,5 +64,19 @@ extension ByteCursor {
             out.append(table[Int(byte & 0x0f)])
         }
         return String(decoding: out, as: UTF8.self)
+    }
+}
+
+extension Span where Element == UInt8 {
+    /// Whether both spans hold the same bytes (one `memcmp`, not a checked loop per byte).
+    public func bytesEqual(_ other: Span<UInt8>) -> Bool {
+        guard count == other.count else { return false }
+        guard count > 0 else { return true }
+        // unsafe: both buffers are valid for `count` bytes while the spans are borrowed here.
+        return unsafe withUnsafeBufferPointer { mine in
+            unsafe other.withUnsafeBufferPointer { theirs in
+                unsafe memcmp(mine.baseAddress!, theirs.baseAddress!, count) == 0
+            }
+        }
     }
 }

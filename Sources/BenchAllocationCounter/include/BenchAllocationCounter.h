@@ -26,4 +26,7 @@ mw_alloc_counts mw_alloc_counter_stop(void);
 /// did not route malloc through this library, in which case every count would read 0).
 int mw_alloc_counter_is_active(void);
 
+/// Asks the CPU to start loading the cache line at `address` (a hint; never faults).
+static inline void mw_prefetch(const void *address) { __builtin_prefetch(address, 0, 3); }
+
 #endif

@@ -59,35 +59,59 @@ public struct DetectionObserver: TLSObserver {
         at time: Timestamp
     ) -> [CertificateFingerprint] {
         var known: [KnownCertificate] = []
+        known.reserveCapacity(4)
+        chain.forEach { bytes in known.append(cache.lookup(bytes)) }
+        guard sender == .server else { return known.map(\.sha256) }
+        // The chain's DER is copied only for what needs it: the chain-level rules, the SCT check,
+        // an indicator's signature check, and the alert of a session with findings.
         var der: [[UInt8]] = []
-        let keepBytes = sender == .server
-        chain.forEach { bytes in
-            known.append(cache.lookup(bytes))
-            if keepBytes { der.append(Array(copying: bytes)) }
+        if !chainJudge.rules.isEmpty || transparencyValidator != nil { der = Self.copy(chain) }
+        var indicatorCheck = knownInterceptionFindings(known, der: der)
+        if indicatorCheck.needsDER {
+            der = Self.copy(chain)
+            indicatorCheck = knownInterceptionFindings(known, der: der)
         }
-        if sender == .server {
-            var cacheMisses: [(String, Bool?)] = []
-            var findings = KnownInterceptionCARule.evaluate(known, indicators: indicators) { position, index in
-                let key = known[position].sha256.description + "/" + String(index)
-                if let cached = verifiedSignatures[key] { return cached }
-                let verified = KnownInterceptionCARule.verifySignature(
-                    of: der.indices.contains(position) ? der[position] : nil, by: index, in: indicators)
-                cacheMisses.append((key, verified))
-                return verified
-            }
-            if verifiedSignatures.count + cacheMisses.count > 16_384 { verifiedSignatures.removeAll(keepingCapacity: true) }
-            for (key, verified) in cacheMisses { verifiedSignatures[key] = .some(verified) }
-            findings += InterceptionShapeRule.evaluate(known)
-            findings += chainJudge.evaluate(chain: known, der: der, session: session, at: time)
-            var needsSCT = false
-            if let validator = transparencyValidator, let leaf = known.first?.layout,
-               leaf.notBefore >= Self.transparencyRequiredSince, (leaf.extensions.sctCount ?? 0) == 0 {
-                needsSCT = validator.verify(chain: der, hostname: session.serverName, at: time.seconds).trusted
-            }
-            pending[session.id] = Pending(findings: findings, chain: known, der: findings.isEmpty && !needsSCT ? [] : der,
-                                          needsSCT: needsSCT)
+        var findings = indicatorCheck.findings
+        findings += InterceptionShapeRule.evaluate(known)
+        findings += chainJudge.evaluate(chain: known, der: der, session: session, at: time)
+        var needsSCT = false
+        if let validator = transparencyValidator, let leaf = known.first?.layout,
+           leaf.notBefore >= Self.transparencyRequiredSince, (leaf.extensions.sctCount ?? 0) == 0 {
+            needsSCT = validator.verify(chain: der, hostname: session.serverName, at: time.seconds,
+                                        fingerprints: known.map(\.sha256)).trusted
         }
+        if !findings.isEmpty && der.isEmpty { der = Self.copy(chain) }
+        pending[session.id] = Pending(findings: findings, chain: known, der: findings.isEmpty && !needsSCT ? [] : der,
+                                      needsSCT: needsSCT)
         return known.map(\.sha256)
+    }
+
+    /// `known-interception-ca` / `government-ca` findings. Signature checks are cached; when one
+    /// is needed and not cached, and `der` is empty, `needsDER` asks for another call with it.
+    private mutating func knownInterceptionFindings(_ known: [KnownCertificate], der: [[UInt8]])
+        -> (findings: [Finding], needsDER: Bool) {
+        var cacheMisses: [(String, Bool?)] = []
+        var needsDER = false
+        let findings = KnownInterceptionCARule.evaluate(known, indicators: indicators) { position, index in
+            let key = known[position].sha256.description + "/" + String(index)
+            if let cached = verifiedSignatures[key] { return cached }
+            guard der.indices.contains(position) else {
+                needsDER = true
+                return nil
+            }
+            let verified = KnownInterceptionCARule.verifySignature(of: der[position], by: index, in: indicators)
+            cacheMisses.append((key, verified))
+            return verified
+        }
+        if verifiedSignatures.count + cacheMisses.count > 16_384 { verifiedSignatures.removeAll(keepingCapacity: true) }
+        for (key, verified) in cacheMisses { verifiedSignatures[key] = .some(verified) }
+        return (findings, needsDER)
+    }
+
+    private static func copy(_ chain: borrowing CertificateChainView) -> [[UInt8]] {
+        var der: [[UInt8]] = []
+        chain.forEach { der.append(Array(copying: $0)) }
+        return der
     }
 
     public mutating func sessionEnded(_ session: TLSSession) {

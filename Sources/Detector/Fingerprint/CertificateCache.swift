@@ -53,7 +53,7 @@ public struct CertificateCache {
 
     /// The certificate's fingerprints and layout, from the cache or computed now.
     public mutating func lookup(_ der: Span<UInt8>) -> KnownCertificate {
-        let key = FastHash.hash(der, seed: seed)
+        let key = Self.key(der, seed: seed)
         if let slot = current[key], Self.equal(slot.der, der) {
             hits += 1
             return slot.known
@@ -69,6 +69,15 @@ public struct CertificateCache {
         let known = Self.examine(der, hasher: hasher)
         if der.count <= maxBytes / 4 { insert(key, Slot(der: Array(copying: der), known: known)) }
         return known
+    }
+
+    /// The first and last 128 bytes and the length pick the slot: serial numbers sit near the
+    /// start and signatures at the end, so distinct certificates differ there, and a hit is
+    /// confirmed by comparing every byte anyway (hashing all of it would cost more than that).
+    private static func key(_ der: Span<UInt8>, seed: UInt64) -> UInt64 {
+        guard der.count > 256 else { return FastHash.hash(der, seed: seed) }
+        let head = FastHash.hash(der.extracting(first: 128), seed: seed)
+        return FastHash.hash(der.extracting(last: 128), seed: head ^ UInt64(der.count))
     }
 
     /// Hashes and parses a certificate (the work the cache saves).
@@ -106,9 +115,6 @@ public struct CertificateCache {
     }
 
     private static func equal(_ stored: [UInt8], _ der: Span<UInt8>) -> Bool {
-        guard stored.count == der.count else { return false }
-        let storedSpan = stored.span
-        for index in 0..<der.count where storedSpan[index] != der[index] { return false }
-        return true
+        stored.span.bytesEqual(der)
     }
 }

@@ -6,8 +6,9 @@ import Wire
 /// subject key identifier.
 public struct IndicatorSet: Sendable {
     public private(set) var indicators: [Indicator] = []
-    private var bySHA256: [String: [Int]] = [:]
-    private var bySPKI: [String: [Int]] = [:]
+    // Digests are keyed as fingerprints, so the per-session lookup never formats hex.
+    private var bySHA256: [CertificateFingerprint: [Int]] = [:]
+    private var bySPKI: [CertificateFingerprint: [Int]] = [:]
     private var bySHA1: [String: [Int]] = [:]
     private var bySubject: [String: [Int]] = [:]
     private var bySKI: [String: [Int]] = [:]
@@ -136,8 +137,8 @@ public struct IndicatorSet: Sendable {
         }
         let position = indicators.count
         indicators.append(indicator)
-        if let key = indicator.sha256 { bySHA256[key, default: []].append(position) }
-        if let key = indicator.spkiSHA256 { bySPKI[key, default: []].append(position) }
+        if let key = indicator.sha256.flatMap(CertificateFingerprint.init(hex:)) { bySHA256[key, default: []].append(position) }
+        if let key = indicator.spkiSHA256.flatMap(CertificateFingerprint.init(hex:)) { bySPKI[key, default: []].append(position) }
         if let key = indicator.sha1 { bySHA1[key, default: []].append(position) }
         if let key = indicator.subject { bySubject[key, default: []].append(position) }
         if let key = indicator.subjectKeyIdentifier { bySKI[key, default: []].append(position) }
@@ -145,8 +146,9 @@ public struct IndicatorSet: Sendable {
 
     // MARK: Lookups
 
-    public func matching(sha256: String) -> [Int] { bySHA256[sha256] ?? [] }
-    public func matching(spkiSHA256: String) -> [Int] { bySPKI[spkiSHA256] ?? [] }
+    public func matching(sha256: CertificateFingerprint) -> [Int] { bySHA256[sha256] ?? [] }
+    public func matching(spkiSHA256: CertificateFingerprint) -> [Int] { bySPKI[spkiSHA256] ?? [] }
+    public func matching(sha256 hex: String) -> [Int] { CertificateFingerprint(hex: hex).map { matching(sha256: $0) } ?? [] }
     public func matching(sha1: String) -> [Int] { bySHA1[sha1] ?? [] }
     public func matching(subject: String) -> [Int] { bySubject[subject] ?? [] }
     public func matching(subjectKeyIdentifier: String) -> [Int] { bySKI[subjectKeyIdentifier] ?? [] }

@@ -31,14 +31,13 @@ enum KnownInterceptionCARule {
             }
         }
         for (position, certificate) in chain.enumerated() {
-            let sha256 = certificate.sha256.description
-            for index in indicators.matching(sha256: sha256) {
+            for index in indicators.matching(sha256: certificate.sha256) {
                 add(finding(index, position, .fingerprint, indicators))
             }
             for index in indicators.matching(sha1: certificate.sha1) {
                 add(finding(index, position, .sha1, indicators))
             }
-            if let spki = certificate.spkiSHA256?.description {
+            if let spki = certificate.spkiSHA256 {
                 for index in indicators.matching(spkiSHA256: spki) {
                     add(finding(index, position, .spki, indicators))
                 }
@@ -52,7 +51,8 @@ enum KnownInterceptionCARule {
             for index in candidates where indicators.indicators[index].subject == issuer {
                 let indicator = indicators.indicators[index]
                 // The indicator itself (a self-signed root) is a fingerprint/key match, not an issue.
-                if indicator.sha256 == sha256 || (indicator.spkiSHA256 != nil && indicator.spkiSHA256 == certificate.spkiSHA256?.description) {
+                if indicator.sha256 == certificate.sha256.description
+                    || (indicator.spkiSHA256 != nil && indicator.spkiSHA256 == certificate.spkiSHA256?.description) {
                     continue
                 }
                 var type = Finding.MatchType.issuerName

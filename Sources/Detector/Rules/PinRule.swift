@@ -73,7 +73,7 @@ public struct PinRule: ChainJudgeRule {
         guard !applicable.isEmpty else { return [] }
         var keys = Set(chain.compactMap { $0.spkiSHA256?.description })
         if let validator, !der.isEmpty {
-            keys.formUnion(validator.verify(chain: der, hostname: sni, at: time.seconds).chainSPKISHA256)
+            keys.formUnion(validator.verify(chain: der, hostname: sni, at: time.seconds, fingerprints: chain.map(\.sha256)).chainSPKISHA256)
         }
         var findings: [Finding] = []
         for pin in applicable where pin.spkiSHA256.isDisjoint(with: keys) {

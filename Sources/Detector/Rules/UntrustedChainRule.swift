@@ -22,7 +22,7 @@ public struct UntrustedChainRule: ChainJudgeRule {
                                   at time: Timestamp) -> [Finding] {
         let name = session.serverName
         guard !der.isEmpty, isInScope(sni: name, scope: scope, publicSuffixes: publicSuffixes) else { return [] }
-        let verdict = validator.verify(chain: der, hostname: name, at: time.seconds)
+        let verdict = validator.verify(chain: der, hostname: name, at: time.seconds, fingerprints: chain.map(\.sha256))
         guard !verdict.trusted else { return [] }
         if allowList.suppresses(verdict) {
             allowed += 1

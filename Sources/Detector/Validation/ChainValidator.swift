@@ -29,13 +29,18 @@ public final class ChainValidator {
 
     /// The verdict on `chain` (DER, leaf first, as sent) for `hostname` (the SNI; nil or empty:
     /// no name check) at `unixSeconds` (the capture time).
-    public func verify(chain: [[UInt8]], hostname: String?, at unixSeconds: Int64) -> ChainVerdict {
+    /// `fingerprints`, when the caller has them (the certificate cache does), are the SHA-256 of
+    /// each element of `chain` and spare hashing it again.
+    public func verify(chain: [[UInt8]], hostname: String?, at unixSeconds: Int64,
+                       fingerprints: [CertificateFingerprint]? = nil) -> ChainVerdict {
         // A name that does not normalise ("a..b") is still checked, as sent, and so mismatches.
         let name = hostname.flatMap { $0.isEmpty ? nil : HostName.normalise($0) ?? $0 }
         // Years 1 to 9999: beyond them a timestamp is garbage, and the hour arithmetic stays in range.
         let unixSeconds = min(max(unixSeconds, -62_135_596_800), 253_402_300_799)
         let hour = unixSeconds >= 0 ? unixSeconds / 3600 : (unixSeconds - 3599) / 3600
-        let key = VerdictCache.Key(chain: chain.map { hasher.sha256($0.span) }, hostname: name, hour: hour)
+        let key = VerdictCache.Key(
+            chain: fingerprints.flatMap { $0.count == chain.count ? $0 : nil } ?? chain.map { hasher.sha256($0.span) },
+            hostname: name, hour: hour)
         if let verdict = cache.lookup(key) { return verdict }
         let (verdict, stableForTheHour) = evaluate(chain: chain, hostname: name, at: unixSeconds,
                                                    hour: (hour * 3600, hour * 3600 + 3599))

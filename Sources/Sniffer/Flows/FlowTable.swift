@@ -8,13 +8,16 @@ public struct FlowLimits: Sendable, Equatable {
     public init() {}
 }
 
-/// Every tracked connection, bounded in number, with least-recently-used order kept in an
-/// intrusive list over slot indices (no allocation per packet; eviction and expiry are O(1)
-/// per flow removed).
+/// Every tracked connection, bounded in number. Flows are fixed-size entries in one array,
+/// found through an open-addressing index with a keyed hash; least-recently-used order is an
+/// intrusive list over slot indices; handshake state comes from a pool of trackers. Nothing is
+/// allocated per packet once the arrays have grown to the working set.
 struct FlowTable {
-    private var index: [FlowKey: Int32] = [:]
-    private var slots: [Flow?] = []
-    private var freeSlots: [Int32] = []
+    private var index = FlowIndex()
+    private var flows: [Flow] = []
+    private var freeFlows: [Int32] = []
+    private var trackers: [FlowTracker] = []
+    private var freeTrackers: [Int32] = []
     /// Neighbours in recency order: `newer[i]` is more recent than `i`.
     private var newer: [Int32] = []
     private var older: [Int32] = []
@@ -22,93 +25,170 @@ struct FlowTable {
     private var oldest: Int32 = -1
     private var nextSessionID: UInt64 = 1
     private var nextSweep = Timestamp.zero
+    private let hashKey: (UInt64, UInt64)
     let limits: FlowLimits
 
-    init(limits: FlowLimits) { self.limits = limits }
+    init(limits: FlowLimits) {
+        self.limits = limits
+        var random = SystemRandomNumberGenerator()
+        hashKey = (random.next(), random.next())
+    }
 
     var count: Int { index.count }
+    var trackedCount: Int { trackers.count - freeTrackers.count }
 
-    mutating func segment<Observer>(
-        _ header: TCPSegmentHeader, payload: Span<UInt8>, at time: Timestamp, context: inout SnifferContext<Observer>
+    /// Bytes of flow-table memory (entries, recency links, index, tracker pool), excluding the
+    /// buffers the trackers hold (those count against the reassembly memcap).
+    var tableBytes: Int {
+        flows.capacity * MemoryLayout<Flow>.stride + (newer.capacity + older.capacity + freeFlows.capacity
+            + freeTrackers.capacity) * MemoryLayout<Int32>.stride
+            + index.bytes + trackers.capacity * MemoryLayout<FlowTracker>.stride
+    }
+
+    mutating func segment(
+        _ header: TCPSegmentHeader, payload: Span<UInt8>, at time: Timestamp, context: inout SnifferContext
     ) {
         context.now = time
-        expireIdle(now: time, context: &context)
+        if time >= nextSweep { expireIdle(now: time, context: &context) }
         let (key, direction) = FlowKey.of(header)
-        var slot = index[key]
-        if let existing = slot, slots[Int(existing)]?.isNewConnection(header) == true {
+        let hash = key.hash(key: hashKey)
+        var found = index.find(hash) { flows[Int($0)].key == key }
+        if let existing = found, flows[Int(existing)].isNewConnection(header) {
             remove(existing, end: .connectionClosed, at: time, context: &context)
-            slot = nil
+            found = nil
         }
-        let position = slot ?? insert(key, at: time, context: &context)
-        touch(position)
-        slots[Int(position)]?.receive(header, payload: payload, direction: direction, at: time, context: &context)
+        let slot = found ?? insert(key, hash: hash, at: time, context: &context)
+        touch(slot)
+        guard flows[Int(slot)].note(header, direction: direction, at: time) else {
+            context.counters.add(.segmentsInBypassedFlows)
+            return
+        }
+        var tracker = flows[Int(slot)].tracker
+        if tracker < 0 {
+            guard !payload.isEmpty else { return }
+            tracker = startTracking(slot, at: time, context: &context)
+        }
+        trackers[Int(tracker)].receive(header, payload: payload, direction: direction, context: &context)
+        if trackers[Int(tracker)].isNotTLS {
+            stopTracking(slot, context: &context)
+        } else if trackers[Int(tracker)].isComplete {
+            report(slot, .handshakeComplete, at: flows[Int(slot)].lastSeen, context: &context)
+            stopTracking(slot, context: &context)
+        }
     }
 
     /// Ends every flow (end of input), reporting their sessions.
-    mutating func finishAll<Observer>(at time: Timestamp, context: inout SnifferContext<Observer>) {
+    mutating func finishAll(at time: Timestamp, context: inout SnifferContext) {
         while oldest >= 0 { remove(oldest, end: .endOfCapture, at: time, context: &context) }
     }
 
-    private mutating func insert<Observer>(_ key: FlowKey, at time: Timestamp,
-                                           context: inout SnifferContext<Observer>) -> Int32 {
+    // MARK: Flows
+
+    private mutating func insert(_ key: FlowKey, hash: UInt64, at time: Timestamp,
+                                 context: inout SnifferContext) -> Int32 {
         if index.count >= limits.maxFlows && oldest >= 0 {
             context.counters.add(.dropFlowTableFull)
             remove(oldest, end: .evicted, at: time, context: &context)
         }
-        let flow = Flow(key: key, id: nextSessionID, time: time)
+        let flow = Flow(key: key, hash: hash, id: nextSessionID, time: time)
         nextSessionID &+= 1
         context.counters.add(.flowsCreated)
-        let position: Int32
-        if let free = freeSlots.popLast() {
-            position = free
-            slots[Int(free)] = flow
+        let slot: Int32
+        if let free = freeFlows.popLast() {
+            slot = free
+            flows[Int(free)] = flow
         } else {
-            position = Int32(slots.count)
-            slots.append(flow)
+            slot = Int32(flows.count)
+            flows.append(flow)
             newer.append(-1)
             older.append(-1)
         }
-        index[key] = position
-        return position
+        index.insert(hash, slot: slot)
+        return slot
     }
 
-    private mutating func remove<Observer>(_ position: Int32, end: SessionEnd, at time: Timestamp,
-                                           context: inout SnifferContext<Observer>) {
-        guard var flow = slots[Int(position)] else { return }
-        slots[Int(position)] = nil
-        flow.finish(flow.isClosed ? .connectionClosed : end, at: time, context: &context)
-        index[flow.key] = nil
-        unlink(position)
-        freeSlots.append(position)
+    /// Finishes the flow in `slot`: delivers what is held, reports its session, frees it.
+    private mutating func remove(_ slot: Int32, end: SessionEnd, at time: Timestamp, context: inout SnifferContext) {
+        let flow = flows[Int(slot)]
+        let tracker = flow.tracker
+        if tracker >= 0 {
+            if flow.phase == .tracking { trackers[Int(tracker)].flush(context: &context) }
+            report(slot, flows[Int(slot)].isClosed ? .connectionClosed : end, at: time, context: &context)
+            releaseTracker(slot, context: &context)
+        }
+        index.remove(flow.hash, slot: slot)
+        unlink(slot)
+        freeFlows.append(slot)
     }
 
-    private mutating func expireIdle<Observer>(now: Timestamp, context: inout SnifferContext<Observer>) {
-        guard now >= nextSweep else { return }
+    private mutating func expireIdle(now: Timestamp, context: inout SnifferContext) {
         nextSweep = now.adding(seconds: 1)
         let cutoff = now.adding(seconds: -limits.idleTimeoutSeconds)
-        while oldest >= 0, let flow = slots[Int(oldest)], flow.lastSeen < cutoff {
+        while oldest >= 0, flows[Int(oldest)].lastSeen < cutoff {
             context.counters.add(.flowsEvictedIdle)
-            remove(oldest, end: .idleTimeout, at: flow.lastSeen, context: &context)
+            remove(oldest, end: .idleTimeout, at: flows[Int(oldest)].lastSeen, context: &context)
         }
+    }
+
+    // MARK: Trackers
+
+    private mutating func startTracking(_ slot: Int32, at time: Timestamp, context: inout SnifferContext) -> Int32 {
+        var fresh = FlowTracker(flow: flows[Int(slot)], time: time)
+        fresh.adoptSYNs(of: flows[Int(slot)], budget: &context.budget)
+        let tracker: Int32
+        if let free = freeTrackers.popLast() {
+            tracker = free
+            trackers[Int(free)] = fresh
+        } else {
+            tracker = Int32(trackers.count)
+            trackers.append(fresh)
+        }
+        flows[Int(slot)].tracker = tracker
+        return tracker
+    }
+
+    /// The handshake is over (or this is not TLS): only counting from here on.
+    private mutating func stopTracking(_ slot: Int32, context: inout SnifferContext) {
+        releaseTracker(slot, context: &context)
+        flows[Int(slot)].markBypassed()
+        context.counters.add(.flowsBypassed)
+    }
+
+    private mutating func releaseTracker(_ slot: Int32, context: inout SnifferContext) {
+        let tracker = flows[Int(slot)].tracker
+        guard tracker >= 0 else { return }
+        trackers[Int(tracker)].release(budget: &context.budget)
+        trackers[Int(tracker)] = FlowTracker()
+        freeTrackers.append(tracker)
+        flows[Int(slot)].tracker = -1
+    }
+
+    /// The session record, if this flow carried TLS and it was not reported yet.
+    private mutating func report(_ slot: Int32, _ end: SessionEnd, at time: Timestamp, context: inout SnifferContext) {
+        let tracker = flows[Int(slot)].tracker
+        guard tracker >= 0, !flows[Int(slot)].sessionReported, trackers[Int(tracker)].sawTLS else { return }
+        flows[Int(slot)].markReported()
+        context.counters.add(.tlsSessions)
+        context.observer.sessionEnded(trackers[Int(tracker)].finalSession(endedBy: end, at: time))
     }
 
     // MARK: Recency list
 
-    private mutating func touch(_ position: Int32) {
-        guard newest != position else { return }
-        unlink(position)
-        older[Int(position)] = newest
-        newer[Int(position)] = -1
-        if newest >= 0 { newer[Int(newest)] = position }
-        newest = position
-        if oldest < 0 { oldest = position }
+    private mutating func touch(_ slot: Int32) {
+        guard newest != slot else { return }
+        unlink(slot)
+        older[Int(slot)] = newest
+        newer[Int(slot)] = -1
+        if newest >= 0 { newer[Int(newest)] = slot }
+        newest = slot
+        if oldest < 0 { oldest = slot }
     }
 
-    private mutating func unlink(_ position: Int32) {
-        let before = older[Int(position)], after = newer[Int(position)]
-        if before >= 0 { newer[Int(before)] = after } else if oldest == position { oldest = after }
-        if after >= 0 { older[Int(after)] = before } else if newest == position { newest = before }
-        older[Int(position)] = -1
-        newer[Int(position)] = -1
+    private mutating func unlink(_ slot: Int32) {
+        let before = older[Int(slot)], after = newer[Int(slot)]
+        if before >= 0 { newer[Int(before)] = after } else if oldest == slot { oldest = after }
+        if after >= 0 { older[Int(after)] = before } else if newest == slot { newest = before }
+        older[Int(slot)] = -1
+        newer[Int(slot)] = -1
     }
 }

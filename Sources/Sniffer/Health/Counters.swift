@@ -86,9 +86,11 @@ public enum Counter: Int, CaseIterable, Sendable {
 
 /// A fixed set of counters (one allocation, made once). Workers each own one; merge to report.
 public struct Counters: Sendable, Equatable {
-    private var values: [UInt64]
+    /// Room for every counter, inline: adding to one is a store, with no array uniqueness check
+    /// on the per-packet path. `Counter.allCases.count` must stay within it (checked at init).
+    private var values = InlineArray<64, UInt64>(repeating: 0)
 
-    public init() { values = Array(repeating: 0, count: Counter.allCases.count) }
+    public init() { precondition(Counter.allCases.count <= 64, "Counters: grow the inline storage") }
 
     public subscript(_ counter: Counter) -> UInt64 {
         get { values[counter.rawValue] }
@@ -102,6 +104,10 @@ public struct Counters: Sendable, Equatable {
 
     public mutating func merge(_ other: Counters) {
         for index in values.indices { values[index] &+= other.values[index] }
+    }
+
+    public static func == (lhs: Counters, rhs: Counters) -> Bool {
+        lhs.values.indices.allSatisfy { lhs.values[$0] == rhs.values[$0] }
     }
 
     /// Non-zero drops, by reason.

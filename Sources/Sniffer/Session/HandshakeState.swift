@@ -69,9 +69,9 @@ struct HandshakeState {
 
     // MARK: Handshake messages
 
-    mutating func handshakeMessage<Observer>(
+    mutating func handshakeMessage(
         type: UInt8, body: consuming ByteCursor, isTruncated: Bool, from direction: Int,
-        context: inout SnifferContext<Observer>
+        context: inout SnifferContext
     ) {
         switch type {
         case 1:
@@ -112,8 +112,8 @@ struct HandshakeState {
         }
     }
 
-    mutating func clientHello<Observer>(_ hello: ClientHello, from direction: Int,
-                                        context: inout SnifferContext<Observer>) {
+    mutating func clientHello(_ hello: ClientHello, from direction: Int,
+                                        context: inout SnifferContext) {
         context.counters.add(hello.isSSLv2Compatible ? .sslv2Hellos : .clientHellos)
         sawTLS = true
         if clientDirection != direction { assignClient(direction, evidence: .clientHello) }
@@ -124,8 +124,8 @@ struct HandshakeState {
         }
     }
 
-    mutating func serverHello<Observer>(_ hello: ServerHello, from direction: Int,
-                                        context: inout SnifferContext<Observer>) {
+    mutating func serverHello(_ hello: ServerHello, from direction: Int,
+                                        context: inout SnifferContext) {
         context.counters.add(.serverHellos)
         sawTLS = true
         if clientDirection == nil { assignClient(1 - direction, evidence: .serverHello) }
@@ -141,17 +141,17 @@ struct HandshakeState {
     }
 
     /// SSLv2 SERVER-HELLO carries the certificate itself; the rest of SSLv2 is encrypted.
-    mutating func sslv2ServerHello<Observer>(_ hello: ServerHello, certificate: consuming ByteCursor,
-                                             from direction: Int, context: inout SnifferContext<Observer>) {
+    mutating func sslv2ServerHello(_ hello: ServerHello, certificate: consuming ByteCursor,
+                                             from direction: Int, context: inout SnifferContext) {
         serverHello(hello, from: direction, context: &context)
         certificateMessage(body: certificate, format: .sslv2, isTruncated: false, from: direction,
                            context: &context)
         done = (true, true)
     }
 
-    private mutating func certificateMessage<Observer>(
+    private mutating func certificateMessage(
         body: consuming ByteCursor, format: CertificateChainView.Format, isTruncated: Bool, from direction: Int,
-        context: inout SnifferContext<Observer>
+        context: inout SnifferContext
     ) {
         context.counters.add(.certificateMessages)
         sawTLS = true
@@ -202,21 +202,5 @@ struct HandshakeState {
         } else {
             session.unobservedReason = .handshakeIncomplete
         }
-    }
-}
-
-/// What the TLS layer needs from its surroundings: counters, memory, limits and the observer.
-public struct SnifferContext<Observer: TLSObserver> {
-    public var counters = Counters()
-    /// Capture time of the packet being processed.
-    public internal(set) var now = Timestamp.zero
-    public var budget: MemoryBudget
-    public let limits: ReassemblyLimits
-    public var observer: Observer
-
-    public init(limits: ReassemblyLimits, observer: Observer) {
-        self.limits = limits
-        self.budget = MemoryBudget(limit: limits.memcap)
-        self.observer = observer
     }
 }

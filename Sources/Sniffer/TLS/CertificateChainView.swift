@@ -73,6 +73,33 @@ public struct CertificateFingerprint: Hashable, Sendable, CustomStringConvertibl
 
     public init(words: (UInt64, UInt64, UInt64, UInt64)) { self.words = words }
 
+    /// From 64 hex digits (either case), as printed by `description`.
+    public init?(hex: String) {
+        var words: [UInt64] = []
+        var value: UInt64 = 0
+        var digits = 0
+        for unit in hex.utf8 {
+            guard digits < 64, let nibble = Self.nibble(unit) else { return nil }
+            value = value << 4 | UInt64(nibble)
+            digits += 1
+            if digits % 16 == 0 {
+                words.append(value)
+                value = 0
+            }
+        }
+        guard digits == 64 else { return nil }
+        self.words = (words[0], words[1], words[2], words[3])
+    }
+
+    private static func nibble(_ unit: UInt8) -> UInt8? {
+        switch unit {
+        case UInt8(ascii: "0")...UInt8(ascii: "9"): unit - UInt8(ascii: "0")
+        case UInt8(ascii: "a")...UInt8(ascii: "f"): unit - UInt8(ascii: "a") + 10
+        case UInt8(ascii: "A")...UInt8(ascii: "F"): unit - UInt8(ascii: "A") + 10
+        default: nil
+        }
+    }
+
     /// From 32 digest bytes (big-endian words).
     public init?(bytes: [UInt8]) {
         guard bytes.count == 32 else { return nil }

@@ -2,9 +2,9 @@ import Wire
 
 /// Joining handshake messages that records split, and handing whole messages on.
 extension TLSStreamParser {
-    mutating func readHandshake<Observer>(
+    mutating func readHandshake(
         _ fragment: consuming ByteCursor, direction: Int, state: inout HandshakeState,
-        context: inout SnifferContext<Observer>
+        context: inout SnifferContext
     ) {
         if skipRemaining > 0 {
             let count = min(skipRemaining, fragment.remaining)
@@ -61,9 +61,9 @@ extension TLSStreamParser {
         }
     }
 
-    mutating func deliverMessage<Observer>(
+    mutating func deliverMessage(
         type: UInt8, _ whole: consuming ByteCursor, isTruncated: Bool, direction: Int,
-        state: inout HandshakeState, context: inout SnifferContext<Observer>
+        state: inout HandshakeState, context: inout SnifferContext
     ) {
         _ = whole.skip(4)
         state.handshakeMessage(type: type, body: whole, isTruncated: isTruncated, from: direction, context: &context)

@@ -3,7 +3,7 @@ import Wire
 /// Accounting of the bytes `carry` and `message` hold, against the memcap.
 extension TLSStreamParser {
     /// Takes from the memcap what `carry` and `message` have grown to; false at the memcap.
-    mutating func reserveHeld<Observer>(_ context: inout SnifferContext<Observer>) -> Bool {
+    mutating func reserveHeld(_ context: inout SnifferContext) -> Bool {
         let total = carry.count + message.count
         guard total > reservedBytes else { return true }
         guard context.budget.reserve(total - reservedBytes) else { return false }
@@ -34,8 +34,8 @@ extension TLSStreamParser {
         reservedBytes = 0
     }
 
-    mutating func memcapReached<Observer>(
-        direction: Int, state: inout HandshakeState, context: inout SnifferContext<Observer>
+    mutating func memcapReached(
+        direction: Int, state: inout HandshakeState, context: inout SnifferContext
     ) {
         context.counters.add(.dropReassemblyMemcap)
         if state.role(of: direction) != .client { state.unobservable(.reassemblyMemcap) }

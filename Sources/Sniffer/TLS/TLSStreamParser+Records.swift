@@ -2,8 +2,8 @@ import Wire
 
 /// Cutting the stream into TLS records, in place where a record lies inside one span.
 extension TLSStreamParser {
-    mutating func readRecords<Observer>(
-        _ input: inout ByteCursor, direction: Int, state: inout HandshakeState, context: inout SnifferContext<Observer>
+    mutating func readRecords(
+        _ input: inout ByteCursor, direction: Int, state: inout HandshakeState, context: inout SnifferContext
     ) {
         while mode == .records {
             if !carry.isEmpty {
@@ -58,7 +58,7 @@ extension TLSStreamParser {
         }
     }
 
-    mutating func invalidRecord<Observer>(direction: Int, context: inout SnifferContext<Observer>) {
+    mutating func invalidRecord(direction: Int, context: inout SnifferContext) {
         context.counters.add(.dropTLSRecordInvalid)
         // Resynchronise from the byte after the bad header; what is in `carry` is rescanned.
         if !carry.isEmpty { carry.removeFirst() }
@@ -67,9 +67,9 @@ extension TLSStreamParser {
         scannedBytes = 0
     }
 
-    mutating func processRecord<Observer>(
+    mutating func processRecord(
         _ record: consuming ByteCursor, direction: Int, state: inout HandshakeState,
-        context: inout SnifferContext<Observer>
+        context: inout SnifferContext
     ) {
         context.counters.add(.tlsRecords)
         guard let type = record.readUInt8(), record.skip(4) else { return }

@@ -2,8 +2,8 @@ import Wire
 
 /// The SSLv2 record at the start of a stream: a compatible CLIENT-HELLO or a SERVER-HELLO.
 extension TLSStreamParser {
-    mutating func readSSLv2<Observer>(
-        _ input: inout ByteCursor, direction: Int, state: inout HandshakeState, context: inout SnifferContext<Observer>
+    mutating func readSSLv2(
+        _ input: inout ByteCursor, direction: Int, state: inout HandshakeState, context: inout SnifferContext
     ) {
         carry.append(contentsOf: input.readRest().bytes)
         guard reserveHeld(&context) else {

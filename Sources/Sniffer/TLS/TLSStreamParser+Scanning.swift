@@ -8,9 +8,9 @@ extension TLSStreamParser {
     /// Appends `input` to the scan window and looks for where TLS (re)starts. When found,
     /// `carry` begins with that record and `mode` is `.records`; otherwise only the last few
     /// bytes are kept, and after too many bytes the direction is given up.
-    mutating func scan<Observer>(
+    mutating func scan(
         _ input: inout ByteCursor, for target: ScanTarget, direction: Int,
-        state: inout HandshakeState, context: inout SnifferContext<Observer>
+        state: inout HandshakeState, context: inout SnifferContext
     ) {
         let limit = target == .detecting ? context.limits.maxPreludeBytes : context.limits.maxResyncBytes
         let rest = input.readRest()

@@ -40,8 +40,8 @@ struct TLSStreamParser {
 
     // MARK: Input
 
-    mutating func feed<Observer>(
-        _ bytes: Span<UInt8>, direction: Int, state: inout HandshakeState, context: inout SnifferContext<Observer>
+    mutating func feed(
+        _ bytes: Span<UInt8>, direction: Int, state: inout HandshakeState, context: inout SnifferContext
     ) {
         let startOfStream = streamBytes == 0
         streamBytes += bytes.count
@@ -83,7 +83,7 @@ struct TLSStreamParser {
     }
 
     /// The capture lost bytes of this direction: drop partial data and look for the next record.
-    mutating func gap<Observer>(direction: Int, state: inout HandshakeState, context: inout SnifferContext<Observer>) {
+    mutating func gap(direction: Int, state: inout HandshakeState, context: inout SnifferContext) {
         let lostCertificate = (messageTotal > 0 && message.first == 11) || skipRemaining > 0 || mode == .records
         state.gap(in: direction, lostCertificate: lostCertificate && state.session.serverChain == nil)
         clearBuffers(budget: &context.budget)

@@ -1,0 +1,30 @@
+/// A TCP connection, keyed without direction: `a` is the lower endpoint, `b` the higher.
+struct FlowKey: Equatable {
+    var a: Endpoint
+    var b: Endpoint
+
+    /// The key for a segment and the direction it travels in (0: a → b, 1: b → a).
+    static func of(_ header: TCPSegmentHeader) -> (FlowKey, direction: Int) {
+        let source = Endpoint(address: header.source, port: header.sourcePort)
+        let destination = Endpoint(address: header.destination, port: header.destinationPort)
+        if (source.address, source.port) <= (destination.address, destination.port) {
+            return (FlowKey(a: source, b: destination), 0)
+        }
+        return (FlowKey(a: destination, b: source), 1)
+    }
+
+    /// A keyed hash of the five words of the tuple. The key is random per table, so a sender
+    /// cannot choose tuples that collide (a flood aimed at one probe chain); the mixing is a
+    /// 64×64→128-bit multiply per word pair, much cheaper than `Hasher`'s SipHash.
+    func hash(key: (UInt64, UInt64)) -> UInt64 {
+        let ports = UInt64(a.port) << 16 | UInt64(b.port)
+        var h = Self.mix(a.address.high ^ key.0, a.address.low ^ key.1)
+        h = Self.mix(h ^ b.address.high, b.address.low ^ key.0)
+        return Self.mix(h ^ ports, key.1)
+    }
+
+    private static func mix(_ x: UInt64, _ y: UInt64) -> UInt64 {
+        let product = x.multipliedFullWidth(by: y ^ 0x9E37_79B9_7F4A_7C15)
+        return product.high ^ product.low
+    }
+}
