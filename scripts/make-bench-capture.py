@@ -249,7 +249,8 @@ def main():
         per_handshake = -(-args.bulk_bytes * len(bulk) // max(handshakes, 1))
     for index in range(handshakes):
         conn = Connection(w, rng, client_ip(index), 1024 + index % 64000, server_ip(index))
-        tls_session(conn, rng, chains[index % len(chains)], f"host{index % 997}.example.com",
+        host = index % 997  # as on a real network, each server name always presents the same chain
+        tls_session(conn, rng, chains[host % len(chains)], f"host{host}.example.com",
                     app_records=rng.randrange(2, 5))
         conn.close()
         if bulk:

@@ -51,7 +51,7 @@ struct FlowsBench: ParsableCommand {
         let baseline = try runChild(0)
         print("flows bench: shape \(shape.rawValue)\(shape == .pending ? ", \(pendingBytes) bytes pending per flow" : ""), memcap \(memcapMb) MiB")
         print("baseline (0 flows): RSS \(baseline.rssKiB / 1024) MiB")
-        print("| flows | RSS growth (MiB) | bytes/flow (RSS) | table bytes/flow | tracked | buffered peak (MiB) | memcap (MiB) | memcap held | memcap drops | pass (ms) |")
+        print("| flows | RSS growth (MiB) | bytes/flow (RSS) | table bytes/flow | tracked | buffered peak (MiB) | memcap (MiB) | memcap held | drops: buffers / flow state | pass (ms) |")
         print("|---:|---:|---:|---:|---:|---:|---:|---|---:|---:|")
         for count in list {
             let result = try runChild(count)
@@ -61,7 +61,7 @@ struct FlowsBench: ParsableCommand {
             let held = result.bufferedPeak <= Int64(memcapMb) << 20
             print("| \(count) | \(String(format: "%.1f", Double(growth) / 1_048_576)) | \(String(format: "%.0f", perFlow)) "
                 + "| \(String(format: "%.0f", table)) | \(result.tracked) | \(String(format: "%.1f", Double(result.bufferedPeak) / 1_048_576)) "
-                + "| \(memcapMb) | \(held ? "yes" : "NO") | \(result.memcapDrops) | \(String(format: "%.0f", result.passMs)) |")
+                + "| \(memcapMb) | \(held ? "yes" : "NO") | \(result.memcapDrops) / \(result.stateDrops) | \(String(format: "%.0f", result.passMs)) |")
             if !held { throw BenchError("buffered bytes \(result.bufferedPeak) passed the memcap") }
             if result.active != count { throw BenchError("\(result.active) flows active, \(count) opened") }
         }
@@ -108,7 +108,7 @@ struct FlowsBench: ParsableCommand {
         let counters = pipeline.counters
         return ChildResult(rssKiB: residentKiB(), active: pipeline.activeFlows, tracked: pipeline.trackedFlows,
                            tableBytes: pipeline.flowTableBytes, bufferedPeak: Int64(pipeline.reassemblyPeakBytes),
-                           memcapDrops: counters[.dropReassemblyMemcap], passMs: Double(passNs) / 1e6)
+                           memcapDrops: counters[.dropReassemblyMemcap], stateDrops: counters[.dropFlowStateMemcap], passMs: Double(passNs) / 1e6)
     }
 }
 
@@ -119,6 +119,7 @@ struct ChildResult: Codable {
     var tableBytes: Int
     var bufferedPeak: Int64
     var memcapDrops: UInt64
+    var stateDrops: UInt64
     var passMs: Double
 
     var json: String { String(decoding: try! JSONEncoder().encode(self), as: UTF8.self) }

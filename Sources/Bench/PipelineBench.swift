@@ -30,6 +30,11 @@ struct PipelineBench: ParsableCommand {
     @Option(help: "Output format: text or json.")
     var format: OutputFormat = .text
 
+    @Option(help: "indicators (built-in indicators only) or daemon-default (also untrusted-chain and missing-sct against the system trust store, as `mitmwatch run` does by default).")
+    var rules: RuleSet = .indicators
+
+    enum RuleSet: String, ExpressibleByArgument { case indicators, daemonDefault = "daemon-default" }
+
     @Flag(help: "Do not prefetch the next frames' headers while processing one.")
     var noPrefetch = false
 
@@ -48,6 +53,7 @@ struct PipelineBench: ParsableCommand {
         guard frames.count > 0 else { throw BenchError("no packets in \(capture)") }
         let rssAfterLoad = peakResidentKiB()
         let indicators = IndicatorSet.builtIn()
+        frames.detection = try rules == .daemonDefault ? DaemonDefaultRules() : nil
 
         // Warm-up pass: its numbers are the ones every pass must reproduce.
         let reference = frames.runPass(indicators: indicators)
@@ -110,6 +116,7 @@ struct CapturedFrames {
     var linkType: LinkType
     var wireBytes = 0
     var prefetch = true
+    var detection: DaemonDefaultRules?
 
     var count: Int { ranges.count }
 
@@ -154,7 +161,10 @@ struct CapturedFrames {
     /// One pass of a fresh pipeline over every frame (or the first `end`), then `finish()`.
     func runPass(indicators: IndicatorSet, upTo end: Int? = nil) -> PassOutcome {
         let tally = SessionTally()
-        var pipeline = Pipeline(observer: DetectionObserver(indicators: indicators) { report in
+        var pipeline = Pipeline(observer: DetectionObserver(
+            indicators: indicators, chainJudge: detection?.judge() ?? ChainJudge(rules: []),
+            transparencyValidator: detection?.validator()
+        ) { report in
             tally.sessions += 1
             if report.session.serverChain != nil { tally.sessionsWithChain += 1 }
             tally.findings += report.findings.count
@@ -334,4 +344,24 @@ struct BypassTail {
     var packets: Int
     var nanoseconds: Double
     var nanosecondsPerPacket: Double { nanoseconds / Double(packets) }
+}
+
+/// The chain-level rules `mitmwatch run` enables by default, built fresh (empty caches) per pass.
+struct DaemonDefaultRules {
+    let store: TrustStore
+    let suffixes: PublicSuffixList
+
+    init() throws {
+        do {
+            store = try TrustStore(path: nil)
+            suffixes = try PublicSuffixList.system()
+        } catch { throw BenchError("daemon-default rules: \(error)") }
+    }
+
+    func judge() -> ChainJudge {
+        ChainJudge(rules: [UntrustedChainRule(validator: ChainValidator(trustStore: store), scope: .public,
+                                              publicSuffixes: suffixes, allowList: InspectionAllowList())])
+    }
+
+    func validator() -> ChainValidator { ChainValidator(trustStore: store) }
 }

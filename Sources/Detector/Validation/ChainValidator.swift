@@ -22,7 +22,7 @@ public final class ChainValidator {
     public var cacheHits: UInt64 { cache.hits }
     public var cacheMisses: UInt64 { cache.misses }
 
-    public init(trustStore: TrustStore, cacheCapacity: Int = 4096) {
+    public init(trustStore: TrustStore, cacheCapacity: Int = 16_384) {
         self.trustStore = trustStore
         cache = VerdictCache(capacity: cacheCapacity)
     }

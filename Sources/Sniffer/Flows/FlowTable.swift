@@ -37,8 +37,9 @@ struct FlowTable {
     var count: Int { index.count }
     var trackedCount: Int { trackers.count - freeTrackers.count }
 
-    /// Bytes of flow-table memory (entries, recency links, index, tracker pool), excluding the
-    /// buffers the trackers hold (those count against the reassembly memcap).
+    /// Bytes of flow-table memory (entries, recency links, index, tracker pool). Trackers in use
+    /// and the buffers they hold also count against the memcap; the pool never holds more
+    /// trackers than the memcap has room for.
     var tableBytes: Int {
         flows.capacity * MemoryLayout<Flow>.stride + (newer.capacity + older.capacity + freeFlows.capacity
             + freeTrackers.capacity) * MemoryLayout<Int32>.stride
@@ -66,7 +67,11 @@ struct FlowTable {
         var tracker = flows[Int(slot)].tracker
         if tracker < 0 {
             guard !payload.isEmpty else { return }
-            tracker = startTracking(slot, at: time, context: &context)
+            guard let started = startTracking(slot, at: time, context: &context) else {
+                context.counters.add(.dropFlowStateMemcap)
+                return
+            }
+            tracker = started
         }
         trackers[Int(tracker)].receive(header, payload: payload, direction: direction, context: &context)
         if trackers[Int(tracker)].isNotTLS {
@@ -132,7 +137,14 @@ struct FlowTable {
 
     // MARK: Trackers
 
-    private mutating func startTracking(_ slot: Int32, at time: Timestamp, context: inout SnifferContext) -> Int32 {
+    /// What one tracker costs, reserved from the memcap while it is in use: the memcap bounds
+    /// handshake state as well as buffered bytes, so a flood of flows that each send a byte
+    /// cannot grow memory past it.
+    static let trackerBytes = MemoryLayout<FlowTracker>.stride
+
+    /// Takes a tracker for the flow, or nil when the memcap has no room for one.
+    private mutating func startTracking(_ slot: Int32, at time: Timestamp, context: inout SnifferContext) -> Int32? {
+        guard context.budget.reserve(Self.trackerBytes) else { return nil }
         var fresh = FlowTracker(flow: flows[Int(slot)], time: time)
         fresh.adoptSYNs(of: flows[Int(slot)], budget: &context.budget)
         let tracker: Int32
@@ -159,6 +171,7 @@ struct FlowTable {
         guard tracker >= 0 else { return }
         trackers[Int(tracker)].release(budget: &context.budget)
         trackers[Int(tracker)] = FlowTracker()
+        context.budget.release(Self.trackerBytes)
         freeTrackers.append(tracker)
         flows[Int(slot)].tracker = -1
     }

@@ -19,7 +19,7 @@ public enum Counter: Int, CaseIterable, Sendable {
     case dropTunnelTooDeep, dropTunnelMalformed, dropUDPMalformed, dropSnaplenTruncated
     case dropFragmentMalformed, dropFragmentTimeout, dropFragmentMemcap, dropFragmentOverlap
     case dropFlowTableFull, dropSequenceOutOfWindow, dropPendingSegmentLimit
-    case dropFlowByteCap, dropReassemblyMemcap, dropGapUnrecoverable
+    case dropFlowByteCap, dropReassemblyMemcap, dropFlowStateMemcap, dropGapUnrecoverable
     case dropTLSRecordInvalid, dropHandshakeMalformed, dropCertificateMessageMalformed
     case dropCertificateMessageOverCap, dropNotTLS
 
@@ -72,6 +72,7 @@ public enum Counter: Int, CaseIterable, Sendable {
         case .dropPendingSegmentLimit: "pending_segment_limit"
         case .dropFlowByteCap: "flow_byte_cap"
         case .dropReassemblyMemcap: "reassembly_memcap"
+        case .dropFlowStateMemcap: "flow_state_memcap"
         case .dropGapUnrecoverable: "gap_unrecoverable"
         case .dropTLSRecordInvalid: "tls_record_invalid"
         case .dropHandshakeMalformed: "handshake_malformed"
