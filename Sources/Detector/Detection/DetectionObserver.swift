@@ -22,7 +22,12 @@ public struct SessionReport: Sendable {
 public struct DetectionObserver: TLSObserver {
     public private(set) var cache: CertificateCache
     // Replaceable while running (configuration reload); sessions in flight keep their findings.
-    public var indicators: IndicatorSet
+    public var indicators: IndicatorSet {
+        didSet { unconcerned.removeAll() }
+    }
+    /// Certificates no indicator concerns (see `IndicatorSet.mayConcern`): one lookup instead of
+    /// five for the certificates of nearly every session. Bounded; cleared when indicators change.
+    private var unconcerned: Set<CertificateFingerprint> = []
     public var chainJudge: ChainJudge
     /// Validates leaves for `missing-sct` (nil: the rule is off).
     public var transparencyValidator: ChainValidator?
@@ -90,6 +95,16 @@ public struct DetectionObserver: TLSObserver {
     /// is needed and not cached, and `der` is empty, `needsDER` asks for another call with it.
     private mutating func knownInterceptionFindings(_ known: [KnownCertificate], der: [[UInt8]])
         -> (findings: [Finding], needsDER: Bool) {
+        var concerned = false
+        for certificate in known where !unconcerned.contains(certificate.sha256) {
+            if indicators.mayConcern(certificate) {
+                concerned = true
+            } else {
+                if unconcerned.count >= 65_536 { unconcerned.removeAll(keepingCapacity: true) }
+                unconcerned.insert(certificate.sha256)
+            }
+        }
+        guard concerned else { return ([], false) }
         var cacheMisses: [(String, Bool?)] = []
         var needsDER = false
         let findings = KnownInterceptionCARule.evaluate(known, indicators: indicators) { position, index in

@@ -152,6 +152,15 @@ public struct IndicatorSet: Sendable {
     public func matching(sha1: String) -> [Int] { bySHA1[sha1] ?? [] }
     public func matching(subject: String) -> [Int] { bySubject[subject] ?? [] }
     public func matching(subjectKeyIdentifier: String) -> [Int] { bySKI[subjectKeyIdentifier] ?? [] }
+
+    /// Whether any indicator could concern this certificate (by any of its fingerprints, or as
+    /// its issuer); false for nearly every certificate on a network.
+    public func mayConcern(_ certificate: KnownCertificate) -> Bool {
+        bySHA256[certificate.sha256] != nil || bySHA1[certificate.sha1] != nil
+            || certificate.spkiSHA256.map { bySPKI[$0] != nil } == true
+            || certificate.issuerName.map { bySubject[$0] != nil } == true
+            || certificate.authorityKeyIdentifier.map { bySKI[$0] != nil } == true
+    }
 }
 
 enum CertificateDates {
