@@ -32,7 +32,8 @@ let package = Package(
         .target(name: "Wire", swiftSettings: strict),
 
         // capture → decode → flows → TCP reassembly → TLS handshake → certificate chains
-        .target(name: "Sniffer", dependencies: ["Wire", "CPcap"], swiftSettings: strict),
+        // (Capture also reads AF_PACKET rings through CLinux.)
+        .target(name: "Sniffer", dependencies: ["Wire", "CPcap", "CLinux"], swiftSettings: strict),
 
         // X.509 and detection (fingerprints through OpenSSL libcrypto).
         .target(name: "Detector", dependencies: ["Wire", "Sniffer", "COpenSSL"], swiftSettings: strict),

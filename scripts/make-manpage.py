@@ -129,7 +129,8 @@ page += section([name], root, 0)
 page += [
     ".SH FILES",
     ".TP\n\\fI/etc/mitmwatch/config.json\\fR\nConfiguration of the live daemon "
-    "(a copy of config.example.json from the source tree).",
+    "(a copy of config.example.json from the source tree; every key is described in README.md, "
+    "among them capture.method and capture.workers for AF_PACKET capture on several threads).",
     ".TP\n\\fI/var/log/mitmwatch/alerts.json\\fR\nAlerts of the live daemon, one JSON object per line "
     "(rotated by /etc/logrotate.d/mitmwatch; reopened on SIGHUP).",
     ".TP\n\\fI/lib/systemd/system/mitmwatch.service\\fR\nThe systemd unit "
@@ -137,6 +138,6 @@ page += [
     ".TP\n\\fI/usr/share/doc/mitmwatch/\\fR\nREADME.md and the provenance of the built\\-in "
     "indicator data (copyright).",
     ".SH SEE ALSO",
-    "\\fBsystemd.exec\\fR(5), \\fBpcap\\fR(7), \\fBlogrotate\\fR(8)",
+    "\\fBsystemd.exec\\fR(5), \\fBpacket\\fR(7), \\fBpcap\\fR(7), \\fBlogrotate\\fR(8)",
 ]
 print("\n".join(page))

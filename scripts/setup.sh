@@ -2,7 +2,8 @@
 # Installs the system packages mitmwatch builds and tests against (Debian/Ubuntu), if missing.
 set -euo pipefail
 # systemd: systemd-journald and journalctl for the journal round-trip test (Tests/DaemonOutputTests).
-packages=(libpcap-dev libssl-dev pkg-config openssl ca-certificates publicsuffix systemd logrotate dpkg-dev)
+# tcpreplay: scripts/bench-live.sh (live capture under load).
+packages=(libpcap-dev libssl-dev pkg-config openssl ca-certificates publicsuffix systemd logrotate dpkg-dev tcpreplay)
 missing=()
 for package in "${packages[@]}"; do
     dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" || missing+=("$package")

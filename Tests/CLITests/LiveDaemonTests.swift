@@ -121,11 +121,14 @@ import Testing
         let port = Int.random(in: 21_000...21_999)
         try Self.handshake(kit, port: port)
 
+        // Other suites run handshakes on lo at the same time, and this daemon sees them too: wait
+        // for this handshake's alerts.
         var alerts: [[String: Any]] = []
         let deadline = Date().addingTimeInterval(10)
         while Date() < deadline {
-            alerts = Self.lines(log).filter { ($0["event"] as? [String: Any])?["kind"] as? String == "alert" }
-            if !alerts.isEmpty { break }
+            alerts = Self.lines(log).filter { ($0["event"] as? [String: Any])?["kind"] as? String == "alert"
+                && ($0["destination"] as? [String: Any])?["port"] as? Int == port }
+            if alerts.count >= 2 { break }
             usleep(100_000)
         }
         let rules = alerts.compactMap { ($0["rule"] as? [String: Any])?["id"] as? String }
@@ -234,6 +237,12 @@ import Testing
         #expect(field("Uid").split(separator: "\t").allSatisfy { $0 == "65534" })
         #expect(field("CapEff") == "0000000000002000")
         #expect(field("CapPrm") == "0000000000002000")
+        // Capabilities belong to threads: every thread (the capture workers too) has CAP_NET_RAW alone.
+        let tasks = Self.threadCapabilities(daemon.process.processIdentifier)
+        #expect(tasks.count >= 2, "main thread and a capture worker")
+        for (task, capabilities) in tasks {
+            #expect(capabilities == ["0000000000002000", "0000000000002000"], "thread \(task): CapEff, CapPrm \(capabilities)")
+        }
         let port = Int.random(in: 22_000...22_999)
         try LiveDaemonTests.handshake(kit, port: port)
         var found = false
@@ -245,6 +254,44 @@ import Testing
         #expect(found)
         daemon.signal(SIGTERM)
         #expect(daemon.waitForExit() == 0)
+    }
+
+    /// The same with two AF_PACKET capture threads: sockets are opened, privileges dropped, and
+    /// only then the workers started, so every thread has CAP_NET_RAW alone.
+    @Test func captureWorkersStartWithCapNetRawOnly() throws {
+        guard getuid() == 0 else {
+            Issue.record("this test needs root (CI and the sandbox run as root)")
+            return
+        }
+        let kit = try OpenSSLKit()
+        let config = kit.path("config.json")
+        try #"{"interfaces": ["lo"], "capture": {"method": "af-packet", "workers": 2}, "journal": false}"#
+            .write(toFile: config, atomically: true, encoding: .utf8)
+        let daemon = try LiveDaemonTests.Running(["run", "--config", config, "--user", "nobody"])
+        defer { if daemon.process.isRunning { daemon.process.terminate() } }
+        #expect(daemon.waitForStderr("mitmwatch started on lo with 2 capture threads"))
+        let tasks = Self.threadCapabilities(daemon.process.processIdentifier)
+        #expect(tasks.count >= 3, "main thread and two capture workers")
+        for (task, capabilities) in tasks {
+            #expect(capabilities == ["0000000000002000", "0000000000002000"], "thread \(task): CapEff, CapPrm \(capabilities)")
+        }
+        daemon.signal(SIGTERM)
+        #expect(daemon.waitForExit() == 0)
+    }
+
+    /// CapEff and CapPrm of every thread of `pid`, by thread name and id.
+    static func threadCapabilities(_ pid: Int32) -> [(String, [String])] {
+        let tasks = (try? FileManager.default.contentsOfDirectory(atPath: "/proc/\(pid)/task")) ?? []
+        return tasks.sorted().map { task in
+            let directory = "/proc/\(pid)/task/\(task)/"
+            let status = (try? String(contentsOfFile: directory + "status", encoding: .utf8)) ?? ""
+            let name = ((try? String(contentsOfFile: directory + "comm", encoding: .utf8)) ?? "?").trimmingCharacters(in: .whitespacesAndNewlines)
+            let capabilities = ["CapEff", "CapPrm"].map { key in
+                status.split(separator: "\n").first { $0.hasPrefix(key + ":") }
+                    .map { $0.dropFirst(key.count + 1).trimmingCharacters(in: .whitespaces) } ?? ""
+            }
+            return ("\(name) \(task)", capabilities)
+        }
     }
 }
 

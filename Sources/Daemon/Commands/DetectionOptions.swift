@@ -49,26 +49,29 @@ struct DetectionSetup {
 
     /// The configured detection: indicators, chain-level rules and the validator missing-sct uses.
     func build() throws -> (indicators: IndicatorSet, judge: ChainJudge, transparencyValidator: ChainValidator?) {
-        var rules: [any ChainJudgeRule] = []
-        let validator = (!untrustedChain && !missingSCT && pins == nil) ? nil : try makeValidator()
-        if untrustedChain, let validator { rules.append(try untrustedChainRule(validator)) }
-        if let path = pins {
-            do { rules.append(PinRule(pins: try PinRule.load(path: path), validator: validator)) } catch {
-                throw ValidationError("--pins \(error.description)")
-            }
-        }
-        return (try indicatorSet(), ChainJudge(rules: rules), missingSCT ? validator : nil)
+        try prepare().instantiate()
     }
 
-    private func makeValidator() throws -> ChainValidator {
-        let store: TrustStore
-        do { store = try TrustStore(path: trustStore) } catch {
+    /// Loads everything detection needs (indicators, trust store, public suffixes, pins) and
+    /// checks it, once; `PreparedDetection.instantiate` then makes a thread's own rules from it.
+    func prepare() throws -> PreparedDetection {
+        let store = (!untrustedChain && !missingSCT && pins == nil) ? nil : try trustStoreFile()
+        let untrusted = untrustedChain && store != nil ? try untrustedChainScope() : nil
+        var pinList: [PinRule.Pin]?
+        if let path = pins {
+            do { pinList = try PinRule.load(path: path) } catch { throw ValidationError("--pins \(error.description)") }
+        }
+        return PreparedDetection(indicators: try indicatorSet(), trustStore: store, untrustedChain: untrusted,
+                                 pins: pinList, missingSCT: missingSCT)
+    }
+
+    private func trustStoreFile() throws -> TrustStore {
+        do { return try TrustStore(path: trustStore) } catch {
             throw ValidationError("--trust-store \(trustStore ?? "(system)"): \(error)")
         }
-        return ChainValidator(trustStore: store)
     }
 
-    private func untrustedChainRule(_ validator: ChainValidator) throws -> UntrustedChainRule {
+    private func untrustedChainScope() throws -> PreparedDetection.UntrustedChain {
         let suffixes: PublicSuffixList
         do { suffixes = try PublicSuffixList.system() } catch {
             throw ValidationError("\(error.description) — needed by --untrusted-scope public")
@@ -77,8 +80,7 @@ struct DetectionSetup {
         do { allowList = try InspectionAllowList(spkiSHA256Hex: allowedInspectionCAs) } catch {
             throw ValidationError("--allow-inspection-ca: \(error.description)")
         }
-        return UntrustedChainRule(validator: validator, scope: untrustedScope, publicSuffixes: suffixes,
-                                  allowList: allowList)
+        return PreparedDetection.UntrustedChain(scope: untrustedScope, publicSuffixes: suffixes, allowList: allowList)
     }
 
     func indicatorSet() throws -> IndicatorSet {
@@ -99,3 +101,34 @@ struct DetectionSetup {
 }
 
 extension UntrustedScope: ExpressibleByArgument {}
+
+/// Detection as loaded from its files, immutable and Sendable: made once (at start and on each
+/// reload) and shared by every capture thread. OpenSSL validators keep caches and are not
+/// thread-safe, so each thread makes its own rules from it (`instantiate`); the trust store
+/// itself is shared.
+struct PreparedDetection: Sendable {
+    struct UntrustedChain: Sendable {
+        var scope: UntrustedScope
+        var publicSuffixes: PublicSuffixList
+        var allowList: InspectionAllowList
+    }
+
+    var indicators: IndicatorSet
+    /// nil when no rule validates chains.
+    var trustStore: TrustStore?
+    var untrustedChain: UntrustedChain?
+    var pins: [PinRule.Pin]?
+    var missingSCT: Bool
+
+    /// Indicators, chain-level rules and the validator missing-sct uses, for one thread.
+    func instantiate() -> (indicators: IndicatorSet, judge: ChainJudge, transparencyValidator: ChainValidator?) {
+        let validator = trustStore.map { ChainValidator(trustStore: $0) }
+        var rules: [any ChainJudgeRule] = []
+        if let untrustedChain, let validator {
+            rules.append(UntrustedChainRule(validator: validator, scope: untrustedChain.scope,
+                                            publicSuffixes: untrustedChain.publicSuffixes, allowList: untrustedChain.allowList))
+        }
+        if let pins { rules.append(PinRule(pins: pins, validator: validator)) }
+        return (indicators, ChainJudge(rules: rules), missingSCT ? validator : nil)
+    }
+}

@@ -58,7 +58,10 @@ struct CheckConfigCommand: ParsableCommand {
         let config: DaemonConfig
         do { config = try DaemonConfig.load(path: file) } catch { throw CommandFailure(error.description) }
         let detection = try Daemon.detectionSetup(config).build()
+        let capture = config.capture
         StandardStreams.writeLine("\(file): ok — interfaces \(config.interfaces.isEmpty ? "(none: give -i)" : config.interfaces.joined(separator: ", ")), "
+            + "capture \(capture.method.rawValue) with \(capture.workers) worker\(capture.workers == 1 ? "" : "s")"
+            + (capture.fanoutGroup.map { " (fanout group \($0))" } ?? "") + ", "
             + "\(detection.indicators.indicators.count) indicators, \(detection.judge.rules.count) chain rules, "
             + "alerts to \(config.jsonLog.path ?? (config.jsonLog.stdout ? "stdout" : "stderr only"))")
     }

@@ -34,6 +34,19 @@ struct DaemonConfig: Equatable {
         var bpfFilter = "tcp or (vlan and tcp)"
         var retrySeconds = 1.0
         var maxRetrySeconds = 30.0
+        var method: CaptureMethod = .auto
+        /// Capture threads, each with its own AF_PACKET fanout socket per interface and its own flows.
+        var workers = 1
+        /// Fanout group id of the first interface (the next interfaces take the next ids); nil:
+        /// an unused id the kernel picks.
+        var fanoutGroup: Int?
+    }
+
+    enum CaptureMethod: String, CaseIterable {
+        /// AF_PACKET where it opens (Linux, Ethernet-like and raw-IP interfaces), libpcap elsewhere.
+        case auto
+        case afPacket = "af-packet"
+        case pcap
     }
 
     struct JSONLog: Equatable {
@@ -60,6 +73,16 @@ struct DaemonConfig: Equatable {
         limits.flows.idleTimeoutSeconds = self.limits.idleTimeoutSeconds
         limits.reassembly.maxFlowBytes = self.limits.maxFlowBytes
         limits.reassembly.memcap = self.limits.memcap
+        return limits
+    }
+
+    /// One capture worker's limits: `limits.max_flows` and `limits.memcap` bound the whole daemon,
+    /// so each of the `capture.workers` gets its share (a memcap never below one flow's cap).
+    var workerLimits: SnifferLimits {
+        var limits = snifferLimits
+        let workers = capture.workers
+        limits.flows.maxFlows = max(1, self.limits.maxFlows / workers)
+        limits.reassembly.memcap = max(self.limits.memcap / workers, self.limits.maxFlowBytes)
         return limits
     }
 
@@ -92,13 +115,27 @@ struct DaemonConfig: Equatable {
         }
         if let value = try root.strings("interfaces") { config.interfaces = value }
         if let capture = try root.object("capture") {
-            try capture.allow(["snaplen", "buffer_size_mb", "promiscuous", "bpf_filter", "retry_seconds", "max_retry_seconds"])
+            try capture.allow(["snaplen", "buffer_size_mb", "promiscuous", "bpf_filter", "retry_seconds", "max_retry_seconds",
+                               "method", "workers", "fanout_group"])
             if let v = try capture.int("snaplen", in: 64...262_144) { config.capture.snaplen = v }
             if let v = try capture.int("buffer_size_mb", in: 1...4096) { config.capture.bufferSizeMB = v }
             if let v = try capture.bool("promiscuous") { config.capture.promiscuous = v }
             if let v = try capture.string("bpf_filter") { config.capture.bpfFilter = v }
             if let v = try capture.number("retry_seconds", in: 0.1...3600) { config.capture.retrySeconds = v }
             if let v = try capture.number("max_retry_seconds", in: 0.1...86_400) { config.capture.maxRetrySeconds = v }
+            if let v = try capture.string("method") {
+                guard let method = CaptureMethod(rawValue: v) else {
+                    throw Invalid(description: "key 'capture.method': \"\(v)\" is not one of "
+                        + CaptureMethod.allCases.map(\.rawValue).joined(separator: ", "))
+                }
+                config.capture.method = method
+            }
+            if let v = try capture.int("workers", in: 1...64) { config.capture.workers = v }
+            if let v = try capture.int("fanout_group", in: 0...65_535) { config.capture.fanoutGroup = v }
+            if config.capture.workers > 1 && config.capture.method == .pcap {
+                throw Invalid(description: "key 'capture.workers': \(config.capture.workers) needs capture.method "
+                    + "\"af-packet\" or \"auto\" (libpcap captures on one thread), got \"pcap\"")
+            }
         }
         if let log = try root.object("json_log") {
             try log.allow(["path", "stdout", "sessions"])

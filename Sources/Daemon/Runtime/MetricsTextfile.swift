@@ -5,15 +5,33 @@ import Glibc
 #endif
 
 /// Prometheus text exposition of the daemon's counters, written atomically (temporary file,
-/// then rename) for node_exporter's textfile collector.
+/// then rename) for node_exporter's textfile collector. The unlabelled totals add up every
+/// capture thread; the `worker` series show each one.
 enum Metrics {
     struct Snapshot {
-        var counters: Counters
-        var activeFlows: Int
+        /// What each worker last published, in worker order.
+        var workers: [WorkerSnapshot]
         var alertsByRule: [String: Int]
         var alertsSuppressed: Int
         var logWriteFailures: UInt64
-        var kernel: [String: (received: UInt64, dropped: UInt64, interfaceDropped: UInt64)]
+
+        /// Every worker's counters added up.
+        var counters: Counters {
+            var total = Counters()
+            for worker in workers { total.merge(worker.counters) }
+            return total
+        }
+
+        var activeFlows: Int { workers.reduce(0) { $0 + $1.activeFlows } }
+
+        /// Per interface, every worker's kernel counts added up.
+        var kernel: [String: KernelStatistics] {
+            var total: [String: KernelStatistics] = [:]
+            for worker in workers {
+                for (interface, statistics) in worker.kernel { total[interface, default: KernelStatistics()] += statistics }
+            }
+            return total
+        }
     }
 
     static func text(_ s: Snapshot) -> String {
@@ -42,10 +60,25 @@ enum Metrics {
                s.alertsByRule.sorted { $0.key < $1.key }.map { ("{rule=\"\($0.key)\"}", "\($0.value)") })
         metric("alerts_suppressed_total", "Repeated alerts suppressed.", "counter", [("", "\(s.alertsSuppressed)")])
         metric("log_write_failures_total", "JSON log lines that could not be written.", "counter", [("", "\(s.logWriteFailures)")])
-        metric("kernel_dropped_total", "Packets the kernel dropped (pcap_stats).", "counter",
-               s.kernel.sorted { $0.key < $1.key }.map { ("{interface=\"\($0.key)\"}", "\($0.value.dropped)") })
-        metric("kernel_received_total", "Packets the kernel delivered (pcap_stats).", "counter",
-               s.kernel.sorted { $0.key < $1.key }.map { ("{interface=\"\($0.key)\"}", "\($0.value.received)") })
+        let kernel = s.kernel.sorted { $0.key < $1.key }
+        metric("kernel_dropped_total", "Packets the kernel dropped for lack of buffer space (pcap_stats, PACKET_STATISTICS).",
+               "counter", kernel.map { ("{interface=\"\($0.key)\"}", "\($0.value.dropped)") })
+        metric("kernel_received_total", "Packets the kernel passed to capture, dropped ones included (pcap_stats, PACKET_STATISTICS).",
+               "counter", kernel.map { ("{interface=\"\($0.key)\"}", "\($0.value.received)") })
+        metric("kernel_ring_full_total", "Times an AF_PACKET ring was found full (PACKET_STATISTICS tp_freeze_q_cnt).",
+               "counter", kernel.map { ("{interface=\"\($0.key)\"}", "\($0.value.ringFull)") })
+        let workers = s.workers.enumerated().map { (label: "worker=\"\($0.offset)\"", snapshot: $0.element) }
+        metric("workers", "Capture threads.", "gauge", [("", "\(workers.count)")])
+        metric("worker_packets_total", "Packets captured, per capture thread.", "counter",
+               workers.map { ("{\($0.label)}", "\($0.snapshot.counters[.packets])") })
+        metric("worker_flows_active", "Connections tracked now, per capture thread.", "gauge",
+               workers.map { ("{\($0.label)}", "\($0.snapshot.activeFlows)") })
+        metric("worker_kernel_dropped_total", "Packets the kernel dropped, per capture thread and interface.", "counter",
+               workers.flatMap { worker in worker.snapshot.kernel.sorted { $0.key < $1.key }.map {
+                   ("{\(worker.label),interface=\"\($0.key)\"}", "\($0.value.dropped)") } })
+        metric("worker_kernel_received_total", "Packets the kernel passed to capture, per capture thread and interface.",
+               "counter", workers.flatMap { worker in worker.snapshot.kernel.sorted { $0.key < $1.key }.map {
+                   ("{\(worker.label),interface=\"\($0.key)\"}", "\($0.value.received)") } })
         return lines.joined(separator: "\n") + "\n"
     }
 

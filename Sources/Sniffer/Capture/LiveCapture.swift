@@ -5,7 +5,7 @@ import Wire
 /// they arrive, not in batches), nonblocking, with a selectable file descriptor so one thread can
 /// poll several interfaces and a signal descriptor together.
 @safe
-public final class LiveCapture {
+public final class LiveCapture: PacketSource {
     public let interface: String
     public let linkType: LinkType
     private let handle: OpaquePointer
@@ -18,13 +18,7 @@ public final class LiveCapture {
         public init() {}
     }
 
-    public struct OpenError: Error, CustomStringConvertible {
-        public var interface: String
-        public var reason: String
-        /// The interface does not exist (yet): worth retrying later.
-        public var isMissingInterface: Bool
-        public var description: String { "cannot capture on \(interface): \(reason)" }
-    }
+    public typealias OpenError = CaptureOpenError
 
     public init(interface: String, settings: Settings) throws(OpenError) {
         var errorBuffer = [CChar](repeating: 0, count: Int(PCAP_ERRBUF_SIZE) + 1)
@@ -65,17 +59,13 @@ public final class LiveCapture {
     deinit { unsafe pcap_close(handle) }
 
     /// The descriptor to poll for readability.
-    public var selectableDescriptor: Int32 { unsafe pcap_get_selectable_fd(handle) }
+    public var pollDescriptor: Int32 { unsafe pcap_get_selectable_fd(handle) }
 
-    public enum ReadResult: Equatable {
-        /// `count` packets were handled; none is waiting now.
-        case drained(count: Int)
-        /// The interface failed (went down, was removed): close and reopen later.
-        case failed(String)
-    }
+    /// Hands every packet waiting now (at most 10 000) to `body` (bytes valid only during the call).
+    public func drain(_ body: (Span<UInt8>, Int, Timestamp) -> Void) -> DrainResult { drain(limit: 10_000, body) }
 
-    /// Hands every packet waiting now to `body` (bytes valid only during the call).
-    public func drain(limit: Int = 10_000, _ body: (Span<UInt8>, Int, Timestamp) -> Void) -> ReadResult {
+    /// Hands at most `limit` packets waiting now to `body` (bytes valid only during the call).
+    public func drain(limit: Int, _ body: (Span<UInt8>, Int, Timestamp) -> Void) -> DrainResult {
         var count = 0
         while count < limit {
             var header: UnsafeMutablePointer<pcap_pkthdr>?
@@ -99,10 +89,11 @@ public final class LiveCapture {
     }
 
     /// Kernel counters: packets received and dropped (`pcap_stats`).
-    public var kernelStatistics: (received: UInt64, dropped: UInt64, interfaceDropped: UInt64)? {
+    public var kernelStatistics: KernelStatistics? {
         var stats = pcap_stat()
         guard unsafe pcap_stats(handle, &stats) == 0 else { return nil }
-        return (UInt64(stats.ps_recv), UInt64(stats.ps_drop), UInt64(stats.ps_ifdrop))
+        return KernelStatistics(received: UInt64(stats.ps_recv), dropped: UInt64(stats.ps_drop),
+                                interfaceDropped: UInt64(stats.ps_ifdrop))
     }
 
     private static func text(_ buffer: [CChar]) -> String {

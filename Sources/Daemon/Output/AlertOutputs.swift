@@ -1,0 +1,132 @@
+import Detector
+import Sniffer
+import Synchronization
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Where reports go — alerts (deduplicated) and, if asked, session records, to the JSON log and/or
+/// stdout — and what went there: the deduplicator's state and the alert counts. Not thread-safe:
+/// the daemon keeps it in `SharedOutputs`, which also makes the records and talks to the journal.
+final class AlertOutputs {
+    private var jsonLog: JSONLogFile?
+    private var toStdout: Bool
+    private var sessions: Bool
+    private var deduplicator: AlertDeduplicator
+    var indicators = IndicatorSet()
+    private(set) var alertCount = 0
+    private(set) var alertsByRule: [String: Int] = [:]
+
+    init(config: DaemonConfig) {
+        toStdout = config.jsonLog.stdout
+        sessions = config.jsonLog.sessions
+        deduplicator = AlertDeduplicator(windowSeconds: config.dedupWindowSeconds)
+        if let path = config.jsonLog.path { jsonLog = Self.openLog(path) }
+    }
+
+    var suppressedCount: Int { deduplicator.suppressedTotal }
+    var logFailures: UInt64 { jsonLog?.failedWrites ?? 0 }
+
+    private static func openLog(_ path: String) -> JSONLogFile {
+        let log = JSONLogFile(path: path)
+        log.onStateChange = { Log.warning($0, id: JournalMessageID.logWriteFailed) }
+        return log
+    }
+
+    func apply(_ config: DaemonConfig) {
+        toStdout = config.jsonLog.stdout
+        sessions = config.jsonLog.sessions
+        if config.jsonLog.path != jsonLog?.path { jsonLog = config.jsonLog.path.map(Self.openLog) }
+    }
+
+    func reopen() { jsonLog?.reopen() }
+
+    /// Gives the open log file to the user the daemon is about to become.
+    func handOver(to ids: (uid: uid_t, gid: gid_t)) {
+        if let path = jsonLog?.path { _ = unsafe chown(path, ids.uid, ids.gid) }
+    }
+
+    /// What to write for one finished session, decided in order under the lock; the records
+    /// themselves are made outside it.
+    struct Plan: Sendable {
+        /// Findings to raise, with how many repeats were suppressed before each.
+        var alerts: [(finding: Finding, suppressedBefore: Int)]
+        var indicators: IndicatorSet
+        var sessionRecord: Bool
+        /// Whether JSON lines go anywhere (the JSON log or stdout).
+        var json: Bool
+    }
+
+    /// Deduplicates the session's findings (one at a time, in the order sessions arrive).
+    func plan(_ report: SessionReport) -> Plan {
+        var alerts: [(finding: Finding, suppressedBefore: Int)] = []
+        for finding in report.findings {
+            let decision = deduplicator.admit(finding, report.session)
+            if decision.emit { alerts.append((finding, decision.suppressedBefore)) }
+        }
+        return Plan(alerts: alerts, indicators: indicators, sessionRecord: sessions, json: jsonLog != nil || toStdout)
+    }
+
+    /// Writes JSON lines, then counts the alerts among them.
+    func write(_ lines: [String], alerts: [Rule]) {
+        for line in lines {
+            if let jsonLog { jsonLog.write(line) }
+            if toStdout { StandardStreams.writeLine(line) }
+        }
+        for rule in alerts {
+            alertCount += 1
+            alertsByRule[rule.rawValue, default: 0] += 1
+        }
+    }
+}
+
+/// The daemon's one `AlertOutputs`, shared by the capture threads (which report sessions) and
+/// the main thread (reload, reopen, metrics) behind a lock. Sessions end far less often than
+/// packets arrive, and alerts are rarer still, so the lock is not on the per-packet path; it
+/// also keeps deduplication decisions one at a time, in the order alerts are produced.
+final class SharedOutputs: Sendable {
+    private let outputs: Mutex<AlertOutputs>
+
+    init(config: DaemonConfig) { outputs = Mutex(AlertOutputs(config: config)) }
+
+    /// A finished session: its findings are deduplicated under the lock, the records are made
+    /// outside it (formatting an alert costs far more than deciding on it, and several capture
+    /// threads may be reporting), the journal gets each alert, then the JSON lines are written
+    /// and counted under the lock. Without a journal, alerts go to stderr in words.
+    func report(_ report: SessionReport) {
+        let plan = outputs.withLock { $0.plan(report) }
+        guard plan.sessionRecord || !plan.alerts.isEmpty else { return }
+        var lines: [String] = []
+        if plan.sessionRecord && plan.json { lines.append(SessionRecord.json(report.session, verdict: report.verdict)) }
+        let journal = plan.alerts.isEmpty ? nil : Log.journal.withLock { $0 }
+        for (finding, suppressedBefore) in plan.alerts {
+            if plan.json {
+                lines.append(AlertRecord.json(finding, report: report, indicators: plan.indicators, includeChain: false,
+                                              suppressedBefore: suppressedBefore))
+            }
+            if journal?.send(JournalWriter.alertFields(finding, report: report, indicators: plan.indicators)) != true {
+                Log.alert(AlertRecord.text(finding, report: report, indicators: plan.indicators))
+            }
+        }
+        let rules = plan.alerts.map(\.finding.rule)
+        outputs.withLock { $0.write(lines, alerts: rules) }
+    }
+
+    func apply(_ config: DaemonConfig) { outputs.withLock { $0.apply(config) } }
+    func reopen() { outputs.withLock { $0.reopen() } }
+    func handOver(to ids: (uid: uid_t, gid: gid_t)) { outputs.withLock { $0.handOver(to: ids) } }
+    func setIndicators(_ indicators: IndicatorSet) { outputs.withLock { $0.indicators = indicators } }
+
+    struct Counts: Sendable {
+        var alerts: Int
+        var alertsByRule: [String: Int]
+        var suppressed: Int
+        var logFailures: UInt64
+    }
+
+    var counts: Counts {
+        outputs.withLock { Counts(alerts: $0.alertCount, alertsByRule: $0.alertsByRule, suppressed: $0.suppressedCount,
+                                  logFailures: $0.logFailures) }
+    }
+}
