@@ -61,6 +61,14 @@ struct DaemonConfig: Equatable {
         var idleTimeoutSeconds = FlowLimits().idleTimeoutSeconds
         var maxFlowBytes = ReassemblyLimits().maxFlowBytes
         var memcap = ReassemblyLimits().memcap
+        var maxPendingSegments = ReassemblyLimits().maxPendingSegments
+        var maxSequenceLookahead = ReassemblyLimits().maxSequenceLookahead
+        var maxPreludeBytes = ReassemblyLimits().maxPreludeBytes
+        var maxResyncBytes = ReassemblyLimits().maxResyncBytes
+        var maxTunnelDepth = DecoderLimits().maxTunnelDepth
+        var fragmentTimeoutSeconds = DecoderLimits().fragmentTimeoutSeconds
+        var fragmentMemcap = DecoderLimits().fragmentMemcap
+        var maxFragmentTrains = DecoderLimits().maxFragmentTrains
     }
 
     struct Invalid: Error, CustomStringConvertible {
@@ -73,6 +81,14 @@ struct DaemonConfig: Equatable {
         limits.flows.idleTimeoutSeconds = self.limits.idleTimeoutSeconds
         limits.reassembly.maxFlowBytes = self.limits.maxFlowBytes
         limits.reassembly.memcap = self.limits.memcap
+        limits.reassembly.maxPendingSegments = self.limits.maxPendingSegments
+        limits.reassembly.maxSequenceLookahead = self.limits.maxSequenceLookahead
+        limits.reassembly.maxPreludeBytes = self.limits.maxPreludeBytes
+        limits.reassembly.maxResyncBytes = self.limits.maxResyncBytes
+        limits.decoder.maxTunnelDepth = self.limits.maxTunnelDepth
+        limits.decoder.fragmentTimeoutSeconds = self.limits.fragmentTimeoutSeconds
+        limits.decoder.fragmentMemcap = self.limits.fragmentMemcap
+        limits.decoder.maxFragmentTrains = self.limits.maxFragmentTrains
         return limits
     }
 
@@ -83,6 +99,8 @@ struct DaemonConfig: Equatable {
         let workers = capture.workers
         limits.flows.maxFlows = max(1, self.limits.maxFlows / workers)
         limits.reassembly.memcap = max(self.limits.memcap / workers, self.limits.maxFlowBytes)
+        limits.decoder.fragmentMemcap = max(self.limits.fragmentMemcap / workers, 65_536)
+        limits.decoder.maxFragmentTrains = max(self.limits.maxFragmentTrains / workers, 16)
         return limits
     }
 
@@ -165,11 +183,21 @@ struct DaemonConfig: Equatable {
         }
         if let v = try root.number("dedup_window_seconds", in: 1...31_536_000) { config.dedupWindowSeconds = v }
         if let limits = try root.object("limits") {
-            try limits.allow(["max_flows", "idle_timeout_seconds", "max_flow_bytes", "memcap"])
+            try limits.allow(["max_flows", "idle_timeout_seconds", "max_flow_bytes", "memcap", "max_pending_segments",
+                              "max_sequence_lookahead", "max_prelude_bytes", "max_resync_bytes", "max_tunnel_depth",
+                              "fragment_timeout_seconds", "fragment_memcap", "max_fragment_trains"])
             if let v = try limits.int("max_flows", in: 1...100_000_000) { config.limits.maxFlows = v }
             if let v = try limits.number("idle_timeout_seconds", in: 1...86_400) { config.limits.idleTimeoutSeconds = v }
             if let v = try limits.int("max_flow_bytes", in: 4096...(1 << 30)) { config.limits.maxFlowBytes = v }
             if let v = try limits.int("memcap", in: 4096...(1 << 40)) { config.limits.memcap = v }
+            if let v = try limits.int("max_pending_segments", in: 1...65_536) { config.limits.maxPendingSegments = v }
+            if let v = try limits.int("max_sequence_lookahead", in: 1...(1 << 30)) { config.limits.maxSequenceLookahead = v }
+            if let v = try limits.int("max_prelude_bytes", in: 0...(16 << 20)) { config.limits.maxPreludeBytes = v }
+            if let v = try limits.int("max_resync_bytes", in: 0...(64 << 20)) { config.limits.maxResyncBytes = v }
+            if let v = try limits.int("max_tunnel_depth", in: 0...16) { config.limits.maxTunnelDepth = v }
+            if let v = try limits.number("fragment_timeout_seconds", in: 1...300) { config.limits.fragmentTimeoutSeconds = v }
+            if let v = try limits.int("fragment_memcap", in: 65_536...(1 << 34)) { config.limits.fragmentMemcap = v }
+            if let v = try limits.int("max_fragment_trains", in: 16...1_048_576) { config.limits.maxFragmentTrains = v }
             guard config.limits.memcap >= config.limits.maxFlowBytes else {
                 throw Invalid(description: "key 'limits.memcap': \(config.limits.memcap) is smaller than limits.max_flow_bytes (\(config.limits.maxFlowBytes))")
             }
