@@ -81,7 +81,7 @@ let package = Package(
 // `LLVMFuzzerRunDriver`, which only exists when they are linked with `-sanitize=fuzzer`, so a plain
 // `swift build` could not link them: they are declared only when MITMWATCH_FUZZ is set.
 if Context.environment["MITMWATCH_FUZZ"] != nil {
-    for name in ["FuzzCertificate", "FuzzTLSHandshake", "FuzzPacket"] {
+    for name in ["FuzzCertificate", "FuzzTLSHandshake", "FuzzPacket", "FuzzConfig"] {
         package.targets.append(.executableTarget(
             name: name, dependencies: ["Wire", "Sniffer", "Detector"], path: "Sources/Fuzz/\(name)",
             swiftSettings: strict + [.enableExperimentalFeature("Extern"), .unsafeFlags(["-parse-as-library"])]))

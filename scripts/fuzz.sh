@@ -3,7 +3,7 @@
 #
 #   scripts/fuzz.sh TARGET SECONDS [JOBS]
 #
-# TARGET: FuzzCertificate | FuzzTLSHandshake | FuzzPacket
+# TARGET: FuzzCertificate | FuzzTLSHandshake | FuzzPacket | FuzzConfig
 # Working corpus: .build-fuzz/corpus/TARGET (seeded from Fuzz/corpus/<seed dir>, grows as it runs)
 # Crashes, leaks, timeouts: .build-fuzz/crashes/TARGET/
 # Extra libFuzzer flags: FUZZ_FLAGS="-max_len=8192 ..." scripts/fuzz.sh ...
@@ -21,7 +21,8 @@ case "$target" in
     FuzzCertificate) seeds=Fuzz/corpus/certificate ;;
     FuzzTLSHandshake) seeds=Fuzz/corpus/tls-handshake ;;
     FuzzPacket) seeds=Fuzz/corpus/packet ;;
-    *) echo "fuzz: unknown target '$target' (FuzzCertificate, FuzzTLSHandshake, FuzzPacket)" >&2; exit 2 ;;
+    FuzzConfig) seeds=Fuzz/corpus/config ;;
+    *) echo "fuzz: unknown target '$target' (FuzzCertificate, FuzzTLSHandshake, FuzzPacket, FuzzConfig)" >&2; exit 2 ;;
 esac
 
 scratch=.build-fuzz
