@@ -1,5 +1,7 @@
 // libFuzzer target: captured frames through the whole pipeline (decode → flows → reassembly →
-// TLS → FingerprintingObserver), in a fresh pipeline per input with small limits.
+// TLS → X.509 → detection: `DetectionObserver` with the built-in indicators, `untrusted-chain`
+// against the system trust store through OpenSSL, and the SCT check), in a fresh pipeline per
+// input with small limits.
 //
 // Input format:
 //   byte 0, bits 0-6: link type, as an index (mod 12) into `linkTypes` below;
@@ -18,6 +20,26 @@ let linkTypes: [LinkType] = [
     .null, .ethernet, .ppp, .raw, .rawOpenBSD, .pppSerial, .linktypeRaw, .loop,
     .linuxSLL, .ipv4, .ipv6, .linuxSLL2,
 ]
+
+/// Loaded once: indicators, trust store and public suffixes are the same for every input.
+struct Detection: Sendable {
+    let indicators = IndicatorSet.builtIn()
+    let store = try? TrustStore(path: nil)
+    let suffixes = try? PublicSuffixList.system()
+
+    func observer(onReport: @escaping (SessionReport) -> Void) -> DetectionObserver {
+        var rules: [any ChainJudgeRule] = []
+        if let store, let suffixes {
+            rules.append(UntrustedChainRule(validator: ChainValidator(trustStore: store), scope: .all,
+                                            publicSuffixes: suffixes, allowList: InspectionAllowList()))
+        }
+        return DetectionObserver(indicators: indicators, chainJudge: ChainJudge(rules: rules),
+                                 transparencyValidator: store.map { ChainValidator(trustStore: $0) },
+                                 onReport: onReport)
+    }
+}
+
+let detection = Detection()
 
 func limits() -> SnifferLimits {
     var limits = SnifferLimits()
@@ -39,7 +61,15 @@ public func fuzz(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
         let linkType = linkTypes[Int(selector & 0x7f) % linkTypes.count]
         let rest = input.extracting(droppingFirst: 1)
         var sessions = 0
-        var pipeline = Pipeline(limits: limits(), observer: FingerprintingObserver { _ in sessions += 1 })
+        var pipeline = Pipeline(limits: limits(), observer: detection.observer { report in
+            sessions += 1
+            // Every finding points into the chain it was found in.
+            for finding in report.findings {
+                if let position = finding.position, position >= max(report.serverChain.count, 1) {
+                    fatalError("finding \(finding.rule) at position \(position) of a \(report.serverChain.count)-certificate chain")
+                }
+            }
+        })
         let base: Int64 = 1_700_000_000
         if selector & 0x80 == 0 {
             pipeline.process(frame: rest, originalLength: rest.count, linkType: linkType,
