@@ -20,8 +20,10 @@ import Testing
         let errors = Pipe()
         let collected = Collected()
 
-        init(_ arguments: [String], environment: [String: String] = [:]) throws {
-            process.executableURL = URL(fileURLWithPath: ReadCommandTests.binary)
+        /// Runs the daemon (`executable` nil), or a wrapper that execs it in place (unshare, ip netns
+        /// exec), so the process id is the daemon's either way.
+        init(_ arguments: [String], environment: [String: String] = [:], executable: String? = nil) throws {
+            process.executableURL = URL(fileURLWithPath: executable ?? ReadCommandTests.binary)
             process.arguments = arguments
             if !environment.isEmpty {
                 process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
@@ -70,13 +72,18 @@ import Testing
                       issuerKey: "intermediate", extensions: ["subjectAltName=DNS:www.facebook.example"])
     }
 
-    /// One TLS 1.2 handshake to `port` on loopback with OpenSSL, bounded in time.
-    static func handshake(_ kit: OpenSSLKit, port: Int) throws {
+    /// One TLS 1.2 handshake to `host`:`port` (loopback by default) with OpenSSL, bounded in time;
+    /// the server and the client each in a network namespace of the test's when given.
+    static func handshake(_ kit: OpenSSLKit, port: Int, host: String = "127.0.0.1", serverNamespace: String? = nil,
+                          clientNamespace: String? = nil) throws {
+        let inNamespace = { (namespace: String?) in namespace.map { ["netns", "exec", $0] } ?? [] }
         let server = Process()
-        server.executableURL = URL(fileURLWithPath: "/usr/bin/openssl")
-        server.arguments = ["s_server", "-accept", "127.0.0.1:\(port)", "-naccept", "1", "-tls1_2", "-quiet",
-                            "-cert", kit.path("leaf.pem"), "-key", kit.path("leaf.key"),
-                            "-cert_chain", kit.path("intermediate.pem")]
+        server.executableURL = URL(fileURLWithPath: serverNamespace == nil ? "/usr/bin/openssl" : "/usr/sbin/ip")
+        // `ip netns exec` execs openssl in place: the process id stays the server's.
+        server.arguments = inNamespace(serverNamespace) + (serverNamespace == nil ? [] : ["/usr/bin/openssl"])
+            + ["s_server", "-accept", "\(host):\(port)", "-naccept", "1", "-tls1_2", "-quiet",
+               "-cert", kit.path("leaf.pem"), "-key", kit.path("leaf.key"),
+               "-cert_chain", kit.path("intermediate.pem")]
         server.standardOutput = FileHandle.nullDevice
         server.standardError = FileHandle.nullDevice
         try server.run()
@@ -84,8 +91,8 @@ import Testing
         usleep(400_000)
         let client = Process()
         client.executableURL = URL(fileURLWithPath: "/usr/bin/timeout")
-        client.arguments = ["5", "/usr/bin/openssl", "s_client", "-connect", "127.0.0.1:\(port)", "-servername",
-                            "www.facebook.example", "-tls1_2"]
+        client.arguments = ["5"] + (clientNamespace == nil ? [] : ["/usr/sbin/ip"] + inNamespace(clientNamespace))
+            + ["/usr/bin/openssl", "s_client", "-connect", "\(host):\(port)", "-servername", "www.facebook.example", "-tls1_2"]
         let input = Pipe()
         client.standardInput = input
         client.standardOutput = FileHandle.nullDevice

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Detector
+import Foundation
 
 /// Where indicators come from, shared by `read` and `indicators`.
 struct DetectionOptions: ParsableArguments {
@@ -46,6 +47,11 @@ struct DetectionSetup {
     var untrustedChain = true
     var missingSCT = true
     var pins: String?
+    /// Errors name config keys (`key 'indicators.paths'`, the daemon) rather than options (`--indicators`).
+    var namesConfigKeys = false
+
+    /// How an error names the setting: the option, or the config key.
+    private func setting(_ option: String, _ key: String) -> String { namesConfigKeys ? "key '\(key)':" : option }
 
     /// The configured detection: indicators, chain-level rules and the validator missing-sct uses.
     func build() throws -> (indicators: IndicatorSet, judge: ChainJudge, transparencyValidator: ChainValidator?) {
@@ -59,7 +65,7 @@ struct DetectionSetup {
         let untrusted = untrustedChain && store != nil ? try untrustedChainScope() : nil
         var pinList: [PinRule.Pin]?
         if let path = pins {
-            do { pinList = try PinRule.load(path: path) } catch { throw ValidationError("--pins \(error.description)") }
+            do { pinList = try PinRule.load(path: path) } catch { throw ValidationError("\(setting("--pins", "pins")) \(error.description)") }
         }
         return PreparedDetection(indicators: try indicatorSet(), trustStore: store, untrustedChain: untrusted,
                                  pins: pinList, missingSCT: missingSCT)
@@ -67,36 +73,53 @@ struct DetectionSetup {
 
     private func trustStoreFile() throws -> TrustStore {
         do { return try TrustStore(path: trustStore) } catch {
-            throw ValidationError("--trust-store \(trustStore ?? "(system)"): \(error)")
+            throw ValidationError("\(setting("--trust-store", "trust_store")) \(trustStore ?? "(system)"): \(error)")
         }
     }
 
     private func untrustedChainScope() throws -> PreparedDetection.UntrustedChain {
         let suffixes: PublicSuffixList
         do { suffixes = try PublicSuffixList.system() } catch {
-            throw ValidationError("\(error.description) — needed by --untrusted-scope public")
+            throw ValidationError("\(error.description) — needed by \(namesConfigKeys ? "untrusted_scope" : "--untrusted-scope") public")
         }
         let allowList: InspectionAllowList
         do { allowList = try InspectionAllowList(spkiSHA256Hex: allowedInspectionCAs) } catch {
-            throw ValidationError("--allow-inspection-ca: \(error.description)")
+            throw ValidationError("\(setting("--allow-inspection-ca:", "allow_inspection_cas")) \(error.description)")
         }
         return PreparedDetection.UntrustedChain(scope: untrustedScope, publicSuffixes: suffixes, allowList: allowList)
     }
 
     func indicatorSet() throws -> IndicatorSet {
         var set = builtinIndicators ? IndicatorSet.builtIn() : IndicatorSet()
+        let option = setting("--indicators", "indicators.paths")
         for path in indicatorPaths {
             var isDirectory = false
             guard FileBytes.exists(path, isDirectory: &isDirectory) else {
-                throw ValidationError("--indicators \(path): no such file or directory")
+                throw ValidationError("\(option) \(path): no such file or directory")
             }
             do {
                 if isDirectory { try set.add(directory: path) } else { try set.add(jsonFile: path) }
             } catch {
-                throw ValidationError("--indicators \(path): \(error.description)")
+                throw ValidationError("\(option) \(path): \(error.description)")
+            }
+            if isDirectory, let empty = Self.certificateFileWithoutCertificate(in: path) {
+                throw ValidationError("\(option) \(path): indicators \(empty): no certificate in it (empty, or cut off before its first one)")
             }
         }
         return set
+    }
+
+    /// A certificate file (by its extension, as `IndicatorSet.add(directory:)` picks them) in
+    /// `directory` that holds no certificate at all — typically one truncated to nothing, which
+    /// would otherwise load as zero indicators without a word.
+    static func certificateFileWithoutCertificate(in directory: String) -> String? {
+        let names = (try? FileManager.default.contentsOfDirectory(atPath: directory).sorted()) ?? []
+        for name in names where [".pem", ".crt", ".cer", ".der"].contains(where: name.lowercased().hasSuffix) {
+            let file = directory + "/" + name
+            guard let bytes = try? FileBytes.read(file) else { continue }
+            if (try? CertificateFile.entries(in: bytes))?.isEmpty == true { return file }
+        }
+        return nil
     }
 }
 

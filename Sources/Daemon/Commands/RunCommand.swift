@@ -1,4 +1,5 @@
 import ArgumentParser
+import Detector
 
 /// `mitmwatch run`: the daemon.
 struct RunCommand: ParsableCommand {
@@ -40,7 +41,12 @@ struct RunCommand: ParsableCommand {
         guard !effective.interfaces.isEmpty else {
             throw ValidationError("no interface to capture on: give -i IFACE or \"interfaces\" in the config")
         }
-        let daemon = try Daemon(config: effective, configPath: config, overrides: overrides)
+        // What cannot be loaded at start (an indicator file cut short, a missing trust store) is
+        // one line naming the file and the key, exit status 1.
+        let daemon: Daemon
+        do { daemon = try Daemon(config: effective, configPath: config, overrides: overrides) } catch let error as ValidationError {
+            throw CommandFailure("cannot start: \(error.message)")
+        }
         try daemon.run()
     }
 }
@@ -57,7 +63,10 @@ struct CheckConfigCommand: ParsableCommand {
     mutating func run() throws {
         let config: DaemonConfig
         do { config = try DaemonConfig.load(path: file) } catch { throw CommandFailure(error.description) }
-        let detection = try Daemon.detectionSetup(config).build()
+        let detection: (indicators: IndicatorSet, judge: ChainJudge, transparencyValidator: ChainValidator?)
+        do { detection = try Daemon.detectionSetup(config).build() } catch let error as ValidationError {
+            throw CommandFailure("\(file): \(error.message)")
+        }
         let capture = config.capture
         StandardStreams.writeLine("\(file): ok — interfaces \(config.interfaces.isEmpty ? "(none: give -i)" : config.interfaces.joined(separator: ", ")), "
             + "capture \(capture.method.rawValue) with \(capture.workers) worker\(capture.workers == 1 ? "" : "s")"

@@ -37,12 +37,13 @@ enum UnixDatagram {
         socket(AF_UNIX, Int32(SOCK_DGRAM.rawValue | SOCK_CLOEXEC.rawValue), 0)
     }
 
-    /// Sends `bytes` as one datagram to `address` without blocking (MSG_DONTWAIT) or raising
-    /// SIGPIPE, optionally passing `descriptor` along (SCM_RIGHTS). Returns 0, or the errno.
-    static func send(_ bytes: [UInt8], on socket: Int32, to address: UnixSocketAddress,
+    /// Sends `bytes` as one datagram to `address` (nil: the socket's connected peer) without
+    /// blocking (MSG_DONTWAIT) or raising SIGPIPE, optionally passing `descriptor` along
+    /// (SCM_RIGHTS). Returns 0, or the errno.
+    static func send(_ bytes: [UInt8], on socket: Int32, to address: UnixSocketAddress?,
                      passing descriptor: Int32? = nil) -> Int32 {
-        var target = address.storage
-        let targetLength = address.length
+        var target = address?.storage ?? sockaddr_un()
+        let targetLength = address?.length ?? 0
         // CMSG_LEN / CMSG_SPACE for one int, computed as <sys/socket.h> does (the macros are not imported).
         let word = MemoryLayout<Int>.size
         let header = (MemoryLayout<cmsghdr>.size + word - 1) / word * word
@@ -58,7 +59,7 @@ enum UnixDatagram {
                 return unsafe withUnsafeMutablePointer(to: &vector) { vectorPointer in
                     unsafe control.withUnsafeMutableBytes { controlBytes in
                         var message = unsafe msghdr()
-                        unsafe message.msg_name = UnsafeMutableRawPointer(targetPointer)
+                        unsafe message.msg_name = targetLength == 0 ? nil : UnsafeMutableRawPointer(targetPointer)
                         unsafe message.msg_namelen = targetLength
                         unsafe message.msg_iov = payload.isEmpty ? nil : vectorPointer
                         unsafe message.msg_iovlen = payload.isEmpty ? 0 : 1
@@ -91,11 +92,19 @@ enum UnixDatagram {
         let probe = openSocket()
         guard probe >= 0 else { return false }
         defer { close(probe) }
+        return connect(probe, to: address) == 0
+    }
+
+    /// Connects `socket` to `address` (a datagram connect never blocks): sends then go to that
+    /// peer alone, and poll tells when its queue has room. Returns 0, or the errno (ENOENT: no
+    /// such socket; ECONNREFUSED: a socket file nobody serves).
+    static func connect(_ socket: Int32, to address: UnixSocketAddress) -> Int32 {
         var target = address.storage
         // unsafe: connect reads `address.length` bytes of the sockaddr_un it is given, no more.
-        return unsafe withUnsafePointer(to: &target) { pointer in
-            unsafe pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { unsafe connect(probe, $0, address.length) }
-        } == 0
+        let result = unsafe withUnsafePointer(to: &target) { pointer in
+            unsafe pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { unsafe Glibc.connect(socket, $0, address.length) }
+        }
+        return result == 0 ? 0 : errno
     }
 }
 

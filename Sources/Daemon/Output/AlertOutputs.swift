@@ -14,6 +14,10 @@ final class AlertOutputs {
     private var toStdout: Bool
     private var sessions: Bool
     private var deduplicator: AlertDeduplicator
+    /// Whether alerts also go to the journal (said when the JSON log fails).
+    private var journal: Bool
+    /// Failed lines of JSON logs replaced on reload, so the count never goes back.
+    private var retiredLogFailures: UInt64 = 0
     var indicators = IndicatorSet()
     private(set) var alertCount = 0
     private(set) var alertsByRule: [String: Int] = [:]
@@ -22,22 +26,30 @@ final class AlertOutputs {
         toStdout = config.jsonLog.stdout
         sessions = config.jsonLog.sessions
         deduplicator = AlertDeduplicator(windowSeconds: config.dedupWindowSeconds)
-        if let path = config.jsonLog.path { jsonLog = Self.openLog(path) }
+        journal = config.journal
+        if let path = config.jsonLog.path { jsonLog = Self.openLog(path, journal: journal) }
     }
 
     var suppressedCount: Int { deduplicator.suppressedTotal }
-    var logFailures: UInt64 { jsonLog?.failedWrites ?? 0 }
+    var logFailures: UInt64 { retiredLogFailures + (jsonLog?.failedWrites ?? 0) }
 
-    private static func openLog(_ path: String) -> JSONLogFile {
-        let log = JSONLogFile(path: path)
-        log.onStateChange = { Log.warning($0, id: JournalMessageID.logWriteFailed) }
+    private static func openLog(_ path: String, journal: Bool) -> JSONLogFile {
+        let log = JSONLogFile(path: path, fallback: journal ? "the journal" : "stderr") { message in
+            Log.warning(message, id: JournalMessageID.logWriteFailed)
+        }
         return log
     }
 
     func apply(_ config: DaemonConfig) {
         toStdout = config.jsonLog.stdout
         sessions = config.jsonLog.sessions
-        if config.jsonLog.path != jsonLog?.path { jsonLog = config.jsonLog.path.map(Self.openLog) }
+        journal = config.journal
+        if config.jsonLog.path != jsonLog?.path {
+            // Failures of the log left behind stay counted: the metric never goes back.
+            retiredLogFailures += jsonLog?.failedWrites ?? 0
+            jsonLog = config.jsonLog.path.map { Self.openLog($0, journal: config.journal) }
+        }
+        jsonLog?.fallback = journal ? "the journal" : "stderr"
     }
 
     func reopen() { jsonLog?.reopen() }
@@ -99,13 +111,15 @@ final class SharedOutputs: Sendable {
         guard plan.sessionRecord || !plan.alerts.isEmpty else { return }
         var lines: [String] = []
         if plan.sessionRecord && plan.json { lines.append(SessionRecord.json(report.session, verdict: report.verdict)) }
-        let journal = plan.alerts.isEmpty ? nil : Log.journal.withLock { $0 }
+        let journal = !plan.alerts.isEmpty && Log.hasJournal
         for (finding, suppressedBefore) in plan.alerts {
             if plan.json {
                 lines.append(AlertRecord.json(finding, report: report, indicators: plan.indicators, includeChain: false,
                                               suppressedBefore: suppressedBefore))
             }
-            if journal?.send(JournalWriter.alertFields(finding, report: report, indicators: plan.indicators)) != true {
+            // Not taken by the journal (none configured, unreachable, or its queue full even after
+            // the writer's wait): in words on stderr, so the alert is never lost.
+            if !journal || Log.toJournal(JournalWriter.alertFields(finding, report: report, indicators: plan.indicators)) != true {
                 Log.alert(AlertRecord.text(finding, report: report, indicators: plan.indicators))
             }
         }

@@ -9,12 +9,22 @@ import Synchronization
 /// 64-bit length + bytes + `\n`), and an entry too large for a datagram written to a sealed memfd
 /// whose descriptor is passed instead (SCM_RIGHTS).
 ///
-/// Sends never block (MSG_DONTWAIT) and never crash: when journald is absent, stopped or its queue
-/// is full, `send` returns false and `lastError` holds the errno. The socket is opened once and kept;
-/// every datagram is addressed, so a restarted journald is picked up without reconnecting.
+/// Sends never block for long and never crash. The socket is connected to journald's, so poll can
+/// tell when its queue has room: when the queue is full (EAGAIN — it holds `net.unix.max_dgram_qlen`
+/// datagrams, 10 by default, which a burst of alerts fills quickly) a send waits for room up to
+/// `retryWaitMilliseconds`, at most `retryAttempts` times; once such waits have run out, sends try
+/// only once for `noWaitSeconds`, so a stalled journald costs the callers at most one short wait
+/// a second. When journald is absent, stopped or its queue stays full, `send` returns false and
+/// `lastError` holds the errno. A refused or reset connection (journald stopped or restarted) is
+/// dropped and the next attempt connects afresh, so a restarted journald is picked up at once.
 /// Thread-safe: state is behind a mutex.
 final class JournalWriter: Sendable {
     static let defaultSocketPath = "/run/systemd/journal/socket"
+    /// How long one wait for room in journald's queue lasts at most, and how many there are per entry.
+    static let retryWaitMilliseconds: Int32 = 4
+    static let retryAttempts = 3
+    /// After an entry could not be sent for lack of room, later ones are tried once, without waiting, this long.
+    static let noWaitSeconds = 1.0
 
     /// How the last successful entry travelled.
     enum Transport: Sendable, Equatable {
@@ -29,9 +39,14 @@ final class JournalWriter: Sendable {
     private let state = Mutex(State())
 
     private struct State {
+        /// Connected to journald's socket, or -1.
         var socket: Int32 = -1
         var lastError: Int32 = 0
         var lastTransport: Transport?
+        /// Entries that waited for room in journald's queue.
+        var waited: UInt64 = 0
+        /// Until when (monotonic seconds) sends do not wait for room.
+        var noWaitUntil = 0.0
     }
 
     init(socketPath: String = JournalWriter.defaultSocketPath, sendBufferSize: Int32? = 8 * 1024 * 1024) {
@@ -57,22 +72,27 @@ final class JournalWriter: Sendable {
     /// How the last successful `send` went (nil before one, or after a failure).
     var lastTransport: Transport? { state.withLock { $0.lastTransport } }
 
+    /// Entries so far that found journald's queue full and waited for room (sent or not).
+    var waitedForRoom: UInt64 { state.withLock { $0.waited } }
+
     /// Sends one entry. Fields with invalid names (see `JournalFields.isValidName`) are left out, as
     /// journald would drop them. Returns false (and records `lastError`) when it could not be sent.
     @discardableResult
-    func send(_ fields: [(String, String)]) -> Bool {
+    func send(_ fields: [(String, String)]) -> Bool { trySend(fields) == 0 }
+
+    /// Sends one entry: 0, or the errno of the failure (also kept as `lastError`).
+    func trySend(_ fields: [(String, String)]) -> Int32 {
         let entry = Self.encode(fields)
         return state.withLock { state in
-            let result = deliver(entry, state: &state)
-            switch result {
+            switch deliver(entry, state: &state) {
             case .success(let transport):
                 state.lastError = 0
                 state.lastTransport = transport
-                return true
+                return 0
             case .failure(let error):
                 state.lastError = error.code
                 state.lastTransport = nil
-                return false
+                return error.code
             }
         }
     }
@@ -81,24 +101,67 @@ final class JournalWriter: Sendable {
 
     private func deliver(_ entry: [UInt8], state: inout State) -> Result<Transport, SendError> {
         guard let address else { return .failure(SendError(code: EINVAL)) }
-        if state.socket < 0 {
-            let socket = UnixDatagram.openSocket()
-            guard socket >= 0 else { return .failure(SendError(code: errno)) }
-            if var size = sendBufferSize {
-                // unsafe: setsockopt reads one Int32 from `size`. A refusal only keeps the default.
-                _ = unsafe setsockopt(socket, SOL_SOCKET, SO_SNDBUF, &size, socklen_t(MemoryLayout<Int32>.size))
+        // A second round only after the kept connection turned out to be stale.
+        for round in 0..<2 {
+            let fresh = state.socket < 0
+            if fresh {
+                let socket = UnixDatagram.openSocket()
+                guard socket >= 0 else { return .failure(SendError(code: errno)) }
+                if var size = sendBufferSize {
+                    // unsafe: setsockopt reads one Int32 from `size`. A refusal only keeps the default.
+                    _ = unsafe setsockopt(socket, SOL_SOCKET, SO_SNDBUF, &size, socklen_t(MemoryLayout<Int32>.size))
+                }
+                let connected = UnixDatagram.connect(socket, to: address)
+                guard connected == 0 else {
+                    close(socket)
+                    return .failure(SendError(code: connected))
+                }
+                state.socket = socket
             }
-            state.socket = socket
+            var error = sendWaitingForRoom(entry, passing: nil, state: &state)
+            var transport = Transport.datagram
+            // Too large for one datagram (or for the send buffer): pass it in a sealed memfd, as sd-journal does.
+            if error == EMSGSIZE || error == ENOBUFS {
+                let memfd = Self.sealedMemoryFile(entry)
+                guard memfd >= 0 else { return .failure(SendError(code: errno)) }
+                error = sendWaitingForRoom([], passing: memfd, state: &state)
+                close(memfd)
+                transport = .memfd
+            }
+            if error == 0 { return .success(transport) }
+            guard Self.isDisconnection(error) else { return .failure(SendError(code: error)) }
+            // journald went away (stopped, restarted): drop the connection; a kept one is retried once, anew.
+            close(state.socket)
+            state.socket = -1
+            if fresh || round == 1 { return .failure(SendError(code: error)) }
         }
-        let error = UnixDatagram.send(entry, on: state.socket, to: address)
-        if error == 0 { return .success(.datagram) }
-        // Too large for one datagram (or for the send buffer): pass it in a sealed memfd, as sd-journal does.
-        guard error == EMSGSIZE || error == ENOBUFS else { return .failure(SendError(code: error)) }
-        let memfd = Self.sealedMemoryFile(entry)
-        guard memfd >= 0 else { return .failure(SendError(code: errno)) }
-        defer { close(memfd) }
-        let passed = UnixDatagram.send([], on: state.socket, to: address, passing: memfd)
-        return passed == 0 ? .success(.memfd) : .failure(SendError(code: passed))
+        return .failure(SendError(code: ECONNREFUSED))
+    }
+
+    /// Sends on the connected socket; while journald's queue is full (EAGAIN), waits for room
+    /// with poll (bounded, see `retryWaitMilliseconds`). Returns 0 or the errno.
+    private func sendWaitingForRoom(_ bytes: [UInt8], passing descriptor: Int32?, state: inout State) -> Int32 {
+        var waits = 0
+        while true {
+            let error = UnixDatagram.send(bytes, on: state.socket, to: nil, passing: descriptor)
+            guard error == EAGAIN || error == EWOULDBLOCK else { return error }
+            let now = Daemon.now()
+            if waits == Self.retryAttempts {
+                state.noWaitUntil = now + Self.noWaitSeconds
+                return error
+            }
+            if now < state.noWaitUntil { return error }
+            if waits == 0 { state.waited += 1 }
+            waits += 1
+            var entry = pollfd(fd: state.socket, events: Int16(POLLOUT), revents: 0)
+            // unsafe: poll reads and writes the one local pollfd.
+            _ = unsafe poll(&entry, 1, Self.retryWaitMilliseconds)
+        }
+    }
+
+    /// Errors that mean the connected journald is gone.
+    private static func isDisconnection(_ error: Int32) -> Bool {
+        [ECONNREFUSED, ENOTCONN, ECONNRESET, EPIPE, ENOENT, EDESTADDRREQ].contains(error)
     }
 
     // MARK: Encoding

@@ -45,7 +45,8 @@ enum JournalMessageID {
     static let configReloaded = "7ffd4826ba64416f953fd8ddac8a3dab"
     /// A reload was refused; the previous configuration stays in force.
     static let configRejected = "55420c15a0b34a6497d5b67f60678b99"
-    /// Writing an output (alert log, JSON file) failed.
+    /// Writing an output failed, or works again: the JSON log, the metrics file, the journal
+    /// itself (said on stderr), stdout or stderr (said in the journal).
     static let logWriteFailed = "dbc4771257914609ad046ce23a9946fd"
     /// Periodic counters (packets, drops, sessions, alerts).
     static let stats = "190f1d904a4b4556803831a5e33351bf"

@@ -21,6 +21,9 @@ final class CaptureInterfaces {
     private let pool: WorkerPool
     /// Interfaces where `auto` fell back to libpcap (said once).
     private var fellBack: Set<String> = []
+    /// Times each interface went down (failed to open at the start of a spell, or failed while
+    /// captured); never goes back, also for interfaces a reload removed.
+    private var failures: [String: Int] = [:]
 
     init(config: DaemonConfig, pool: WorkerPool) {
         capture = config.capture
@@ -48,6 +51,17 @@ final class CaptureInterfaces {
         for interface in interfaces where states[interface] == nil { open(interface) }
     }
 
+    /// Per configured interface: captured or not, and how often it went down (for the metrics).
+    var health: [String: Metrics.InterfaceHealth] {
+        var result: [String: Metrics.InterfaceHealth] = [:]
+        for interface in interfaces {
+            var up = false
+            if case .capturing = states[interface] { up = true }
+            result[interface] = Metrics.InterfaceHealth(up: up, failures: failures[interface, default: 0])
+        }
+        return result
+    }
+
     /// Notes the captures workers closed and retries what is due.
     func tick(now: Double) {
         for (worker, interface, failure) in pool.takeReleased() {
@@ -57,6 +71,7 @@ final class CaptureInterfaces {
                 // The first failure is reported; the other workers let go of the interface too,
                 // so it is reopened as a whole (a fanout group is bound to one device).
                 if let failure {
+                    failures[interface, default: 0] += 1
                     Log.warning("interface \(interface) failed: \(failure); will retry", id: JournalMessageID.interfaceDown)
                 }
                 workers.remove(worker)
@@ -97,6 +112,7 @@ final class CaptureInterfaces {
             }
             let delay = min(previous * 2, capture.maxRetrySeconds)
             if !failedBefore {
+                failures[interface, default: 0] += 1
                 Log.warning("\(error.description); retrying every \(Int(delay.rounded(.up))) s or more",
                             id: JournalMessageID.interfaceDown)
             }

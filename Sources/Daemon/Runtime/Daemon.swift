@@ -1,6 +1,7 @@
 import CLinux
 import Detector
 import Sniffer
+import Synchronization
 
 #if canImport(Glibc)
 import Glibc
@@ -26,6 +27,13 @@ final class Daemon {
     private var nextStatus = 0.0
     private var nextWatchdog = 0.0
     private var nextMetrics = 0.0
+    private var reloadLog = ReloadLog()
+    private var reloadsApplied = 0
+    private var reloadsRejected = 0
+    /// The capture.workers/method a reload asked for and was told take effect at the next start.
+    private var deferredCaptureSaid: (workers: Int, method: DaemonConfig.CaptureMethod)?
+    private var metricsWriteFailures = 0
+    private var metricsFailing = false
 
     struct StartError: Error, CustomStringConvertible { var description: String }
 
@@ -33,14 +41,20 @@ final class Daemon {
         self.config = config
         self.configPath = configPath
         self.overrides = overrides
+        // A reader of stdout or stderr that went away (the pipe to a logger that died) makes those
+        // writes fail with EPIPE — ignored: alerts still go to the journal and the JSON log —
+        // instead of killing the daemon with SIGPIPE.
+        _ = signal(SIGPIPE, SIG_IGN)
+        // A stdout or stderr socket whose reader stalls (journald's stream, under systemd) must not
+        // stall capture either: lines that find no room within a few ms are dropped and counted.
+        StandardStreams.neverBlockOnSockets.store(true, ordering: .relaxed)
         // Blocks the signals on this thread before any other exists: the workers inherit the mask,
         // so signals are only ever read here, from the descriptor.
         guard let signals = SignalDescriptor() else { throw StartError(description: "cannot set up signal handling") }
         self.signals = signals
-        if config.journal {
-            let journal = JournalWriter()
-            if journal.isAvailable { Log.journal.withLock { $0 = journal } }
-        }
+        // Kept even when journald is not there yet: the first entry it cannot take is reported
+        // (once) and alerts go to stderr until it can; a journald that starts later is used.
+        Log.useJournal(config.journal)
         outputs = SharedOutputs(config: config)
         let prepared = try Self.detectionSetup(config).prepare()
         detection = DetectionBroadcast(prepared)
@@ -53,7 +67,7 @@ final class Daemon {
         DetectionSetup(builtinIndicators: config.builtinIndicators, indicatorPaths: config.indicatorPaths,
                        trustStore: config.trustStore, untrustedScope: config.untrustedScope,
                        allowedInspectionCAs: config.allowInspectionCAs, untrustedChain: config.untrustedChain,
-                       missingSCT: config.missingSCT, pins: config.pins)
+                       missingSCT: config.missingSCT, pins: config.pins, namesConfigKeys: true)
     }
 
     /// Runs until SIGTERM or SIGINT; returns after every worker has reported its open sessions.
@@ -79,7 +93,7 @@ final class Daemon {
                 nextStatus = now + 5
             }
             if let path = config.metricsTextfile, now >= nextMetrics {
-                if !Metrics.write(Metrics.text(snapshot()), to: path) { Log.warning("cannot write metrics to \(path)") }
+                writeMetrics(to: path)
                 nextMetrics = now + config.metricsIntervalSeconds
             }
             if let interval = notify.watchdogInterval, now >= nextWatchdog {
@@ -88,27 +102,56 @@ final class Daemon {
             }
             var descriptor = pollfd(fd: signals.descriptor, events: Int16(POLLIN), revents: 0)
             _ = unsafe poll(&descriptor, 1, 250)
+            // Several SIGHUPs read at once (a storm) make one reload: the file is read once, as it is now.
+            var reloadDue = false
             for signal in signals.pending() {
                 switch signal {
                 case SIGTERM, SIGINT: running = false
-                case SIGHUP: reload()
+                case SIGHUP: reloadDue = true
                 case SIGUSR1: Log.info(statistics(), id: JournalMessageID.stats)
                 default: break
                 }
             }
+            if reloadDue && running { reload() }
             interfaces.tick(now: Self.now())
+            reloadLog.tick(now: Self.now())
         }
+        reloadLog.tick(now: Self.now(), force: true)
         notify.stopping()
         Log.info("mitmwatch stopping: \(statistics())", id: JournalMessageID.stopping)
         pool.stop()
-        if let path = config.metricsTextfile { Metrics.write(Metrics.text(snapshot()), to: path) }
+        if let path = config.metricsTextfile { writeMetrics(to: path) }
     }
 
-    /// Reads the config file again; an invalid one is rejected and the old one kept.
+    /// Writes the metrics textfile; a failure is counted and said once per failure spell (the
+    /// file is tried again every interval).
+    private func writeMetrics(to path: String) {
+        if Metrics.write(Metrics.text(snapshot()), to: path) {
+            if metricsFailing {
+                metricsFailing = false
+                Log.info("metrics \(path) written again", id: JournalMessageID.logWriteFailed)
+            }
+            return
+        }
+        let reason = Log.errorText(errno)
+        metricsWriteFailures += 1
+        if !metricsFailing {
+            metricsFailing = true
+            Log.warning("cannot write metrics to \(path): \(reason); trying again every "
+                + "\(Int(config.metricsIntervalSeconds.rounded(.up))) s", id: JournalMessageID.logWriteFailed)
+        }
+    }
+
+    /// Reads the config file again; an invalid one — unreadable, not JSON, a bad key or value, an
+    /// indicator, trust store or pin file that does not load — is rejected and the old one kept,
+    /// detection included. What happened is said through `reloadLog` (bounded under a storm) and
+    /// counted (`mitmwatch_config_reloads_total{result}`).
     private func reload() {
         outputs.reopen()
         guard let path = configPath else {
-            Log.info("SIGHUP: logs reopened (no config file to reload)")
+            reloadsApplied += 1
+            reloadLog.record(.init(text: "SIGHUP: logs reopened (no config file to reload)", applied: true,
+                                   messageID: JournalMessageID.configReloaded), now: Self.now())
             return
         }
         notify.reloading()
@@ -120,24 +163,44 @@ final class Daemon {
             outputs.setIndicators(prepared.indicators)
             outputs.apply(fresh)
             interfaces.apply(fresh)
-            if fresh.capture.workers != config.capture.workers || fresh.capture.method != config.capture.method {
-                Log.warning("capture.workers and capture.method take effect at the next start; "
-                    + "still \(config.capture.workers) worker(s), method \(config.capture.method.rawValue)")
+            Log.useJournal(fresh.journal)
+            let asked = (workers: fresh.capture.workers, method: fresh.capture.method)
+            if asked.workers != config.capture.workers || asked.method != config.capture.method {
+                if deferredCaptureSaid.map({ $0.workers != asked.workers || $0.method != asked.method }) ?? true {
+                    Log.warning("capture.workers and capture.method take effect at the next start; "
+                        + "still \(config.capture.workers) worker(s), method \(config.capture.method.rawValue)")
+                }
+                deferredCaptureSaid = asked
+            } else {
+                deferredCaptureSaid = nil
             }
             var kept = fresh
             kept.capture.workers = config.capture.workers
             kept.capture.method = config.capture.method
             config = kept
-            Log.info("configuration reloaded from \(path)", id: JournalMessageID.configReloaded)
+            reloadsApplied += 1
+            reloadLog.record(.init(text: "configuration reloaded from \(path)", applied: true,
+                                   messageID: JournalMessageID.configReloaded), now: Self.now())
         } catch {
-            Log.error("configuration \(path) rejected, keeping the running one: \(error)", id: JournalMessageID.configRejected)
+            reloadsRejected += 1
+            // The config's own errors start with "config PATH: "; the path is said once.
+            var reason = "\(error)"
+            if reason.hasPrefix("config \(path): ") { reason.removeFirst("config \(path): ".count) }
+            reloadLog.record(.init(text: "configuration \(path) rejected, keeping the running one: \(reason)", applied: false,
+                                   messageID: JournalMessageID.configRejected), now: Self.now())
         }
     }
 
     func snapshot() -> Metrics.Snapshot {
         let counts = outputs.counts
         return Metrics.Snapshot(workers: pool.snapshots, alertsByRule: counts.alertsByRule,
-                                alertsSuppressed: counts.suppressed, logWriteFailures: counts.logFailures)
+                                alertsSuppressed: counts.suppressed, logWriteFailures: counts.logFailures,
+                                journalSendFailures: Log.journalSendFailureCount,
+                                streamWriteFailures: (StandardStreams.stdoutFailures.load(ordering: .relaxed),
+                                                      StandardStreams.stderrFailures.load(ordering: .relaxed)),
+                                metricsWriteFailures: metricsWriteFailures,
+                                configReloads: (applied: reloadsApplied, rejected: reloadsRejected),
+                                interfaces: interfaces.health)
     }
 
     func statistics() -> String {
@@ -147,7 +210,8 @@ final class Daemon {
         let counts = outputs.counts
         return "packets \(counters[.packets]), tls sessions \(counters[.tlsSessions]), certificates \(counters[.certificates]), "
             + "alerts \(counts.alerts) (suppressed \(counts.suppressed)), flows active \(snapshot.activeFlows), "
-            + "kernel drops \(kernelDrops), log write failures \(counts.logFailures)"
+            + "kernel drops \(kernelDrops), log write failures \(counts.logFailures), "
+            + "journal send failures \(snapshot.journalSendFailures)"
     }
 
     static func now() -> Double {

@@ -14,6 +14,13 @@ enum Metrics {
         var alertsByRule: [String: Int]
         var alertsSuppressed: Int
         var logWriteFailures: UInt64
+        var journalSendFailures: UInt64 = 0
+        /// Lines stdout and stderr did not take (their reader gone).
+        var streamWriteFailures: (stdout: UInt64, stderr: UInt64) = (0, 0)
+        var metricsWriteFailures = 0
+        var configReloads: (applied: Int, rejected: Int) = (0, 0)
+        /// Per configured interface: whether it is being captured, and how often it went down.
+        var interfaces: [String: InterfaceHealth] = [:]
 
         /// Every worker's counters added up.
         var counters: Counters {
@@ -60,6 +67,20 @@ enum Metrics {
                s.alertsByRule.sorted { $0.key < $1.key }.map { ("{rule=\"\($0.key)\"}", "\($0.value)") })
         metric("alerts_suppressed_total", "Repeated alerts suppressed.", "counter", [("", "\(s.alertsSuppressed)")])
         metric("log_write_failures_total", "JSON log lines that could not be written.", "counter", [("", "\(s.logWriteFailures)")])
+        metric("journal_send_failures_total",
+               "Journal entries journald did not take (absent, stopped, queue full after waiting); their alerts went to stderr.",
+               "counter", [("", "\(s.journalSendFailures)")])
+        metric("output_write_failures_total", "Lines stdout or stderr did not take (their reader gone).", "counter",
+               [("{stream=\"stdout\"}", "\(s.streamWriteFailures.stdout)"), ("{stream=\"stderr\"}", "\(s.streamWriteFailures.stderr)")])
+        metric("metrics_write_failures_total", "Times this file could not be written.", "counter",
+               [("", "\(s.metricsWriteFailures)")])
+        metric("config_reloads_total", "Reloads (SIGHUP), by result: applied, or rejected with the running configuration kept.",
+               "counter", [("{result=\"applied\"}", "\(s.configReloads.applied)"), ("{result=\"rejected\"}", "\(s.configReloads.rejected)")])
+        let health = s.interfaces.sorted { $0.key < $1.key }
+        metric("interface_up", "1 while the interface is being captured, 0 while it is missing or failed and retried.", "gauge",
+               health.map { ("{interface=\"\($0.key)\"}", $0.value.up ? "1" : "0") })
+        metric("interface_failures_total", "Times the interface went down: could not be opened, or failed while captured.",
+               "counter", health.map { ("{interface=\"\($0.key)\"}", "\($0.value.failures)") })
         let kernel = s.kernel.sorted { $0.key < $1.key }
         metric("kernel_dropped_total", "Packets the kernel dropped for lack of buffer space (pcap_stats, PACKET_STATISTICS).",
                "counter", kernel.map { ("{interface=\"\($0.key)\"}", "\($0.value.dropped)") })
@@ -82,6 +103,12 @@ enum Metrics {
         return lines.joined(separator: "\n") + "\n"
     }
 
+    /// Per interface, for `interface_up` and `interface_failures_total`.
+    struct InterfaceHealth: Equatable {
+        var up: Bool
+        var failures: Int
+    }
+
     /// Writes `text` to `path` atomically; false (errno set) on failure.
     @discardableResult
     static func write(_ text: String, to path: String) -> Bool {
@@ -89,10 +116,16 @@ enum Metrics {
         let descriptor = unsafe open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
         guard descriptor >= 0 else { return false }
         var copy = text
-        let written = copy.withUTF8 { unsafe Glibc.write(descriptor, $0.baseAddress, $0.count) == $0.count }
+        // A short write means the disk ran out of room.
+        let writeError = copy.withUTF8 { buffer -> Int32 in
+            let count = unsafe Glibc.write(descriptor, buffer.baseAddress, buffer.count)
+            return count < 0 ? errno : count == buffer.count ? 0 : ENOSPC
+        }
         close(descriptor)
-        guard written, unsafe rename(temporary, path) == 0 else {
+        let error = writeError != 0 ? writeError : unsafe rename(temporary, path) == 0 ? 0 : errno
+        guard error == 0 else {
             _ = unsafe unlink(temporary)
+            errno = error
             return false
         }
         return true
