@@ -68,7 +68,7 @@ let package = Package(
         .testTarget(name: "CLITests", dependencies: ["Daemon", "Detector", "Sniffer", "TestSupport"],
                     swiftSettings: strict),
         // The certificate view against OpenSSL over every certificate available offline.
-        .testTarget(name: "X509Tests", dependencies: ["Detector", "Sniffer", "Wire", "OpenSSLReference"],
+        .testTarget(name: "X509Tests", dependencies: ["Detector", "Sniffer", "Wire", "OpenSSLReference", "TestSupport"],
                     exclude: ["Fixtures"], swiftSettings: strict),
         .testTarget(name: "DetectorTests", dependencies: ["Detector", "Sniffer", "Wire", "TestSupport"],
                     swiftSettings: strict),
@@ -81,9 +81,12 @@ let package = Package(
 // `LLVMFuzzerRunDriver`, which only exists when they are linked with `-sanitize=fuzzer`, so a plain
 // `swift build` could not link them: they are declared only when MITMWATCH_FUZZ is set.
 if Context.environment["MITMWATCH_FUZZ"] != nil {
+    package.targets.append(.target(
+        name: "FuzzSupport", path: "Sources/Fuzz/FuzzSupport",
+        swiftSettings: strict + [.enableExperimentalFeature("Extern")]))
     for name in ["FuzzCertificate", "FuzzTLSHandshake", "FuzzPacket", "FuzzConfig"] {
         package.targets.append(.executableTarget(
-            name: name, dependencies: ["Wire", "Sniffer", "Detector"], path: "Sources/Fuzz/\(name)",
+            name: name, dependencies: ["Wire", "Sniffer", "Detector", "FuzzSupport"], path: "Sources/Fuzz/\(name)",
             swiftSettings: strict + [.enableExperimentalFeature("Extern"), .unsafeFlags(["-parse-as-library"])]))
     }
 }

@@ -15,7 +15,8 @@ struct FlowsBench: ParsableCommand {
         --pending-bytes of a 1,400-byte ClientHello record, so every flow also holds handshake \
         state and a partial record (buffered bytes, against --memcap-mb). Reports VmRSS growth \
         per flow, the flow table's own accounting, the peak of buffered bytes against the memcap \
-        and the drops counted when it is reached. Baseline: a second run of the same child with \
+        and what happens when it is reached: drops, and the oldest followed flows evicted to make \
+        room for new ones (memcap_eviction). Baseline: a second run of the same child with \
         no flows (the process's own RSS).
         """
     )
@@ -51,8 +52,8 @@ struct FlowsBench: ParsableCommand {
         let baseline = try runChild(0)
         print("flows bench: shape \(shape.rawValue)\(shape == .pending ? ", \(pendingBytes) bytes pending per flow" : ""), memcap \(memcapMb) MiB")
         print("baseline (0 flows): RSS \(baseline.rssKiB / 1024) MiB")
-        print("| flows | RSS growth (MiB) | bytes/flow (RSS) | table bytes/flow | tracked | buffered peak (MiB) | memcap (MiB) | memcap held | drops: buffers / flow state | pass (ms) |")
-        print("|---:|---:|---:|---:|---:|---:|---:|---|---:|---:|")
+        print("| flows | RSS growth (MiB) | bytes/flow (RSS) | table bytes/flow | tracked | buffered peak (MiB) | memcap (MiB) | memcap held | drops: buffers / flow state | evicted for memcap | pass (ms) |")
+        print("|---:|---:|---:|---:|---:|---:|---:|---|---:|---:|---:|")
         for count in list {
             let result = try runChild(count)
             let growth = max(0, result.rssKiB - baseline.rssKiB) * 1024
@@ -61,9 +62,12 @@ struct FlowsBench: ParsableCommand {
             let held = result.bufferedPeak <= Int64(memcapMb) << 20
             print("| \(count) | \(String(format: "%.1f", Double(growth) / 1_048_576)) | \(String(format: "%.0f", perFlow)) "
                 + "| \(String(format: "%.0f", table)) | \(result.tracked) | \(String(format: "%.1f", Double(result.bufferedPeak) / 1_048_576)) "
-                + "| \(memcapMb) | \(held ? "yes" : "NO") | \(result.memcapDrops) / \(result.stateDrops) | \(String(format: "%.0f", result.passMs)) |")
+                + "| \(memcapMb) | \(held ? "yes" : "NO") | \(result.memcapDrops) / \(result.stateDrops) | \(result.evictions) "
+                + "| \(String(format: "%.0f", result.passMs)) |")
             if !held { throw BenchError("buffered bytes \(result.bufferedPeak) passed the memcap") }
-            if result.active != count { throw BenchError("\(result.active) flows active, \(count) opened") }
+            if result.active + Int(result.evictions) != count {
+                throw BenchError("\(result.active) flows active and \(result.evictions) evicted, \(count) opened")
+            }
         }
     }
 
@@ -108,7 +112,8 @@ struct FlowsBench: ParsableCommand {
         let counters = pipeline.counters
         return ChildResult(rssKiB: residentKiB(), active: pipeline.activeFlows, tracked: pipeline.trackedFlows,
                            tableBytes: pipeline.flowTableBytes, bufferedPeak: Int64(pipeline.reassemblyPeakBytes),
-                           memcapDrops: counters[.dropReassemblyMemcap], stateDrops: counters[.dropFlowStateMemcap], passMs: Double(passNs) / 1e6)
+                           memcapDrops: counters[.dropReassemblyMemcap], stateDrops: counters[.dropFlowStateMemcap],
+                           evictions: counters[.dropMemcapEviction], passMs: Double(passNs) / 1e6)
     }
 }
 
@@ -120,19 +125,14 @@ struct ChildResult: Codable {
     var bufferedPeak: Int64
     var memcapDrops: UInt64
     var stateDrops: UInt64
+    var evictions: UInt64
     var passMs: Double
 
     var json: String { String(decoding: try! JSONEncoder().encode(self), as: UTF8.self) }
 }
 
 /// `VmRSS` (current resident set) of this process, in KiB.
-func residentKiB() -> Int {
-    guard let status = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8) else { return -1 }
-    for line in status.split(separator: "\n") where line.hasPrefix("VmRSS:") {
-        return Int(line.dropFirst(6).split(whereSeparator: { $0 == " " || $0 == "\t" }).first ?? "") ?? -1
-    }
-    return -1
-}
+func residentKiB() -> Int { procStatusKiB("VmRSS") }
 
 /// One Ethernet/IPv4/TCP frame, rebuilt in place for each packet.
 struct SyntheticFrame {

@@ -112,3 +112,12 @@ func allocationCounterSelfTest(arrays: Int = 100) -> (allocations: UInt64, frees
         && freed.frees == UInt64(arrays) && sum == expectedSum
     return (allocated.allocations, freed.frees, ok)
 }
+
+/// A `kB` field of /proc/self/status (`VmRSS`, `VmHWM`, …), or -1.
+func procStatusKiB(_ field: String) -> Int {
+    guard let status = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8) else { return -1 }
+    for line in status.split(separator: "\n") where line.hasPrefix(field + ":") {
+        return Int(line.dropFirst(field.count + 1).split(whereSeparator: { $0 == " " || $0 == "\t" }).first ?? "") ?? -1
+    }
+    return -1
+}

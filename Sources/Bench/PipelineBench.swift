@@ -199,14 +199,8 @@ struct PassOutcome: Equatable {
     var findings: Int
 }
 
-/// `VmHWM` (peak resident set) of this process, in KiB, from /proc/self/status.
-func peakResidentKiB() -> Int {
-    guard let status = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8) else { return -1 }
-    for line in status.split(separator: "\n") where line.hasPrefix("VmHWM:") {
-        return Int(line.dropFirst(6).split(whereSeparator: { $0 == " " || $0 == "\t" }).first ?? "") ?? -1
-    }
-    return -1
-}
+/// `VmHWM` (peak resident set) of this process, in KiB.
+func peakResidentKiB() -> Int { procStatusKiB("VmHWM") }
 
 /// One tshark run printing every Certificate message's certificates, one line per message.
 struct TSharkBaseline {

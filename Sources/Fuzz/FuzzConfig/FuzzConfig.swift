@@ -8,6 +8,7 @@
 
 import Foundation
 import Sniffer
+import FuzzSupport
 import Wire
 
 @_cdecl("LLVMFuzzerTestOneInput")
@@ -35,19 +36,9 @@ public func fuzz(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
     return 0
 }
 
-// MARK: Entry point (see FuzzCertificate.swift)
-
-@_extern(c, "LLVMFuzzerRunDriver")
-func runFuzzerDriver(
-    _ argc: UnsafeMutablePointer<CInt>,
-    _ argv: UnsafeMutablePointer<UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?>,
-    _ testOneInput: @convention(c) (UnsafePointer<UInt8>, Int) -> CInt
-) -> CInt
+// MARK: Entry point (the `main` SwiftPM links this executable with; see FuzzSupport)
 
 @_cdecl("FuzzConfig_main")
 func entryPoint(_ argc: CInt, _ argv: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?) -> CInt {
-    var argc = argc
-    var argv = unsafe argv
-    // unsafe: hands the process arguments (valid for the whole run) to libFuzzer by address.
-    return unsafe runFuzzerDriver(&argc, &argv, fuzz)
+    unsafe runLibFuzzer(argc, argv, fuzz)
 }

@@ -13,6 +13,7 @@
 
 import Detector
 import Sniffer
+import FuzzSupport
 import Wire
 
 /// Every link type `PacketDecoder` decodes.
@@ -98,23 +99,9 @@ public func fuzz(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
     return 0
 }
 
-// MARK: Entry point
-//
-// SwiftPM links executable targets with `main` aliased to `<Target>_main`, so that is the name the
-// process starts in; it hands control to libFuzzer's driver (present when linked with
-// `-sanitize=fuzzer`), which parses the command line and calls `LLVMFuzzerTestOneInput`.
-
-@_extern(c, "LLVMFuzzerRunDriver")
-func runFuzzerDriver(
-    _ argc: UnsafeMutablePointer<CInt>,
-    _ argv: UnsafeMutablePointer<UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?>,
-    _ testOneInput: @convention(c) (UnsafePointer<UInt8>, Int) -> CInt
-) -> CInt
+// MARK: Entry point (the `main` SwiftPM links this executable with; see FuzzSupport)
 
 @_cdecl("FuzzPacket_main")
 func entryPoint(_ argc: CInt, _ argv: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?) -> CInt {
-    var argc = argc
-    var argv = unsafe argv
-    // unsafe: hands the process arguments (valid for the whole run) to libFuzzer by address.
-    return unsafe runFuzzerDriver(&argc, &argv, fuzz)
+    unsafe runLibFuzzer(argc, argv, fuzz)
 }

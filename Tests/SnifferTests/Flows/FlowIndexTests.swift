@@ -6,21 +6,9 @@ import Testing
 /// The open-addressing flow index against a Dictionary, through random inserts and removals
 /// (removal by backward shift is where such tables go wrong).
 @Suite struct FlowIndexTests {
-    /// A deterministic generator, so a failure reproduces.
-    struct SplitMix: RandomNumberGenerator {
-        var state: UInt64
-        mutating func next() -> UInt64 {
-            state &+= 0x9E37_79B9_7F4A_7C15
-            var z = state
-            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-            return z ^ (z >> 31)
-        }
-    }
-
     @Test(arguments: [UInt64(1), 2, 3])
     func agreesWithADictionaryThroughRandomChurn(seed: UInt64) {
-        var random = SplitMix(state: seed)
+        var random = SplitMix64(seed: seed)
         var index = FlowIndex(initialCapacity: 16)
         var model: [Int32: UInt64] = [:]  // slot → hash
         var nextSlot: Int32 = 0
@@ -50,7 +38,7 @@ import Testing
 
     @Test func holdsAMillionFlowsInSixteenMegabytes() {
         var index = FlowIndex()
-        var random = SplitMix(state: 7)
+        var random = SplitMix64(seed: 7)
         for slot in 0..<Int32(1_000_000) { index.insert(random.next(), slot: slot) }
         #expect(index.count == 1_000_000)
         #expect(index.bytes <= 16 << 20)
