@@ -47,6 +47,18 @@ import Wire
         #expect(cache.count <= 8)
     }
 
+    @Test func itsByteBoundCountsTheStringsMadeFromTheDER() throws {
+        // Names and key identifiers come from the network and can outgrow the DER they are made
+        // from (RFC 2253 escapes, hex): the bound covers them too.
+        let ders = try Self.indicatorDERs()
+        var roomy = CertificateCache()
+        for der in ders { _ = roomy.lookup(der.span) }
+        #expect(roomy.storedBytes > ders.reduce(0) { $0 + $1.count })
+        var small = CertificateCache(maxBytes: 16 << 10)
+        for _ in 0..<3 { for der in ders { _ = small.lookup(der.span) } }
+        #expect(small.storedBytes <= 16 << 10)
+    }
+
     @Test func unparseableCertificatesAreRememberedWithTheirError() {
         let junk: [UInt8] = [0x30, 0x03, 0x02, 0x01, 0x01]
         var cache = CertificateCache()

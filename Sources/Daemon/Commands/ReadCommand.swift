@@ -42,6 +42,9 @@ struct ReadCommand: ParsableCommand {
     @Flag(help: "Do not print the summary on stderr.")
     var quiet = false
 
+    @Option(help: "Summary on stderr: text (for people) or json (one object).")
+    var summaryFormat: Format = .text
+
     mutating func run() throws {
         var captures: [PcapFile] = []
         for path in files {
@@ -94,12 +97,16 @@ struct ReadCommand: ParsableCommand {
         summary.certificateCacheMisses = pipeline.observer.cache.misses
         summary.alerts = alertCount
         summary.alertsSuppressed = deduplicator?.suppressedTotal ?? 0
-        if !quiet { printToStandardError(summary.text) }
+        summary.peakRSSBytes = ProcessMemory.peakResidentBytes()
+        if !quiet { printToStandardError(summaryFormat == .json ? summary.json : summary.text) }
     }
 }
 
 /// Bounds a user can set on the command line; invalid values are rejected naming the option.
 struct LimitOptions: ParsableArguments {
+    /// Each listed certificate is fingerprinted, parsed and kept with its session: bounded.
+    static let maxChainCertificatesLimit = 10_000
+
     @Option(help: "Connections tracked at once (least recently active evicted beyond).")
     var maxFlows: Int = FlowLimits().maxFlows
 
@@ -112,6 +119,9 @@ struct LimitOptions: ParsableArguments {
     @Option(help: "Bytes all connections together may hold in reassembly buffers.")
     var memcap: Int = ReassemblyLimits().memcap
 
+    @Option(help: "Certificates of one Certificate message examined; the rest is left out and the chain marked truncated.")
+    var maxChainCertificates: Int = ReassemblyLimits().maxCertificatesPerChain
+
     func snifferLimits() throws -> SnifferLimits {
         guard maxFlows >= 1 else { throw ValidationError("--max-flows must be at least 1 (got \(maxFlows))") }
         guard idleTimeout > 0, idleTimeout.isFinite else {
@@ -123,7 +133,12 @@ struct LimitOptions: ParsableArguments {
         guard memcap >= maxFlowBytes else {
             throw ValidationError("--memcap must be at least --max-flow-bytes (\(maxFlowBytes)); got \(memcap)")
         }
+        guard (1...Self.maxChainCertificatesLimit).contains(maxChainCertificates) else {
+            throw ValidationError("--max-chain-certificates must be from 1 to \(Self.maxChainCertificatesLimit) "
+                + "(got \(maxChainCertificates))")
+        }
         var limits = SnifferLimits()
+        limits.reassembly.maxCertificatesPerChain = maxChainCertificates
         limits.flows.maxFlows = maxFlows
         limits.flows.idleTimeoutSeconds = idleTimeout
         limits.reassembly.maxFlowBytes = maxFlowBytes

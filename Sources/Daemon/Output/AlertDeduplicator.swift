@@ -24,7 +24,8 @@ struct AlertDeduplicator {
 
     /// Whether to emit; when emitting, how many were suppressed for this key since the last one.
     mutating func admit(_ finding: Finding, _ session: TLSSession) -> (emit: Bool, suppressedBefore: Int) {
-        let key = Key(rule: finding.rule, issuerKey: finding.issuerKey, serverName: session.serverName, server: session.server)
+        let key = Key(rule: finding.rule, issuerKey: Self.compact(finding.issuerKey),
+                      serverName: Self.compact(session.serverName), server: session.server)
         let now = session.end
         if let state = lastEmitted[key], now < state.time.adding(seconds: windowSeconds) {
             lastEmitted[key] = (state.time, state.suppressed + 1)
@@ -35,5 +36,17 @@ struct AlertDeduplicator {
         if lastEmitted.count >= capacity { lastEmitted.removeAll(keepingCapacity: true) }
         lastEmitted[key] = (now, 0)
         return (true, suppressed)
+    }
+
+    /// Strings in keys come from the network (an issuer name can be as long as a certificate):
+    /// past `maxKeyStringBytes` a key keeps their start and a hash of the rest, so the table's
+    /// memory is bounded by its capacity, not by what senders write.
+    static let maxKeyStringBytes = 256
+
+    static func compact(_ value: String?) -> String? {
+        guard let value, value.utf8.count > maxKeyStringBytes else { return value }
+        var hasher = Hasher()
+        hasher.combine(value)
+        return String(decoding: value.utf8.prefix(64), as: UTF8.self) + "…#" + String(UInt(bitPattern: hasher.finalize()), radix: 16)
     }
 }

@@ -1,3 +1,4 @@
+import Foundation
 import Sniffer
 
 /// What a `read` run did, printed on stderr at the end.
@@ -16,6 +17,8 @@ struct RunSummary {
     var alertsSuppressed = 0
     var certificateCacheHits: UInt64 = 0
     var certificateCacheMisses: UInt64 = 0
+    /// The process's peak resident set (VmHWM), when /proc says.
+    var peakRSSBytes: Int?
 
     var text: String {
         var lines: [String] = []
@@ -32,7 +35,9 @@ struct RunSummary {
             + "tls1.3 chains encrypted \(c[.tls13ChainsEncrypted])")
         lines.append("reassembly: gaps \(c[.reassemblyGaps]), tls resyncs \(c[.tlsResyncs]), "
             + "out-of-order segments \(c[.segmentsOutOfOrder]), retransmissions \(c[.segmentsRetransmitted]), "
-            + "peak buffered bytes \(reassemblyPeakBytes)")
+            + "overlaps that differed \(c[.segmentsOverlapInconsistent]) segments / "
+            + "\(c[.overlapInconsistentBytes]) bytes, peak buffered bytes \(reassemblyPeakBytes)")
+        lines.append("memory: peak RSS " + (peakRSSBytes.map { "\($0) bytes (\($0 >> 20) MiB)" } ?? "unknown"))
         lines.append("alerts \(alerts)" + (alertsSuppressed > 0 ? " (\(alertsSuppressed) repeats suppressed)" : ""))
         let drops = c.drops
         if drops.isEmpty {
@@ -41,6 +46,50 @@ struct RunSummary {
             lines.append("drops: " + drops.map { "\($0.0.name)=\($0.1)" }.joined(separator: ", "))
         }
         return lines.joined(separator: "\n")
+    }
+
+    /// The same as one JSON object (`event.dataset: mitmwatch.summary`): every counter by its
+    /// name, drops apart.
+    var json: String {
+        var record = JSONObjectWriter()
+        record.object("event") { event in
+            event.field("kind", "metric")
+            event.field("dataset", "mitmwatch.summary")
+        }
+        record.objects("files", files) { object, file in
+            object.field("path", file.path)
+            object.field("packets", file.packets)
+            object.field("link_type", "\(file.linkType)")
+            if case .truncated(let reason) = file.outcome { object.field("truncated", "\(reason)") }
+        }
+        record.object("counters") { object in
+            for counter in Counter.allCases where !counter.isDrop { object.field(counter.name, counters[counter]) }
+        }
+        record.object("drops") { object in
+            for (counter, value) in counters.drops { object.field(counter.name, value) }
+        }
+        record.object("reassembly") { $0.field("peak_buffered_bytes", reassemblyPeakBytes) }
+        record.object("certificate_cache") { cache in
+            cache.field("hits", certificateCacheHits)
+            cache.field("misses", certificateCacheMisses)
+        }
+        record.field("alerts", alerts)
+        record.field("alerts_suppressed", alertsSuppressed)
+        record.object("process") { $0.field("peak_rss_bytes", peakRSSBytes) }
+        return record.finished
+    }
+}
+
+/// The process's memory as Linux reports it.
+enum ProcessMemory {
+    /// `VmHWM` (peak resident set) from /proc/self/status, in bytes; nil where there is none.
+    static func peakResidentBytes() -> Int? {
+        guard let status = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8) else { return nil }
+        for line in status.split(separator: "\n") where line.hasPrefix("VmHWM:") {
+            let digits = line.split(whereSeparator: { $0 == " " || $0 == "\t" }).dropFirst().first
+            return digits.flatMap { Int($0) }.map { $0 * 1024 }
+        }
+        return nil
     }
 }
 

@@ -69,6 +69,12 @@ enum SessionRecord {
             mitmwatch.field("roles_decided_by", session.rolesDecidedBy.rawValue)
             mitmwatch.field("prelude_bytes", session.clientPreludeBytes > 0 ? session.clientPreludeBytes : nil)
             mitmwatch.field("gaps", session.gaps > 0 ? session.gaps : nil)
+            if session.overlapInconsistentBytes > 0 {
+                mitmwatch.object("tcp") { tcp in
+                    tcp.field("overlap_inconsistent_bytes", session.overlapInconsistentBytes)
+                    tcp.field("overlap_inconsistent_segments", session.overlapInconsistentSegments)
+                }
+            }
             mitmwatch.field("end_reason", session.endedBy.rawValue)
         }
         return record.finished
@@ -117,6 +123,10 @@ enum SessionRecord {
         }
         if let chain = session.clientChain {
             line += "\n    client chain: \(chain.fingerprints.map(\.description).joined(separator: ", "))"
+        }
+        if session.overlapInconsistentBytes > 0 {
+            line += "\n    tcp: \(session.overlapInconsistentBytes) bytes in \(session.overlapInconsistentSegments) "
+                + "overlapping segments differed from the copy examined (first copy wins)"
         }
         return line
     }

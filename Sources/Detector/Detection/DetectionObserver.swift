@@ -5,7 +5,8 @@ import Wire
 public struct SessionReport: Sendable {
     public var session: TLSSession
     public var findings: [Finding]
-    /// The server's chain as examined (leaf first).
+    /// The server's chain as examined (leaf first), kept only for sessions with findings (or a
+    /// pending SCT check) and within the observer's retention bound.
     public var serverChain: [KnownCertificate]
     /// The server's chain's DER, kept only for sessions with findings (alerts may print it as PEM).
     public var serverChainDER: [[UInt8]]
@@ -32,6 +33,17 @@ public struct DetectionObserver: TLSObserver {
     /// Validates leaves for `missing-sct` (nil: the rule is off).
     public var transparencyValidator: ChainValidator?
     private var pending: [UInt64: Pending] = [:]
+    /// Bytes held in `pending` for alerts not written yet: the chain as examined and its DER
+    /// (the leaf's fields, `--certificate-chain`). Only sessions with findings (or a pending SCT
+    /// check) keep anything. A session's alert is written when it ends, which a sender can put
+    /// off for many connections at once: past `maxRetainedDERBytes` a session keeps only its
+    /// leaf, then nothing (its findings are kept all the same).
+    public private(set) var retainedDERBytes = 0
+    public let maxRetainedDERBytes: Int
+    /// Sessions whose chain did not fit under `maxRetainedDERBytes` (their alerts carry less).
+    public private(set) var chainsNotRetained: UInt64 = 0
+    /// Sessions waiting for their end with something kept.
+    public var pendingSessions: Int { pending.count }
     /// Signature checks already made: (issued certificate SHA-256, indicator) → verified. A stream
     /// of sessions with the same interception chain costs one OpenSSL check, not one each.
     private var verifiedSignatures: [String: Bool?] = [:]
@@ -51,7 +63,8 @@ public struct DetectionObserver: TLSObserver {
 
     public init(indicators: IndicatorSet, chainJudge: ChainJudge = ChainJudge(rules: []),
                 transparencyValidator: ChainValidator? = nil, cache: CertificateCache = CertificateCache(),
-                onReport: @escaping (SessionReport) -> Void) {
+                maxRetainedDERBytes: Int = 64 << 20, onReport: @escaping (SessionReport) -> Void) {
+        self.maxRetainedDERBytes = maxRetainedDERBytes
         self.indicators = indicators
         self.chainJudge = chainJudge
         self.transparencyValidator = transparencyValidator
@@ -85,10 +98,33 @@ public struct DetectionObserver: TLSObserver {
             needsSCT = validator.verify(chain: der, hostname: session.serverName, at: time.seconds,
                                         fingerprints: known.map(\.sha256)).trusted
         }
+        // A clean session needs nothing at its end: keep nothing.
+        guard !findings.isEmpty || needsSCT else { return known.map(\.sha256) }
         if !findings.isEmpty && der.isEmpty { der = Self.copy(chain) }
-        pending[session.id] = Pending(findings: findings, chain: known, der: findings.isEmpty && !needsSCT ? [] : der,
-                                      needsSCT: needsSCT)
+        let (chainKept, derKept) = retain(known, der)
+        pending[session.id] = Pending(findings: findings, chain: chainKept, der: derKept, needsSCT: needsSCT)
         return known.map(\.sha256)
+    }
+
+    /// What of a chain a pending session may keep under `maxRetainedDERBytes`: all, the leaf,
+    /// or nothing.
+    private mutating func retain(_ chain: [KnownCertificate], _ der: [[UInt8]]) -> ([KnownCertificate], [[UInt8]]) {
+        var kept = (chain, der)
+        if retainedDERBytes + Self.size(kept) > maxRetainedDERBytes {
+            chainsNotRetained += 1
+            kept = (Array(chain.prefix(1)), Array(der.prefix(1)))
+            if retainedDERBytes + Self.size(kept) > maxRetainedDERBytes { kept = ([], []) }
+        }
+        retainedDERBytes += Self.size(kept)
+        return kept
+    }
+
+    /// Bytes a kept chain costs (about: entries, DER, the names' strings).
+    private static func size(_ kept: ([KnownCertificate], [[UInt8]])) -> Int {
+        kept.0.reduce(0) { total, known in
+            total + MemoryLayout<KnownCertificate>.stride + (known.subjectName?.utf8.count ?? 0)
+                + (known.issuerName?.utf8.count ?? 0)
+        } + kept.1.reduce(0) { $0 + $1.count }
     }
 
     /// `known-interception-ca` / `government-ca` findings. Signature checks are cached; when one
@@ -131,6 +167,7 @@ public struct DetectionObserver: TLSObserver {
 
     public mutating func sessionEnded(_ session: TLSSession) {
         let entry = pending.removeValue(forKey: session.id)
+        if let entry { retainedDERBytes -= Self.size((entry.chain, entry.der)) }
         var findings = entry?.findings ?? []
         if entry?.needsSCT == true, (session.serverHello?.sctCount ?? 0) == 0,
            !(session.ocspResponse.map(OCSPStapling.carriesSCTs) ?? false) {

@@ -25,11 +25,19 @@ public struct KnownCertificate: Sendable {
 /// Lookup is by a seeded fast hash of the DER; a hit is confirmed by comparing the whole DER
 /// with the stored copy, so a collision (accidental or crafted) can never return another
 /// certificate's entry. Bounded: two generations of at most `capacity / 2` entries each
-/// (least recently used ones fall out) and at most `maxBytes` of stored DER.
+/// (least recently used ones fall out) and at most `maxBytes` of stored DER and the strings made
+/// from it.
 public struct CertificateCache {
     private struct Slot {
         var der: [UInt8]
         var known: KnownCertificate
+
+        /// What the entry holds on the heap: the DER and the strings made from it (a name's
+        /// RFC 2253 form can be three times its DER, a key identifier's hex twice).
+        var bytes: Int {
+            der.count + (known.subjectName?.utf8.count ?? 0) + (known.issuerName?.utf8.count ?? 0)
+                + (known.subjectKeyIdentifier?.utf8.count ?? 0) + (known.authorityKeyIdentifier?.utf8.count ?? 0)
+        }
     }
 
     private var current: [UInt64: Slot] = [:]
@@ -50,6 +58,8 @@ public struct CertificateCache {
     }
 
     public var count: Int { current.count + previous.count }
+    /// Bytes of DER and strings the entries hold, within `maxBytes`.
+    public var storedBytes: Int { currentBytes + previousBytes }
 
     /// The certificate's fingerprints and layout, from the cache or computed now.
     public mutating func lookup(_ der: Span<UInt8>) -> KnownCertificate {
@@ -61,13 +71,14 @@ public struct CertificateCache {
         if let slot = previous[key], Self.equal(slot.der, der) {
             hits += 1
             previous[key] = nil
-            previousBytes -= slot.der.count
+            previousBytes -= slot.bytes
             insert(key, slot)
             return slot.known
         }
         misses += 1
         let known = Self.examine(der, hasher: hasher)
-        if der.count <= maxBytes / 4 { insert(key, Slot(der: Array(copying: der), known: known)) }
+        let slot = Slot(der: Array(copying: der), known: known)
+        if slot.bytes <= maxBytes / 4 { insert(key, slot) }
         return known
     }
 
@@ -104,14 +115,14 @@ public struct CertificateCache {
     }
 
     private mutating func insert(_ key: UInt64, _ slot: Slot) {
-        if current.count >= capacity / 2 || currentBytes + slot.der.count > maxBytes / 2 {
+        if current.count >= capacity / 2 || currentBytes + slot.bytes > maxBytes / 2 {
             previous = current
             previousBytes = currentBytes
             current = [:]
             currentBytes = 0
         }
-        if let replaced = current.updateValue(slot, forKey: key) { currentBytes -= replaced.der.count }
-        currentBytes += slot.der.count
+        if let replaced = current.updateValue(slot, forKey: key) { currentBytes -= replaced.bytes }
+        currentBytes += slot.bytes
     }
 
     private static func equal(_ stored: [UInt8], _ der: Span<UInt8>) -> Bool {

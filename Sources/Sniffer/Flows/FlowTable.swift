@@ -9,20 +9,33 @@ public struct FlowLimits: Sendable, Equatable {
 }
 
 /// Every tracked connection, bounded in number. Flows are fixed-size entries in one array,
-/// found through an open-addressing index with a keyed hash; least-recently-used order is an
-/// intrusive list over slot indices; handshake state comes from a pool of trackers. Nothing is
-/// allocated per packet once the arrays have grown to the working set.
+/// found through an open-addressing index with a keyed hash; least-recently-used order is kept
+/// in two intrusive lists over slot indices, one for flows without handshake state (SYN only,
+/// bypassed) and one for flows whose handshake is being followed; handshake state comes from a
+/// pool of trackers. Nothing is allocated per packet once the arrays have grown to the working
+/// set.
+///
+/// Under pressure the table lets go of what costs the least to lose:
+/// - when it is full (`maxFlows`), the least recently active flow *without* handshake state is
+///   evicted, and only when there is none a flow being followed: a flood of SYNs or of packets
+///   on finished connections cannot push a handshake in progress out (`flow_table_full`);
+/// - when the memcap has no room for a segment's bytes or a new tracker, the least recently
+///   active flows being followed are evicted (their sessions reported as `evicted`) until it
+///   has, rather than refusing the newest connection: half-open connections holding partial
+///   records cannot keep every later connection from being followed (`memcap_eviction`).
 struct FlowTable {
     private var index = FlowIndex()
     private var flows: [Flow] = []
     private var freeFlows: [Int32] = []
     private var trackers: [FlowTracker] = []
     private var freeTrackers: [Int32] = []
-    /// Neighbours in recency order: `newer[i]` is more recent than `i`.
+    /// Neighbours in recency order within the flow's list: `newer[i]` is more recent than `i`.
     private var newer: [Int32] = []
     private var older: [Int32] = []
-    private var newest: Int32 = -1
-    private var oldest: Int32 = -1
+    /// Ends of the two recency lists: `Self.untracked` (no tracker) and `Self.tracked`.
+    private var newest = InlineArray<2, Int32>(repeating: -1)
+    private var oldest = InlineArray<2, Int32>(repeating: -1)
+    private static let untracked = 0, tracked = 1
     private var nextSessionID: UInt64 = 1
     private var nextSweep = Timestamp.zero
     private let hashKey: (UInt64, UInt64)
@@ -65,6 +78,13 @@ struct FlowTable {
             return
         }
         var tracker = flows[Int(slot)].tracker
+        if !payload.isEmpty {
+            // Room for what this segment may add (held copy, parser buffers, a chain's
+            // fingerprints) and a new tracker.
+            let chain = context.limits.maxCertificatesPerChain * MemoryLayout<CertificateFingerprint>.stride
+            makeRoom(min(2 * payload.count + chain, context.limits.maxFlowBytes) + (tracker < 0 ? Self.trackerBytes : 0),
+                     sparing: slot, at: time, context: &context)
+        }
         if tracker < 0 {
             guard !payload.isEmpty else { return }
             guard let started = startTracking(slot, at: time, context: &context) else {
@@ -82,18 +102,26 @@ struct FlowTable {
         }
     }
 
-    /// Ends every flow (end of input), reporting their sessions.
+    /// Ends every flow (end of input), reporting their sessions, least recently active first.
     mutating func finishAll(at time: Timestamp, context: inout SnifferContext) {
-        while oldest >= 0 { remove(oldest, end: .endOfCapture, at: time, context: &context) }
+        while true {
+            let a = oldest[Self.untracked], b = oldest[Self.tracked]
+            guard a >= 0 || b >= 0 else { return }
+            let slot = b < 0 || (a >= 0 && flows[Int(a)].lastSeen <= flows[Int(b)].lastSeen) ? a : b
+            remove(slot, end: .endOfCapture, at: time, context: &context)
+        }
     }
 
     // MARK: Flows
 
     private mutating func insert(_ key: FlowKey, hash: UInt64, at time: Timestamp,
                                  context: inout SnifferContext) -> Int32 {
-        if index.count >= limits.maxFlows && oldest >= 0 {
-            context.counters.add(.dropFlowTableFull)
-            remove(oldest, end: .evicted, at: time, context: &context)
+        if index.count >= limits.maxFlows {
+            let victim = oldest[Self.untracked] >= 0 ? oldest[Self.untracked] : oldest[Self.tracked]
+            if victim >= 0 {
+                context.counters.add(.dropFlowTableFull)
+                remove(victim, end: .evicted, at: time, context: &context)
+            }
         }
         let flow = Flow(key: key, hash: hash, id: nextSessionID, time: time)
         nextSessionID &+= 1
@@ -119,19 +147,33 @@ struct FlowTable {
         if tracker >= 0 {
             if flow.phase == .tracking { trackers[Int(tracker)].flush(context: &context) }
             report(slot, flows[Int(slot)].isClosed ? .connectionClosed : end, at: time, context: &context)
-            releaseTracker(slot, context: &context)
         }
-        index.remove(flow.hash, slot: slot)
         unlink(slot)
+        releaseTracker(slot, context: &context)
+        index.remove(flow.hash, slot: slot)
         freeFlows.append(slot)
     }
 
     private mutating func expireIdle(now: Timestamp, context: inout SnifferContext) {
         nextSweep = now.adding(seconds: 1)
         let cutoff = now.adding(seconds: -limits.idleTimeoutSeconds)
-        while oldest >= 0, flows[Int(oldest)].lastSeen < cutoff {
-            context.counters.add(.flowsEvictedIdle)
-            remove(oldest, end: .idleTimeout, at: flows[Int(oldest)].lastSeen, context: &context)
+        for list in [Self.untracked, Self.tracked] {
+            while oldest[list] >= 0, flows[Int(oldest[list])].lastSeen < cutoff {
+                context.counters.add(.flowsEvictedIdle)
+                remove(oldest[list], end: .idleTimeout, at: flows[Int(oldest[list])].lastSeen, context: &context)
+            }
+        }
+    }
+
+    /// Evicts the least recently active flows being followed (never `slot`) until the memcap
+    /// has `bytes` free, or no other flow holds a tracker.
+    private mutating func makeRoom(_ bytes: Int, sparing slot: Int32, at time: Timestamp,
+                                   context: inout SnifferContext) {
+        while context.budget.limit - context.budget.used < bytes {
+            let victim = oldest[Self.tracked]
+            guard victim >= 0, victim != slot else { return }
+            context.counters.add(.dropMemcapEviction)
+            remove(victim, end: .evicted, at: time, context: &context)
         }
     }
 
@@ -155,13 +197,17 @@ struct FlowTable {
             tracker = Int32(trackers.count)
             trackers.append(fresh)
         }
+        unlink(slot)
         flows[Int(slot)].tracker = tracker
+        link(slot)
         return tracker
     }
 
     /// The handshake is over (or this is not TLS): only counting from here on.
     private mutating func stopTracking(_ slot: Int32, context: inout SnifferContext) {
+        unlink(slot)
         releaseTracker(slot, context: &context)
+        link(slot)
         flows[Int(slot)].markBypassed()
         context.counters.add(.flowsBypassed)
     }
@@ -185,22 +231,33 @@ struct FlowTable {
         context.observer.sessionEnded(trackers[Int(tracker)].finalSession(endedBy: end, at: time))
     }
 
-    // MARK: Recency list
+    // MARK: Recency lists
+
+    private func list(of slot: Int32) -> Int { flows[Int(slot)].tracker >= 0 ? Self.tracked : Self.untracked }
 
     private mutating func touch(_ slot: Int32) {
-        guard newest != slot else { return }
+        guard newest[list(of: slot)] != slot else { return }
         unlink(slot)
-        older[Int(slot)] = newest
-        newer[Int(slot)] = -1
-        if newest >= 0 { newer[Int(newest)] = slot }
-        newest = slot
-        if oldest < 0 { oldest = slot }
+        link(slot)
     }
 
+    /// Puts `slot` at the newest end of its list (it must not be linked).
+    private mutating func link(_ slot: Int32) {
+        let list = list(of: slot)
+        older[Int(slot)] = newest[list]
+        newer[Int(slot)] = -1
+        if newest[list] >= 0 { newer[Int(newest[list])] = slot }
+        newest[list] = slot
+        if oldest[list] < 0 { oldest[list] = slot }
+    }
+
+    /// Takes `slot` out of its list (a no-op when it is not linked). Call it before the flow's
+    /// tracker changes, since that decides the list.
     private mutating func unlink(_ slot: Int32) {
+        let list = list(of: slot)
         let before = older[Int(slot)], after = newer[Int(slot)]
-        if before >= 0 { newer[Int(before)] = after } else if oldest == slot { oldest = after }
-        if after >= 0 { older[Int(after)] = before } else if newest == slot { newest = before }
+        if before >= 0 { newer[Int(before)] = after } else if oldest[list] == slot { oldest[list] = after }
+        if after >= 0 { older[Int(after)] = before } else if newest[list] == slot { newest[list] = before }
         older[Int(slot)] = -1
         newer[Int(slot)] = -1
     }

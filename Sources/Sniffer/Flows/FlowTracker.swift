@@ -69,6 +69,8 @@ struct FlowTracker {
 
     /// The session record, final.
     mutating func finalSession(endedBy end: SessionEnd, at time: Timestamp) -> TLSSession {
+        handshake.session.overlapInconsistentBytes = streamA.inconsistentBytes + streamB.inconsistentBytes
+        handshake.session.overlapInconsistentSegments = streamA.inconsistentSegments + streamB.inconsistentSegments
         handshake.finalize(endedBy: end, at: time)
         return handshake.session
     }
@@ -79,6 +81,7 @@ struct FlowTracker {
         streamB.releaseAll(budget: &budget)
         parserA.finish(budget: &budget)
         parserB.finish(budget: &budget)
+        budget.release(handshake.reservedBytes)
     }
 
     private mutating func drainBoth(flush: Bool, context: inout SnifferContext) {

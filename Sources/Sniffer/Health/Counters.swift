@@ -9,6 +9,9 @@ public enum Counter: Int, CaseIterable, Sendable {
     // Flows and reassembly
     case flowsCreated, flowsEvictedIdle, flowsBypassed, segmentsInBypassedFlows
     case segmentsOutOfOrder, segmentsRetransmitted, overlapBytesTrimmed
+    /// Overlapping copies of the same sequence range that disagree (see `StreamReassembler`): the
+    /// segments that brought a differing copy, and the bytes found to differ.
+    case segmentsOverlapInconsistent, overlapInconsistentBytes
     case reassemblyGaps, tlsResyncs
     // TLS
     case tlsSessions, tlsRecords, clientHellos, serverHellos, sslv2Hellos
@@ -19,9 +22,9 @@ public enum Counter: Int, CaseIterable, Sendable {
     case dropTunnelTooDeep, dropTunnelMalformed, dropUDPMalformed, dropSnaplenTruncated
     case dropFragmentMalformed, dropFragmentTimeout, dropFragmentMemcap, dropFragmentOverlap
     case dropFlowTableFull, dropSequenceOutOfWindow, dropPendingSegmentLimit
-    case dropFlowByteCap, dropReassemblyMemcap, dropFlowStateMemcap, dropGapUnrecoverable
+    case dropFlowByteCap, dropReassemblyMemcap, dropFlowStateMemcap, dropMemcapEviction, dropGapUnrecoverable
     case dropTLSRecordInvalid, dropHandshakeMalformed, dropCertificateMessageMalformed
-    case dropCertificateMessageOverCap, dropNotTLS
+    case dropCertificateMessageOverCap, dropChainCertificatesOverCap, dropNotTLS
 
     /// Stable snake_case name for summaries and metrics.
     public var name: String {
@@ -44,6 +47,8 @@ public enum Counter: Int, CaseIterable, Sendable {
         case .segmentsOutOfOrder: "segments_out_of_order"
         case .segmentsRetransmitted: "segments_retransmitted"
         case .overlapBytesTrimmed: "overlap_bytes_trimmed"
+        case .segmentsOverlapInconsistent: "segments_overlap_inconsistent"
+        case .overlapInconsistentBytes: "overlap_inconsistent_bytes"
         case .reassemblyGaps: "reassembly_gaps"
         case .tlsResyncs: "tls_resyncs"
         case .tlsSessions: "tls_sessions"
@@ -73,11 +78,13 @@ public enum Counter: Int, CaseIterable, Sendable {
         case .dropFlowByteCap: "flow_byte_cap"
         case .dropReassemblyMemcap: "reassembly_memcap"
         case .dropFlowStateMemcap: "flow_state_memcap"
+        case .dropMemcapEviction: "memcap_eviction"
         case .dropGapUnrecoverable: "gap_unrecoverable"
         case .dropTLSRecordInvalid: "tls_record_invalid"
         case .dropHandshakeMalformed: "handshake_malformed"
         case .dropCertificateMessageMalformed: "certificate_message_malformed"
         case .dropCertificateMessageOverCap: "certificate_message_over_cap"
+        case .dropChainCertificatesOverCap: "chain_certificates_over_cap"
         case .dropNotTLS: "not_tls"
         }
     }

@@ -15,6 +15,10 @@ public struct ReassemblyLimits: Sendable, Equatable {
     public var maxPreludeBytes: Int = 64 << 10
     /// Bytes scanned per direction for a plausible TLS record after a gap before giving up.
     public var maxResyncBytes: Int = 256 << 10
+    /// Certificates of one Certificate message handed to the observer (fingerprinted, parsed,
+    /// judged). Real chains have 1–5; the rest of a longer message is left out and the chain is
+    /// marked truncated (`chain_certificates_over_cap`).
+    public var maxCertificatesPerChain: Int = 64
 
     public init() {}
 }
@@ -33,6 +37,13 @@ public struct MemoryBudget: Sendable {
         used += bytes
         peak = max(peak, used)
         return true
+    }
+
+    /// Takes `bytes` even past the cap: for what must be kept (a chain's fingerprints), within
+    /// the headroom the flow table keeps free, so at most that much over it until room is made.
+    public mutating func take(_ bytes: Int) {
+        used += bytes
+        peak = max(peak, used)
     }
 
     public mutating func release(_ bytes: Int) {

@@ -1,3 +1,5 @@
+import Wire
+
 /// Puts one direction of a TCP connection back in order, for as long as its handshake lasts.
 ///
 /// In-order segments are not copied: `receive` says which part of the payload is new and the
@@ -9,6 +11,15 @@
 /// `segments_retransmitted`). Held segments are delivered in order of their first sequence
 /// number, ties in order of arrival, each trimmed against what was delivered before it.
 ///
+/// Copies that disagree are counted (`overlap_inconsistent_bytes`,
+/// `segments_overlap_inconsistent`, and per connection) wherever both copies are in memory:
+/// - an arriving segment against the held segments it overlaps, byte by byte (each byte against
+///   the held copy that would be delivered for it);
+/// - an arriving segment against the last four delivered segments, of which only (sequence,
+///   length, 32 bits of a seeded hash) is kept: a later copy that covers a whole recorded
+///   segment and hashes differently counts that segment's length. Partial overlaps of delivered
+///   bytes, and copies of segments delivered longer ago, cannot be checked.
+///
 /// A hole becomes a *gap* (skipped, and reported so the TLS layer resynchronises) when the peer
 /// has acknowledged bytes past it (the capture missed them; they will not be retransmitted),
 /// when too much is held behind it, or when the flow ends.
@@ -17,6 +28,18 @@ struct StreamReassembler {
         var sequence: UInt32
         var bytes: [UInt8]
     }
+
+    /// What is kept of a delivered segment: enough to tell whether a later copy of exactly its
+    /// range carries other bytes (12 bytes, four per direction). The hash is 32 bits of a seeded
+    /// 64-bit hash: a chance collision misses one in four billion differing copies.
+    private struct DeliveredRecord {
+        var sequence: UInt32 = 0
+        var length: UInt32 = 0
+        var hash: UInt32 = 0
+    }
+
+    /// Seeds the delivered-segment hash, per process, so a sender cannot aim for a collision.
+    private static let hashSeed = UInt64.random(in: .min ... .max)
 
     enum Disposition: Equatable {
         /// Deliver `payload[skip...]` now: it continues the stream.
@@ -43,6 +66,14 @@ struct StreamReassembler {
     private(set) var deliveredBytes = 0
     private(set) var heldBytes = 0
     private var held: [HeldSegment] = []
+    /// The last four delivered segments, for the inconsistency check (a ring).
+    private var delivered = InlineArray<4, DeliveredRecord>(repeating: DeliveredRecord())
+    private var deliveredNext: UInt8 = 0
+    /// Bytes of later copies found to differ from another copy of the same range, and the
+    /// segments that brought them (this direction's share of the session record's count).
+    private var inconsistent: (bytes: UInt32, segments: UInt32) = (0, 0)
+    var inconsistentBytes: Int { Int(inconsistent.bytes) }
+    var inconsistentSegments: Int { Int(inconsistent.segments) }
     /// Highest acknowledgment the peer sent for this direction's bytes.
     private var acknowledgedByPeer: UInt32?
     /// A SYN fixes the initial sequence number. A second SYN with a different ISN before any
@@ -87,15 +118,25 @@ struct StreamReassembler {
         let offset = SequenceNumber.distance(from: nextSequence, to: sequence)
         if offset <= 0 {
             let skip = -offset
+            var differing = skip > 0 ? compareWithDelivered(sequence: sequence, payload) : 0
             if skip >= payload.count {
+                noteInconsistent(differing, counters: &counters)
                 counters.add(.segmentsRetransmitted)
                 return .duplicate
             }
             if skip > 0 { counters.add(.overlapBytesTrimmed, UInt64(skip)) }
-            advance(by: payload.count - skip)
+            let fresh = payload.extracting(droppingFirst: skip)
+            // Delivered now, so this copy wins over any held copy of the same bytes.
+            if !held.isEmpty { differing += compareWithHeld(sequence: nextSequence, fresh) }
+            noteInconsistent(differing, counters: &counters)
+            recordDelivery(sequence: nextSequence, fresh)
+            advance(by: fresh.count)
             return .inOrder(skip: skip)
         }
         guard offset <= limits.maxSequenceLookahead else { return .dropped(.dropSequenceOutOfWindow) }
+        if !held.isEmpty {
+            noteInconsistent(compareWithHeld(sequence: sequence, payload), counters: &counters)
+        }
         guard held.count < limits.maxPendingSegments else { return .dropped(.dropPendingSegmentLimit) }
         guard heldBytes + alsoHeld + payload.count <= limits.maxFlowBytes else { return .dropped(.dropFlowByteCap) }
         guard budget.reserve(payload.count) else { return .dropped(.dropReassemblyMemcap) }
@@ -127,6 +168,7 @@ struct StreamReassembler {
                     continue
                 }
                 if skip > 0 { counters.add(.overlapBytesTrimmed, UInt64(skip)) }
+                recordDelivery(sequence: nextSequence, first.bytes.span.extracting(droppingFirst: skip))
                 advance(by: first.bytes.count - skip)
                 return .data(first.bytes, skip: skip)
             }
@@ -154,6 +196,60 @@ struct StreamReassembler {
 
     private func isOverfull(_ limits: ReassemblyLimits) -> Bool {
         held.count >= limits.maxPendingSegments || heldBytes * 2 >= limits.maxFlowBytes
+    }
+
+    // MARK: Inconsistent copies
+
+    /// Bytes of `bytes` (starting at `sequence`) that differ from the held copy that would be
+    /// delivered for them. Held segments are in delivery order, so the first one covering a
+    /// byte is its copy: everything below `compared` was checked against an earlier segment.
+    private func compareWithHeld(sequence: UInt32, _ bytes: Span<UInt8>) -> Int {
+        var differing = 0
+        var compared = 0
+        for segment in held {
+            let start = SequenceNumber.distance(from: sequence, to: segment.sequence)
+            guard start < bytes.count else { break }
+            let low = max(compared, start), high = min(bytes.count, start + segment.bytes.count)
+            guard low < high else { continue }
+            for index in low..<high where bytes[index] != segment.bytes[index - start] { differing += 1 }
+            compared = high
+        }
+        return differing
+    }
+
+    /// Bytes of the recorded delivered segments that `payload` (starting at `sequence`) covers
+    /// wholly and carries differently.
+    private func compareWithDelivered(sequence: UInt32, _ payload: Span<UInt8>) -> Int {
+        var differing = 0
+        for slot in delivered.indices {
+            let record = delivered[slot]
+            guard record.length > 0 else { continue }
+            let start = SequenceNumber.distance(from: sequence, to: record.sequence)
+            let length = Int(record.length)
+            guard start >= 0, start + length <= payload.count else { continue }
+            let copy = payload.extracting(start..<start + length)
+            if Self.hash(copy) != record.hash { differing += length }
+        }
+        return differing
+    }
+
+    private mutating func recordDelivery(sequence: UInt32, _ bytes: Span<UInt8>) {
+        guard !bytes.isEmpty else { return }
+        delivered[Int(deliveredNext)] = DeliveredRecord(sequence: sequence, length: UInt32(truncatingIfNeeded: bytes.count),
+                                                        hash: Self.hash(bytes))
+        deliveredNext = UInt8((Int(deliveredNext) + 1) % delivered.count)
+    }
+
+    private static func hash(_ bytes: Span<UInt8>) -> UInt32 {
+        UInt32(truncatingIfNeeded: FastHash.hash(bytes, seed: hashSeed))
+    }
+
+    private mutating func noteInconsistent(_ differing: Int, counters: inout Counters) {
+        guard differing > 0 else { return }
+        inconsistent.bytes = UInt32(clamping: Int(inconsistent.bytes) + differing)
+        inconsistent.segments = UInt32(clamping: Int(inconsistent.segments) + 1)
+        counters.add(.segmentsOverlapInconsistent)
+        counters.add(.overlapInconsistentBytes, UInt64(differing))
     }
 
     private mutating func advance(by count: Int) {

@@ -14,6 +14,9 @@ struct HandshakeState {
     private var serverSentCCSBeforeCertificate = false
     private var serverReachedTLS = false
     private var certificateLostInGap = false
+    /// Bytes reserved from the memcap for what `session` holds on the heap (hellos, the stapled
+    /// OCSP response), given back when the tracker is released.
+    private(set) var reservedBytes = 0
 
     /// The sender of direction 0 and of direction 1.
     private let senders: (Endpoint, Endpoint)
@@ -104,7 +107,9 @@ struct HandshakeState {
         case 22:  // CertificateStatus: status_type ocsp(1), then the OCSPResponse
             session.ocspStapled = true
             var status = body
-            if status.readUInt8() == 1, let response = status.readUInt24LengthPrefixed(), response.remaining <= 64 << 10 {
+            if status.readUInt8() == 1, let response = status.readUInt24LengthPrefixed(), response.remaining <= 64 << 10,
+               session.ocspResponse == nil {
+                guard reserve(response.remaining, context: &context) else { return }
                 session.ocspResponse = Array(copying: response.bytes)
             }
         default:
@@ -117,7 +122,9 @@ struct HandshakeState {
         context.counters.add(hello.isSSLv2Compatible ? .sslv2Hellos : .clientHellos)
         sawTLS = true
         if clientDirection != direction { assignClient(direction, evidence: .clientHello) }
-        if session.clientHellos.count < 4 { session.clientHellos.append(hello) }
+        if session.clientHellos.count < 4, reserve(hello.heapBytes, context: &context) {
+            session.clientHellos.append(hello)
+        }
         // The server already chose TLS 1.3 (its hello was processed first): nothing more here.
         if let server = session.serverHello, server.negotiatedVersion.isTLS13Family, !server.isHelloRetryRequest {
             markDone(direction)
@@ -158,7 +165,8 @@ struct HandshakeState {
         if clientDirection == nil { assignClient(1 - direction, evidence: .guess) }
         let sender = role(of: direction) ?? .server
         if sender == .server { session.serverCertificateMessages += 1 } else { session.clientCertificateMessages += 1 }
-        guard let view = CertificateChainView(body: body, format: format, isTruncated: isTruncated) else {
+        guard let view = CertificateChainView(body: body, format: format, isTruncated: isTruncated,
+                                              maxCertificates: context.limits.maxCertificatesPerChain) else {
             context.counters.add(.dropCertificateMessageMalformed)
             if sender == .server { unobservable(.malformedCertificateMessage) }
             return
@@ -166,19 +174,36 @@ struct HandshakeState {
         if isTruncated { context.counters.add(.dropCertificateMessageOverCap) }
         // Only the first Certificate message of each side is the chain (renegotiation aside).
         if sender == .server ? session.serverChain != nil : session.clientChain != nil { return }
+        if view.certificatesOverCap > 0 {
+            context.counters.add(.dropChainCertificatesOverCap, UInt64(view.certificatesOverCap))
+        }
         let fingerprints = context.observer.certificates(view, from: sender, session: session, at: context.now)
         context.counters.add(.certificates, UInt64(fingerprints.count))
         if isTruncated && fingerprints.isEmpty {
             if sender == .server { unobservable(.certificateMessageOverCap) }
             return
         }
-        let chain = ObservedChain(fingerprints: fingerprints, isTruncated: isTruncated)
+        // The session keeps the fingerprints until it is reported: counted against the memcap
+        // (the flow table keeps room for one chain's worth before each segment).
+        context.budget.take(fingerprints.count * MemoryLayout<CertificateFingerprint>.stride)
+        reservedBytes += fingerprints.count * MemoryLayout<CertificateFingerprint>.stride
+        let chain = ObservedChain(fingerprints: fingerprints, isTruncated: view.isTruncated)
         if sender == .server {
             session.serverChain = chain
             if serverFlightComplete { markDone(direction) }
         } else {
             session.clientChain = chain
         }
+    }
+
+    /// Takes `bytes` from the memcap for session data, or counts `flow_state_memcap` and says no.
+    private mutating func reserve(_ bytes: Int, context: inout SnifferContext) -> Bool {
+        guard context.budget.reserve(bytes) else {
+            context.counters.add(.dropFlowStateMemcap)
+            return false
+        }
+        reservedBytes += bytes
+        return true
     }
 
     private mutating func assignClient(_ direction: Int, evidence: TLSSession.RoleEvidence) {

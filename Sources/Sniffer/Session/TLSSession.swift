@@ -78,6 +78,11 @@ public struct TLSSession: Sendable {
     public var serverCertificateMessages = 0
     public var clientCertificateMessages = 0
     public var gaps = 0
+    /// Bytes of overlapping TCP copies (retransmissions) that differed from the copy used, and
+    /// the segments that carried them, both directions (see `StreamReassembler`). Non-zero means
+    /// the endpoint may have received other bytes than the ones examined here.
+    public var overlapInconsistentBytes = 0
+    public var overlapInconsistentSegments = 0
     public var unobservedReason: UnobservedReason?
     public var endedBy: SessionEnd = .endOfCapture
 

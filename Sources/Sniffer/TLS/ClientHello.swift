@@ -17,6 +17,17 @@ public struct ClientHello: Sendable, Equatable {
     /// the wild send such hellos, and the server name is usually first).
     public var isMalformed = false
 
+    /// Longest server name kept (a DNS name has at most 253 bytes; SNI allows 65,535): a longer
+    /// one is cut here and the hello marked malformed.
+    static let maxServerNameBytes = 255
+
+    /// Heap bytes this hello's lists and strings take (about): what a session holding it
+    /// reserves from the memcap, since a hello can carry tens of thousands of list entries.
+    var heapBytes: Int {
+        MemoryLayout<ClientHello>.stride + 2 * (cipherSuites.count + keyShareGroups.count + supportedVersions.count)
+            + (serverName?.utf8.count ?? 0) + alpn.reduce(0) { $0 + $1.utf8.count + 16 }
+    }
+
     /// Parses the body of a ClientHello handshake message (after the 4-byte message header).
     init?(body: consuming ByteCursor) {
         guard let version = body.readUInt16(), body.skip(32),
@@ -51,8 +62,13 @@ public struct ClientHello: Sendable, Equatable {
         switch type {
         case 0:  // server_name: list of (name_type, HostName)
             guard var list = data.readUInt16LengthPrefixed() else { return }
-            while let nameType = list.readUInt8(), let name = list.readUInt16LengthPrefixed() {
-                if nameType == 0 && serverName == nil { serverName = name.utf8String }
+            while let nameType = list.readUInt8(), var name = list.readUInt16LengthPrefixed() {
+                guard nameType == 0 && serverName == nil else { continue }
+                if name.remaining > Self.maxServerNameBytes {  // no DNS name is longer: keep its start
+                    name.truncate(to: Self.maxServerNameBytes)
+                    isMalformed = true
+                }
+                serverName = name.utf8String
             }
         case 16:  // application_layer_protocol_negotiation
             guard var list = data.readUInt16LengthPrefixed() else { return }
