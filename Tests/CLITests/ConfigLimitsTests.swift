@@ -16,7 +16,7 @@ import Testing
             {"limits": {"max_flows": 1000, "idle_timeout_seconds": 60, "max_flow_bytes": 65536, "memcap": 1048576,
              "max_pending_segments": 32, "max_sequence_lookahead": 100000, "max_prelude_bytes": 1024,
              "max_resync_bytes": 2048, "max_tunnel_depth": 2, "fragment_timeout_seconds": 5,
-             "fragment_memcap": 131072, "max_fragment_trains": 64}}
+             "fragment_memcap": 131072, "max_fragment_trains": 64, "max_chain_certificates": 16}}
             """)
         let limits = config.snifferLimits
         #expect(limits.flows.maxFlows == 1000)
@@ -31,6 +31,7 @@ import Testing
         #expect(limits.decoder.fragmentTimeoutSeconds == 5)
         #expect(limits.decoder.fragmentMemcap == 131_072)
         #expect(limits.decoder.maxFragmentTrains == 64)
+        #expect(limits.reassembly.maxCertificatesPerChain == 16)
     }
 
     @Test func defaultsAreTheSniffersDefaults() throws {
@@ -47,6 +48,7 @@ import Testing
         (#"{"limits": {"fragment_memcap": "lots"}}"#, "key 'limits.fragment_memcap'"),
         (#"{"limits": {"max_resync_bytes": 1.5}}"#, "key 'limits.max_resync_bytes'"),
         (#"{"limits": {"max_fragment_trains": 1}}"#, "key 'limits.max_fragment_trains'"),
+        (#"{"limits": {"max_chain_certificates": 0}}"#, "key 'limits.max_chain_certificates': expected an integer from 1 to 10000, got 0"),
     ])
     func outOfRangeValuesNameTheKey(json: String, message: String) {
         do {

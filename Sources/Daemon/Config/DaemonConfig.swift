@@ -69,6 +69,7 @@ struct DaemonConfig: Equatable {
         var fragmentTimeoutSeconds = DecoderLimits().fragmentTimeoutSeconds
         var fragmentMemcap = DecoderLimits().fragmentMemcap
         var maxFragmentTrains = DecoderLimits().maxFragmentTrains
+        var maxChainCertificates = ReassemblyLimits().maxCertificatesPerChain
     }
 
     struct Invalid: Error, CustomStringConvertible {
@@ -85,6 +86,7 @@ struct DaemonConfig: Equatable {
         limits.reassembly.maxSequenceLookahead = self.limits.maxSequenceLookahead
         limits.reassembly.maxPreludeBytes = self.limits.maxPreludeBytes
         limits.reassembly.maxResyncBytes = self.limits.maxResyncBytes
+        limits.reassembly.maxCertificatesPerChain = self.limits.maxChainCertificates
         limits.decoder.maxTunnelDepth = self.limits.maxTunnelDepth
         limits.decoder.fragmentTimeoutSeconds = self.limits.fragmentTimeoutSeconds
         limits.decoder.fragmentMemcap = self.limits.fragmentMemcap
@@ -185,7 +187,8 @@ struct DaemonConfig: Equatable {
         if let limits = try root.object("limits") {
             try limits.allow(["max_flows", "idle_timeout_seconds", "max_flow_bytes", "memcap", "max_pending_segments",
                               "max_sequence_lookahead", "max_prelude_bytes", "max_resync_bytes", "max_tunnel_depth",
-                              "fragment_timeout_seconds", "fragment_memcap", "max_fragment_trains"])
+                              "fragment_timeout_seconds", "fragment_memcap", "max_fragment_trains",
+                              "max_chain_certificates"])
             if let v = try limits.int("max_flows", in: 1...100_000_000) { config.limits.maxFlows = v }
             if let v = try limits.number("idle_timeout_seconds", in: 1...86_400) { config.limits.idleTimeoutSeconds = v }
             if let v = try limits.int("max_flow_bytes", in: 4096...(1 << 30)) { config.limits.maxFlowBytes = v }
@@ -198,6 +201,7 @@ struct DaemonConfig: Equatable {
             if let v = try limits.number("fragment_timeout_seconds", in: 1...300) { config.limits.fragmentTimeoutSeconds = v }
             if let v = try limits.int("fragment_memcap", in: 65_536...(1 << 34)) { config.limits.fragmentMemcap = v }
             if let v = try limits.int("max_fragment_trains", in: 16...1_048_576) { config.limits.maxFragmentTrains = v }
+            if let v = try limits.int("max_chain_certificates", in: 1...10_000) { config.limits.maxChainCertificates = v }
             guard config.limits.memcap >= config.limits.maxFlowBytes else {
                 throw Invalid(description: "key 'limits.memcap': \(config.limits.memcap) is smaller than limits.max_flow_bytes (\(config.limits.maxFlowBytes))")
             }

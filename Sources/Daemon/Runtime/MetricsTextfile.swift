@@ -55,6 +55,11 @@ enum Metrics {
         metric("flows_evicted_total", "Connections expired or evicted.", "counter",
                [("{reason=\"idle\"}", "\(c[.flowsEvictedIdle])"), ("{reason=\"table_full\"}", "\(c[.dropFlowTableFull])")])
         metric("reassembly_gaps_total", "Holes in TCP streams skipped.", "counter", [("", "\(c[.reassemblyGaps])")])
+        metric("tcp_overlap_inconsistent_bytes_total",
+               "Bytes where a later TCP copy differed from the copy examined (a way to show a monitor another certificate).",
+               "counter", [("", "\(c[.overlapInconsistentBytes])")])
+        metric("tcp_overlap_inconsistent_segments_total", "Segments that carried such differing bytes.", "counter",
+               [("", "\(c[.segmentsOverlapInconsistent])")])
         metric("tls_sessions_total", "TLS sessions reported.", "counter", [("", "\(c[.tlsSessions])")])
         metric("certificates_parsed_total", "Certificates in Certificate messages.", "counter", [("", "\(c[.certificates])")])
         metric("certificates_unseen_total", "Server chains that could not be seen, by reason.", "counter",
