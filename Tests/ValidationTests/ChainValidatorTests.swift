@@ -131,17 +131,23 @@ import Testing
         #expect(validator.verify(chain: [pki.selfSignedLeaf], hostname: nil, at: CaptureTime.june2025).reasons == [.selfSigned])
     }
 
-    @Test func verdictsAreCachedByChainNameAndHour() {
+    @Test func verdictsAreCachedByChainAndHourAndNamesMatchedApart() {
         let validator = ChainValidator(trustStore: pki.publicStore, cacheCapacity: 8)
         let chain = [pki.leaf, pki.intermediate]
         let first = validator.verify(chain: chain, hostname: "www.bank.example", at: CaptureTime.june2025)
         let second = validator.verify(chain: chain, hostname: "WWW.BANK.EXAMPLE", at: CaptureTime.june2025 + 1800)
         #expect(first == second && first.trusted)
         #expect(validator.cacheHits == 1 && validator.cacheMisses == 1)
-        // Another name or another hour is another entry.
-        #expect(validator.verify(chain: chain, hostname: "www.other.example", at: CaptureTime.june2025).reasons == [.hostnameMismatch])
+        // Another name is the same chain verdict (one OpenSSL verification serves every name of a
+        // certificate), matched against the leaf apart; another hour is another entry.
+        let other = validator.verify(chain: chain, hostname: "www.other.example", at: CaptureTime.june2025)
+        #expect(other.reasons == [.hostnameMismatch] && !other.trusted && other.anchorSPKISHA256 == nil)
+        #expect(other.detail.contains("hostname mismatch"), "\(other.detail)")
+        #expect(validator.cacheHits == 2 && validator.cacheMisses == 1)
         #expect(validator.verify(chain: chain, hostname: "www.bank.example", at: CaptureTime.january2045).reasons == [.expired])
-        #expect(validator.cacheMisses == 3)
+        #expect(validator.verify(chain: chain, hostname: "www.other.example", at: CaptureTime.january2045).reasons
+            == [.expired, .hostnameMismatch])
+        #expect(validator.cacheMisses == 2)
         // Bounded: many distinct hours do not grow it without limit, and answers stay right.
         for hour in 0..<40 {
             #expect(validator.verify(chain: chain, hostname: "www.bank.example", at: CaptureTime.june2025 + Int64(hour) * 3600).trusted)

@@ -6,9 +6,10 @@ import Sniffer
 /// SNI as the name to match (an IP literal is matched against IP SANs) and the packet's time as
 /// "now". Every problem is collected (an expired leaf for the wrong name yields both reasons).
 ///
-/// Verdicts are cached, keyed by the SHA-256 of every sent certificate, the normalised hostname
-/// and the capture hour (`unixSeconds / 3600`). A verdict only depends on the time through the
-/// validity periods of the certificates involved, so it is cached only when no notBefore or
+/// Chain verdicts are cached without the name, keyed by the SHA-256 of every sent certificate
+/// and the capture hour (`unixSeconds / 3600`); the name is matched against the leaf separately
+/// (cached per leaf and name), so one verification serves every name a certificate carries. A
+/// verdict only depends on the time through the validity periods of the certificates involved, so it is cached only when no notBefore or
 /// notAfter of a sent or chain-building certificate falls inside that hour: a certificate
 /// expiring at 10:30 is judged afresh at 10:05 and 10:45 rather than served a stale answer.
 /// Bounded: two generations of at most `cacheCapacity / 2` verdicts each.
@@ -19,6 +20,16 @@ public final class ChainValidator {
     public let trustStore: TrustStore
     private let hasher = CertificateHasher()
     private var cache: VerdictCache
+    /// Leaves decoded for name checks, and the answers: bounded (cleared when full).
+    private var leaves: [CertificateFingerprint: OpenSSLCertificate] = [:]
+    private var names: [NameKey: NameAnswer] = [:]
+    private struct NameKey: Hashable {
+        var leaf: CertificateFingerprint
+        var name: String
+    }
+    private struct NameAnswer {
+        var mismatch: String?
+    }
     public var cacheHits: UInt64 { cache.hits }
     public var cacheMisses: UInt64 { cache.misses }
 
@@ -38,14 +49,74 @@ public final class ChainValidator {
         // Years 1 to 9999: beyond them a timestamp is garbage, and the hour arithmetic stays in range.
         let unixSeconds = min(max(unixSeconds, -62_135_596_800), 253_402_300_799)
         let hour = unixSeconds >= 0 ? unixSeconds / 3600 : (unixSeconds - 3599) / 3600
-        let key = VerdictCache.Key(
-            chain: fingerprints.flatMap { $0.count == chain.count ? $0 : nil } ?? chain.map { hasher.sha256($0.span) },
-            hostname: name, hour: hour)
-        if let verdict = cache.lookup(key) { return verdict }
-        let (verdict, stableForTheHour) = evaluate(chain: chain, hostname: name, at: unixSeconds,
-                                                   hour: (hour * 3600, hour * 3600 + 3599))
-        if stableForTheHour { cache.insert(key, verdict) }
+        let prints = fingerprints.flatMap { $0.count == chain.count ? $0 : nil } ?? chain.map { hasher.sha256($0.span) }
+        // The chain is judged without the name, so one OpenSSL verification serves every name a
+        // certificate is used for; the name is then matched against the leaf on its own.
+        let key = VerdictCache.Key(chain: prints, hostname: nil, hour: hour)
+        var verdict: ChainVerdict
+        if let cached = cache.lookup(key) {
+            verdict = cached
+        } else {
+            let (fresh, stableForTheHour) = evaluate(chain: chain, hostname: nil, at: unixSeconds,
+                                                     hour: (hour * 3600, hour * 3600 + 3599))
+            if stableForTheHour { cache.insert(key, fresh) }
+            verdict = fresh
+        }
+        if let name, !chain.isEmpty, let mismatch = nameMismatch(name, leaf: chain[0], fingerprint: prints[0]) {
+            verdict.trusted = false
+            verdict.anchorSPKISHA256 = nil
+            verdict.reasons = UntrustedReason.canonical(verdict.reasons + [.hostnameMismatch])
+            verdict.detail = verdict.detail.isEmpty ? mismatch : verdict.detail + "; " + mismatch
+        }
         return verdict
+    }
+
+    // MARK: Names
+
+    /// Why `name` does not match the leaf (OpenSSL's `X509_check_host` / `X509_check_ip_asc`, as
+    /// a client checks it), or nil when it matches or the leaf does not parse (the chain verdict
+    /// says so). Decoded leaves and answers are cached.
+    private func nameMismatch(_ name: String, leaf der: [UInt8], fingerprint: CertificateFingerprint) -> String? {
+        let key = NameKey(leaf: fingerprint, name: name)
+        if let known = names[key] { return known.mismatch }
+        if names.count >= 16_384 { names.removeAll(keepingCapacity: true) }
+        guard let leaf = decodedLeaf(der, fingerprint: fingerprint) else {
+            names[key] = NameAnswer(mismatch: nil)
+            return nil
+        }
+        let mismatch = Self.check(name, leaf)
+        names[key] = NameAnswer(mismatch: mismatch)
+        return mismatch
+    }
+
+    private static func check(_ name: String, _ leaf: OpenSSLCertificate) -> String? {
+        let cannot = "the name \"\(name)\" cannot be matched against a certificate"
+        // OpenSSL would ignore a final NUL; a name with one matches nothing.
+        guard !name.utf8.contains(0) else { return cannot }
+        let result: Int32
+        let error: Int32
+        if HostName.isIPLiteral(name) {
+            // unsafe: the C string is a temporary copy alive for the call; the leaf is alive.
+            result = unsafe X509_check_ip_asc(leaf.pointer, HostName.strippingBrackets(name), 0)
+            error = X509_V_ERR_IP_ADDRESS_MISMATCH
+        } else {
+            // unsafe: as above; the length is the UTF-8 byte count of that string.
+            result = unsafe X509_check_host(leaf.pointer, name, name.utf8.count, 0, nil)
+            error = X509_V_ERR_HOSTNAME_MISMATCH
+        }
+        ERR_clear_error()
+        if result == 1 { return nil }
+        if result < 0 { return cannot }
+        // unsafe: OpenSSL returns a static string for every code.
+        return unsafe String(cString: X509_verify_cert_error_string(Int(error))) + " (depth 0)"
+    }
+
+    private func decodedLeaf(_ der: [UInt8], fingerprint: CertificateFingerprint) -> OpenSSLCertificate? {
+        if let leaf = leaves[fingerprint] { return leaf }
+        guard let leaf = OpenSSLCertificate(der: der) else { return nil }
+        if leaves.count >= 1024 { leaves.removeAll(keepingCapacity: true) }
+        leaves[fingerprint] = leaf
+        return leaf
     }
 
     // MARK: Verification
