@@ -45,60 +45,16 @@ import struct
 import sys
 import time
 
+from pcapwriter import CLIENT_MAC, SERVER_MAC, Writer, ip_checksum
+
 SEED = 0x6164_7673  # "advs"
 MSS = 1448
 SYN, ACK, PSH, FIN, RST = 0x02, 0x10, 0x08, 0x01, 0x04
-CLIENT_MAC = bytes.fromhex("020000000001")
-SERVER_MAC = bytes.fromhex("020000000002")
 QAZNET_SHA256 = "00309c736dd661da6f1eb24173aa849944c168a43a15bffd192eecfdb6f8dbd2"
 
 
 # ---------------------------------------------------------------------------------------------
 # pcap writing
-
-
-def ip_checksum(header):
-    if len(header) % 2:
-        header += b"\0"
-    total = sum(struct.unpack(f"!{len(header) // 2}H", header))
-    while total >> 16:
-        total = (total >> 16) + (total & 0xFFFF)
-    return (~total) & 0xFFFF
-
-
-class Writer:
-    """Classic pcap, microsecond timestamps, LINKTYPE_ETHERNET; one frame every 7 us."""
-
-    def __init__(self, path):
-        self.file = open(path, "wb", buffering=1 << 22)
-        self.file.write(struct.pack("<IHHiIII", 0xA1B2C3D4, 2, 4, 0, 0, 262144, 1))
-        self.time_us = 1_700_000_000 * 1_000_000
-        self.packets = 0
-        self.ip_id = 0
-
-    def raw(self, data, original_length=None):
-        self.time_us += 7
-        sec, usec = divmod(self.time_us, 1_000_000)
-        self.file.write(struct.pack("<IIII", sec, usec, len(data),
-                                    len(data) if original_length is None else original_length))
-        self.file.write(data)
-        self.packets += 1
-
-    def tcp(self, src_ip, dst_ip, sport, dport, seq, ack, flags, payload=b"", ip_options=b"", tcp_options=b"",
-            ip_total_length=None, data_offset=None, original_length=None, macs=(CLIENT_MAC, SERVER_MAC)):
-        self.ip_id = (self.ip_id + 1) & 0xFFFF
-        offset = data_offset if data_offset is not None else (20 + len(tcp_options)) // 4
-        tcp = struct.pack("!HHIIBBHHH", sport, dport, seq & 0xFFFFFFFF, ack & 0xFFFFFFFF,
-                          offset << 4, flags, 65535, 0, 0) + tcp_options
-        ihl = (20 + len(ip_options)) // 4
-        total = ip_total_length if ip_total_length is not None else 20 + len(ip_options) + len(tcp) + len(payload)
-        ip = struct.pack("!BBHHHBBH4s4s", 0x40 | ihl, 0, total, self.ip_id, 0x4000, 64, 6, 0, src_ip, dst_ip)
-        ip += ip_options
-        ip = ip[:10] + struct.pack("!H", ip_checksum(ip)) + ip[12:]
-        self.raw(macs[1] + macs[0] + b"\x08\x00" + ip + tcp + payload, original_length)
-
-    def close(self):
-        self.file.close()
 
 
 class Connection:

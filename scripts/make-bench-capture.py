@@ -21,13 +21,13 @@ import os
 import random
 import struct
 
+import pcapwriter
+from pcapwriter import CLIENT_MAC, SERVER_MAC
+
 MSS = 1448
 SEED = 0x6D69746D  # "mitm"
 
 SYN, ACK, PSH, FIN = 0x02, 0x10, 0x08, 0x01
-
-CLIENT_MAC = bytes.fromhex("020000000001")
-SERVER_MAC = bytes.fromhex("020000000002")
 
 
 def load_chains(directory):
@@ -50,40 +50,9 @@ def load_chains(directory):
     return chains
 
 
-def ip_checksum(header):
-    total = sum(struct.unpack("!10H", header))
-    total = (total >> 16) + (total & 0xFFFF)
-    total += total >> 16
-    return (~total) & 0xFFFF
-
-
-class Writer:
-    def __init__(self, path):
-        self.file = open(path, "wb", buffering=1 << 22)
-        # classic pcap, microsecond timestamps, snaplen 262144, LINKTYPE_ETHERNET
-        self.file.write(struct.pack("<IHHiIII", 0xA1B2C3D4, 2, 4, 0, 0, 262144, 1))
-        self.time_us = 1_700_000_000 * 1_000_000
-        self.packets = 0
-        self.wire_bytes = 0
-        self.ip_id = 0
-
+class Writer(pcapwriter.Writer):
     def frame(self, src_mac, dst_mac, src_ip, dst_ip, sport, dport, seq, ack, flags, payload=b""):
-        self.ip_id = (self.ip_id + 1) & 0xFFFF
-        tcp = struct.pack("!HHIIBBHHH", sport, dport, seq & 0xFFFFFFFF, ack & 0xFFFFFFFF,
-                          5 << 4, flags, 65535, 0, 0)
-        total = 20 + len(tcp) + len(payload)
-        ip = struct.pack("!BBHHHBBH4s4s", 0x45, 0, total, self.ip_id, 0x4000, 64, 6, 0, src_ip, dst_ip)
-        ip = ip[:10] + struct.pack("!H", ip_checksum(ip)) + ip[12:]
-        data = dst_mac + src_mac + b"\x08\x00" + ip + tcp + payload
-        self.time_us += 7
-        sec, usec = divmod(self.time_us, 1_000_000)
-        self.file.write(struct.pack("<IIII", sec, usec, len(data), len(data)))
-        self.file.write(data)
-        self.packets += 1
-        self.wire_bytes += len(data)
-
-    def close(self):
-        self.file.close()
+        self.tcp(src_ip, dst_ip, sport, dport, seq, ack, flags, payload, macs=(src_mac, dst_mac))
 
 
 class Connection:

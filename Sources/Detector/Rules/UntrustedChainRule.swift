@@ -9,6 +9,9 @@ public struct UntrustedChainRule: ChainJudgeRule {
     public let publicSuffixes: PublicSuffixList
     public let allowList: InspectionAllowList
     public private(set) var allowed = 0
+    /// Scope answers by server name (the public-suffix walk is string work per session).
+    /// Bounded: cleared when full.
+    private var inScope: [String: Bool] = [:]
 
     public init(validator: ChainValidator, scope: UntrustedScope, publicSuffixes: PublicSuffixList,
                 allowList: InspectionAllowList) {
@@ -21,7 +24,7 @@ public struct UntrustedChainRule: ChainJudgeRule {
     public mutating func evaluate(chain: [KnownCertificate], der: [[UInt8]], session: borrowing TLSSession,
                                   at time: Timestamp) -> [Finding] {
         let name = session.serverName
-        guard !der.isEmpty, isInScope(sni: name, scope: scope, publicSuffixes: publicSuffixes) else { return [] }
+        guard !der.isEmpty, scoped(name) else { return [] }
         let verdict = validator.verify(chain: der, hostname: name, at: time.seconds, fingerprints: chain.map(\.sha256))
         guard !verdict.trusted else { return [] }
         if allowList.suppresses(verdict) {
@@ -31,5 +34,14 @@ public struct UntrustedChainRule: ChainJudgeRule {
         return [Finding(rule: .untrustedChain, position: 0, reasons: verdict.reasons.map(\.rawValue),
                         issuerKey: chain.first?.authorityKeyIdentifier ?? chain.first?.issuerName,
                         detail: verdict.detail)]
+    }
+
+    private mutating func scoped(_ name: String?) -> Bool {
+        guard let name, scope == .public else { return isInScope(sni: name, scope: scope, publicSuffixes: publicSuffixes) }
+        if let known = inScope[name] { return known }
+        if inScope.count >= 16_384 { inScope.removeAll(keepingCapacity: true) }
+        let answer = isInScope(sni: name, scope: scope, publicSuffixes: publicSuffixes)
+        inScope[name] = answer
+        return answer
     }
 }
