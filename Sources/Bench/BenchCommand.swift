@@ -43,10 +43,7 @@ struct X509Bench: ParsableCommand {
     mutating func run() throws {
         guard iterations > 0 else { throw ValidationError("--iterations must be positive") }
 
-        let selfTest = allocationCounterSelfTest()
-        guard selfTest.ok else {
-            throw BenchError("allocation counter self-test failed: 100 arrays read as \(selfTest.allocations) allocations, \(selfTest.frees) frees")
-        }
+        let selfTest = try requireAllocationCounter()
 
         let loaded = try Corpus.load(directory: corpus)
         guard loaded.count > 0 else { throw BenchError("no certificates under \(corpus)") }

@@ -121,3 +121,14 @@ func procStatusKiB(_ field: String) -> Int {
     }
     return -1
 }
+
+/// Stops the run unless the allocation counter reads 100 heap arrays as exactly 100 allocations
+/// and 100 frees (otherwise every allocation figure would be wrong); returns what it read.
+@discardableResult
+func requireAllocationCounter() throws -> (allocations: UInt64, frees: UInt64, ok: Bool) {
+    let selfTest = allocationCounterSelfTest()
+    guard selfTest.ok else {
+        throw BenchError("allocation counter self-test failed: 100 arrays read as \(selfTest.allocations) allocations, \(selfTest.frees) frees")
+    }
+    return selfTest
+}

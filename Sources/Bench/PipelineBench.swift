@@ -43,10 +43,7 @@ struct PipelineBench: ParsableCommand {
 
     mutating func run() throws {
         guard iterations > 0 else { throw ValidationError("--iterations must be positive") }
-        let selfTest = allocationCounterSelfTest()
-        guard selfTest.ok else {
-            throw BenchError("allocation counter self-test failed: 100 arrays read as \(selfTest.allocations) allocations, \(selfTest.frees) frees")
-        }
+        try requireAllocationCounter()
 
         var frames = try CapturedFrames.load(path: capture)
         frames.prefetch = !noPrefetch

@@ -52,7 +52,7 @@ import Wire
 
     @Test func twentyThousandRandomMutationsNeverTrap() throws {
         let seeds = try ["key-p256", "key-rsa2048", "ext-all", "name-rfc2253-escapes", "ext-sct-one"].map(Self.fixture)
-        var random = SplitMix64(seed: 0x6d69_746d_7761_7463)
+        var random = SeededGenerator(state: 0x6d69_746d_7761_7463)
         var parsed = 0, rejected = 0
         var problems: [String] = []
         for round in 0..<20_000 {

@@ -46,7 +46,11 @@ public struct DetectionObserver: TLSObserver {
     public var pendingSessions: Int { pending.count }
     /// Signature checks already made: (issued certificate SHA-256, indicator) → verified. A stream
     /// of sessions with the same interception chain costs one OpenSSL check, not one each.
-    private var verifiedSignatures: [String: Bool?] = [:]
+    private var verifiedSignatures: [SignatureKey: Bool?] = [:]
+    private struct SignatureKey: Hashable {
+        var issued: CertificateFingerprint
+        var indicator: Int
+    }
     private let onReport: (SessionReport) -> Void
 
     private struct Pending {
@@ -79,7 +83,8 @@ public struct DetectionObserver: TLSObserver {
         var known: [KnownCertificate] = []
         known.reserveCapacity(4)
         chain.forEach { bytes in known.append(cache.lookup(bytes)) }
-        guard sender == .server else { return known.map(\.sha256) }
+        let fingerprints = known.map(\.sha256)
+        guard sender == .server else { return fingerprints }
         // The chain's DER is copied only for what needs it: the chain-level rules, the SCT check,
         // an indicator's signature check, and the alert of a session with findings.
         var der: [[UInt8]] = []
@@ -96,14 +101,14 @@ public struct DetectionObserver: TLSObserver {
         if let validator = transparencyValidator, let leaf = known.first?.layout,
            leaf.notBefore >= Self.transparencyRequiredSince, (leaf.extensions.sctCount ?? 0) == 0 {
             needsSCT = validator.verify(chain: der, hostname: session.serverName, at: time.seconds,
-                                        fingerprints: known.map(\.sha256)).trusted
+                                        fingerprints: fingerprints).trusted
         }
         // A clean session needs nothing at its end: keep nothing.
-        guard !findings.isEmpty || needsSCT else { return known.map(\.sha256) }
+        guard !findings.isEmpty || needsSCT else { return fingerprints }
         if !findings.isEmpty && der.isEmpty { der = Self.copy(chain) }
         let (chainKept, derKept) = retain(known, der)
         pending[session.id] = Pending(findings: findings, chain: chainKept, der: derKept, needsSCT: needsSCT)
-        return known.map(\.sha256)
+        return fingerprints
     }
 
     /// What of a chain a pending session may keep under `maxRetainedDERBytes`: all, the leaf,
@@ -141,10 +146,10 @@ public struct DetectionObserver: TLSObserver {
             }
         }
         guard concerned else { return ([], false) }
-        var cacheMisses: [(String, Bool?)] = []
+        var cacheMisses: [(SignatureKey, Bool?)] = []
         var needsDER = false
         let findings = KnownInterceptionCARule.evaluate(known, indicators: indicators) { position, index in
-            let key = known[position].sha256.description + "/" + String(index)
+            let key = SignatureKey(issued: known[position].sha256, indicator: index)
             if let cached = verifiedSignatures[key] { return cached }
             guard der.indices.contains(position) else {
                 needsDER = true

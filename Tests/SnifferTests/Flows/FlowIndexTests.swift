@@ -8,7 +8,7 @@ import Testing
 @Suite struct FlowIndexTests {
     @Test(arguments: [UInt64(1), 2, 3])
     func agreesWithADictionaryThroughRandomChurn(seed: UInt64) {
-        var random = SplitMix64(seed: seed)
+        var random = SeededGenerator(state: seed)
         var index = FlowIndex(initialCapacity: 16)
         var model: [Int32: UInt64] = [:]  // slot → hash
         var nextSlot: Int32 = 0
@@ -38,7 +38,7 @@ import Testing
 
     @Test func holdsAMillionFlowsInSixteenMegabytes() {
         var index = FlowIndex()
-        var random = SplitMix64(seed: 7)
+        var random = SeededGenerator(state: 7)
         for slot in 0..<Int32(1_000_000) { index.insert(random.next(), slot: slot) }
         #expect(index.count == 1_000_000)
         #expect(index.bytes <= 16 << 20)
