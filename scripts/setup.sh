@@ -3,7 +3,9 @@
 set -euo pipefail
 # systemd: systemd-journald and journalctl for the journal round-trip test (Tests/DaemonOutputTests).
 # tcpreplay: scripts/bench-live.sh (live capture under load).
-packages=(libpcap-dev libssl-dev pkg-config openssl ca-certificates publicsuffix systemd logrotate dpkg-dev tcpreplay)
+# iproute2: network namespaces and veth pairs of the live tests; python3: the capture generators.
+packages=(libpcap-dev libssl-dev pkg-config openssl ca-certificates publicsuffix systemd logrotate dpkg-dev tcpreplay
+          iproute2 python3)
 missing=()
 for package in "${packages[@]}"; do
     dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" || missing+=("$package")
