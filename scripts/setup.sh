@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs the system packages mitmwatch builds and tests against (Debian/Ubuntu), if missing.
 set -euo pipefail
-# systemd: systemd-journald and journalctl for the journal round-trip test (Tests/DaemonOutputTests).
+# systemd: systemd-journald and journalctl for the journal round-trip and fault tests (Tests/CLITests).
 # tcpreplay: scripts/bench-live.sh (live capture under load).
 # iproute2: network namespaces and veth pairs of the live tests; python3: the capture generators.
 packages=(libpcap-dev libssl-dev pkg-config openssl ca-certificates publicsuffix systemd logrotate dpkg-dev tcpreplay
