@@ -31,12 +31,16 @@ let package = Package(
         // The one bounds-checked byte cursor every wire parser (packets, TLS, DER) reads through.
         .target(name: "Wire", swiftSettings: strict),
 
+        // The zero-copy X.509 view, certificate fingerprints and the certificate cache
+        // (SHA-256 through OpenSSL libcrypto).
+        .target(name: "Certificates", dependencies: ["Wire", "COpenSSL"], swiftSettings: strict),
+
         // capture → decode → flows → TCP reassembly → TLS handshake → certificate chains
         // (Capture also reads AF_PACKET rings through CLinux.)
-        .target(name: "Sniffer", dependencies: ["Wire", "CPcap", "CLinux"], swiftSettings: strict),
+        .target(name: "Sniffer", dependencies: ["Wire", "Certificates", "CPcap", "CLinux"], swiftSettings: strict),
 
-        // X.509 and detection (fingerprints through OpenSSL libcrypto).
-        .target(name: "Detector", dependencies: ["Wire", "Sniffer", "COpenSSL"], swiftSettings: strict),
+        // Detection: indicators, chain validation, the rules and the engine that runs them.
+        .target(name: "Detector", dependencies: ["Wire", "Certificates", "Sniffer", "COpenSSL"], swiftSettings: strict),
 
         // OpenSSL's own X.509 parser behind two C calls: the reference the certificate view is
         // checked against (X509Tests) and timed against (Bench).
@@ -45,35 +49,35 @@ let package = Package(
 
         // The `mitmwatch` executable: commands and outputs.
         .executableTarget(name: "Daemon", dependencies: [
-            "Sniffer", "Detector", "CLinux",
+            "Certificates", "Sniffer", "Detector", "CLinux",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ], swiftSettings: strict),
 
         // `mitmwatch-bench`: X.509 parse speed and allocations against OpenSSL and swift-certificates.
         .target(name: "BenchAllocationCounter", path: "Sources/BenchAllocationCounter"),
         .executableTarget(name: "Bench", dependencies: [
-            "Wire", "Sniffer", "Detector", "OpenSSLReference", "BenchAllocationCounter",
+            "Wire", "Certificates", "Sniffer", "Detector", "OpenSSLReference", "BenchAllocationCounter",
             .product(name: "X509", package: "swift-certificates"),
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ], path: "Sources/Bench", swiftSettings: strict),
 
         // Test helpers shared by the test targets (crafted TCP segments, TLS bytes, openssl-made PKI).
-        .target(name: "TestSupport", dependencies: ["Sniffer", "Detector"], path: "Sources/TestSupport",
+        .target(name: "TestSupport", dependencies: ["Certificates", "Sniffer", "Detector"], path: "Sources/TestSupport",
                 swiftSettings: strict),
 
         .testTarget(name: "WireTests", dependencies: ["Wire"], swiftSettings: strict),
-        .testTarget(name: "SnifferTests", dependencies: ["Sniffer", "Wire", "Detector", "TestSupport"],
+        .testTarget(name: "SnifferTests", dependencies: ["Certificates", "Sniffer", "Wire", "Detector", "TestSupport"],
                     exclude: ["Fixtures"], swiftSettings: strict),
-        .testTarget(name: "PeerCorpusTests", dependencies: ["Sniffer", "Detector"], swiftSettings: strict),
-        .testTarget(name: "CLITests", dependencies: ["Daemon", "Detector", "Sniffer", "TestSupport"],
+        .testTarget(name: "PeerCorpusTests", dependencies: ["Certificates", "Sniffer", "Detector"], swiftSettings: strict),
+        .testTarget(name: "CLITests", dependencies: ["Daemon", "Certificates", "Detector", "Sniffer", "TestSupport"],
                     swiftSettings: strict),
         // The certificate view against OpenSSL over every certificate available offline.
-        .testTarget(name: "X509Tests", dependencies: ["Detector", "Sniffer", "Wire", "OpenSSLReference", "TestSupport"],
+        .testTarget(name: "X509Tests", dependencies: ["Certificates", "Detector", "Sniffer", "Wire", "OpenSSLReference", "TestSupport"],
                     exclude: ["Fixtures"], swiftSettings: strict),
-        .testTarget(name: "DetectorTests", dependencies: ["Detector", "Sniffer", "Wire", "TestSupport"],
+        .testTarget(name: "DetectorTests", dependencies: ["Certificates", "Detector", "Sniffer", "Wire", "TestSupport"],
                     swiftSettings: strict),
         // untrusted-chain's engine: chains made with the openssl command at test time, the PSL scope.
-        .testTarget(name: "ValidationTests", dependencies: ["Detector", "TestSupport"], swiftSettings: strict),
+        .testTarget(name: "ValidationTests", dependencies: ["Certificates", "Detector", "TestSupport"], swiftSettings: strict),
     ]
 )
 
@@ -86,7 +90,7 @@ if Context.environment["MITMWATCH_FUZZ"] != nil {
         swiftSettings: strict + [.enableExperimentalFeature("Extern")]))
     for name in ["FuzzCertificate", "FuzzTLSHandshake", "FuzzPacket", "FuzzConfig"] {
         package.targets.append(.executableTarget(
-            name: name, dependencies: ["Wire", "Sniffer", "Detector", "FuzzSupport"], path: "Sources/Fuzz/\(name)",
+            name: name, dependencies: ["Wire", "Certificates", "Sniffer", "Detector", "FuzzSupport"], path: "Sources/Fuzz/\(name)",
             swiftSettings: strict + [.enableExperimentalFeature("Extern"), .unsafeFlags(["-parse-as-library"])]))
     }
 }

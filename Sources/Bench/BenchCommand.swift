@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import Wire
+import Certificates
 
 @main
 struct BenchCommand: ParsableCommand {

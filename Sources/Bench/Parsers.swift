@@ -1,6 +1,7 @@
 import Detector
 import OpenSSLReference
 import Wire
+import Certificates
 import X509
 
 /// The four measured bodies. Each takes one certificate's DER and returns a value folded from

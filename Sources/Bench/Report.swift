@@ -1,4 +1,5 @@
 import Foundation
+import Certificates
 
 struct Report {
     var corpusPath: String

@@ -1,3 +1,4 @@
+import Certificates
 /// All the bounds of one sniffer worker.
 public struct SnifferLimits: Sendable {
     public var decoder = DecoderLimits()

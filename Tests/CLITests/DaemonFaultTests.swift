@@ -6,6 +6,7 @@ import TestSupport
 import Testing
 #if canImport(Glibc)
 import Glibc
+import Certificates
 #endif
 
 /// The real daemon under faults of its surroundings (issue "Step 6: hostile networks"): a full

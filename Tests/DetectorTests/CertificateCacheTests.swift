@@ -3,6 +3,7 @@ import Foundation
 import Sniffer
 import Testing
 import Wire
+import Certificates
 
 @Suite struct CertificateCacheTests {
     static func indicatorDERs() throws -> [[UInt8]] {

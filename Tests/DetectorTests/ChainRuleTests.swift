@@ -3,6 +3,7 @@ import Foundation
 import Sniffer
 import TestSupport
 import Testing
+import Certificates
 
 /// missing-sct and pin-mismatch end to end: OpenSSL-made chains in crafted TLS sessions, through
 /// the real pipeline and the detection observer.

@@ -4,6 +4,7 @@ import Foundation
 import Sniffer
 import Testing
 import Wire
+import Certificates
 
 /// The indicator and shape rules on chains made by OpenSSL, positive and negative.
 @Suite struct DetectionRuleTests {

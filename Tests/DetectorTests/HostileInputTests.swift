@@ -1,3 +1,4 @@
+@testable import Certificates
 @testable import Detector
 import Foundation
 import Testing

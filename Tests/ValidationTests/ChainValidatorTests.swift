@@ -1,6 +1,7 @@
 import Detector
 import Foundation
 import Testing
+import Certificates
 
 @Suite struct ChainValidatorTests {
     let pki: TestPKI

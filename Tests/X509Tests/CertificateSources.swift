@@ -2,6 +2,7 @@ import Detector
 import Foundation
 import Sniffer
 import Wire
+import Certificates
 
 /// One certificate to check, and where it came from.
 struct SourcedCertificate {

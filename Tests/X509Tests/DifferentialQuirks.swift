@@ -1,5 +1,6 @@
 import Detector
 import Foundation
+import Certificates
 
 /// A difference between the view and OpenSSL that is understood and accepted, with its reason.
 /// Each applies only to the certificates its `applies` recognises (named fixtures, a SHA-256,

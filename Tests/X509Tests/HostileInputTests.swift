@@ -3,6 +3,7 @@ import Foundation
 import TestSupport
 import Testing
 import Wire
+import Certificates
 
 /// The view on input made to break it: it must throw an `X509ParseError` (never trap, never
 /// read outside the bytes) whose `offset` lies inside the data and whose `expected` names what

@@ -3,6 +3,7 @@ import Foundation
 import OpenSSLReference
 import Testing
 import Wire
+import Certificates
 
 /// The certificate view against OpenSSL, field by field, over every certificate available
 /// offline (see `CertificateSources`). Each certificate is parsed by `CertificateView` and

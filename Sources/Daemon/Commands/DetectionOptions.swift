@@ -1,6 +1,7 @@
 import ArgumentParser
 import Detector
 import Foundation
+import Certificates
 
 /// Where indicators come from, shared by `read` and `indicators`.
 struct DetectionOptions: ParsableArguments {

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Detector
+import Certificates
 
 /// `mitmwatch indicators list|show ID|check FILE`: what is loaded, and why.
 struct IndicatorsCommand: ParsableCommand {

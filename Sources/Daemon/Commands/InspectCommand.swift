@@ -3,6 +3,7 @@ import Detector
 
 #if canImport(Glibc)
 import Glibc
+import Certificates
 #endif
 
 /// `mitmwatch inspect FILE...`: every field of PEM or DER certificates.

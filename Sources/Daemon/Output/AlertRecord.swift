@@ -1,6 +1,7 @@
 import Detector
 import Sniffer
 import Wire
+import Certificates
 
 /// The ECS alert object of one finding (`event.kind: alert`, `event.dataset: mitmwatch.alert`).
 enum AlertRecord {

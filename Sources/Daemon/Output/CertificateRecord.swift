@@ -1,5 +1,6 @@
 import Detector
 import Sniffer
+import Certificates
 
 /// A certificate as `mitmwatch inspect` prints it: ECS `x509.*`, `hash.*`, and `mitmwatch.*` for
 /// what ECS does not name.

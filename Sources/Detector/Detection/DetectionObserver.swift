@@ -1,5 +1,6 @@
 import Sniffer
 import Wire
+import Certificates
 
 /// A finished session with what the rules found in it.
 public struct SessionReport: Sendable {

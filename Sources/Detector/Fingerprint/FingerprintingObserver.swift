@@ -1,4 +1,5 @@
 import Sniffer
+import Certificates
 
 /// A `TLSObserver` that fingerprints each certificate (SHA-256, through the certificate cache)
 /// and passes finished sessions on.

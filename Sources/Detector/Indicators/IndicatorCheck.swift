@@ -1,3 +1,4 @@
+import Certificates
 /// Matching a chain held as DER arrays against the indicators (for `indicators check` and tests).
 public enum IndicatorCheck {
     public static func findings(chain: [[UInt8]], indicators: IndicatorSet) -> [Finding] {

@@ -1,6 +1,7 @@
 import Foundation
 import Sniffer
 import Wire
+import Certificates
 
 /// Every loaded indicator, indexed by certificate SHA-256, SPKI SHA-256, SHA-1, subject name and
 /// subject key identifier.

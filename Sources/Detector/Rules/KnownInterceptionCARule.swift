@@ -1,3 +1,4 @@
+import Certificates
 /// Rules 1a/1b: `known-interception-ca` and `government-ca`. Any certificate in the chain as sent
 /// is an indicator (by SHA-256, SHA-1 or SPKI SHA-256 — a re-issued certificate with the same key
 /// still matches), or was issued by one: its issuer name equals the indicator's subject and, when

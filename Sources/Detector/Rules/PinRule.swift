@@ -1,5 +1,6 @@
 import Foundation
 import Sniffer
+import Certificates
 
 /// Rule 3: `pin-mismatch` — for server names matching a configured pin, at least one certificate
 /// of the chain (as sent, or as OpenSSL builds it to a trust anchor) must have a pinned SPKI.

@@ -1,4 +1,5 @@
 import Sniffer
+import Certificates
 
 /// Rule 2: `untrusted-chain` — the chain, with the intermediates sent, does not validate to the
 /// trust store at the capture time for the SNI; scoped to public names by default; sanctioned

@@ -1,5 +1,6 @@
 import COpenSSL
 import Sniffer
+import Certificates
 
 /// Validates server chains with OpenSSL the way a TLS client would have at capture time: the
 /// sent intermediates as untrusted helpers, the trust store's anchors, purpose TLS server, the

@@ -1,5 +1,6 @@
 import COpenSSL
 import Foundation
+import Certificates
 
 /// A trust store that could not be loaded.
 public struct TrustStoreError: Error, CustomStringConvertible, Sendable {

@@ -7,6 +7,7 @@
 import Detector
 import FuzzSupport
 import Wire
+import Certificates
 
 @_cdecl("LLVMFuzzerTestOneInput")
 public func fuzz(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {

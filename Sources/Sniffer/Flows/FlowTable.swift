@@ -1,3 +1,4 @@
+import Certificates
 /// Bounds on the flow table.
 public struct FlowLimits: Sendable, Equatable {
     /// Connections tracked at once; the least recently active one is evicted beyond this.

@@ -1,4 +1,5 @@
 import Wire
+import Certificates
 
 /// The connection-wide view of a TLS handshake: who is client and server, what each hello said,
 /// the certificate chains, and when nothing more can be learned (time to bypass the flow).

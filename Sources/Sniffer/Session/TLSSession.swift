@@ -1,3 +1,4 @@
+import Certificates
 /// One endpoint of a connection.
 public struct Endpoint: Hashable, Sendable {
     public var address: IPAddress

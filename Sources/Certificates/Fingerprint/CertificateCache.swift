@@ -1,4 +1,3 @@
-import Sniffer
 import Wire
 
 /// What is remembered of a certificate: its fingerprints, its parsed layout, and the few

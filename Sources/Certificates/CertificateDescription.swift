@@ -1,4 +1,3 @@
-import Sniffer
 import Wire
 
 /// Every field of a certificate as text and numbers: what `mitmwatch inspect` prints and what

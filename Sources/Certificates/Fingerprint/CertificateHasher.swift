@@ -1,5 +1,4 @@
 import COpenSSL
-import Sniffer
 import Wire
 
 /// SHA-256 (and SHA-1, for peers that publish only that) of certificate DER through OpenSSL
