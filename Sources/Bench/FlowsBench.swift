@@ -89,7 +89,7 @@ struct FlowsBench: ParsableCommand {
         var limits = SnifferLimits()
         limits.flows.maxFlows = max(count, 1)
         limits.reassembly.memcap = memcapMb << 20
-        var pipeline = Pipeline(limits: limits, observer: FingerprintingObserver { _ in })
+        var pipeline = Pipeline(limits: limits, observer: SessionsOnlyObserver { _ in })
         var frame = SyntheticFrame()
         let record = SyntheticFrame.clientHelloRecord(length: 1400)
         let sent = min(pendingBytes, record.count)

@@ -30,10 +30,13 @@ struct PipelineBench: ParsableCommand {
     @Option(help: "Output format: text or json.")
     var format: OutputFormat = .text
 
-    @Option(help: "indicators (built-in indicators only) or daemon-default (also untrusted-chain and missing-sct against the system trust store, as `mitmwatch run` does by default).")
-    var rules: RuleSet = .indicators
+    @Option(help: "indicators (built-in indicators only) or daemon-default (also untrusted-chain and missing-sct against the trust store, as `mitmwatch run` does by default).")
+    var rules: RuleChoice = .indicators
 
-    enum RuleSet: String, ExpressibleByArgument { case indicators, daemonDefault = "daemon-default" }
+    enum RuleChoice: String, ExpressibleByArgument { case indicators, daemonDefault = "daemon-default" }
+
+    @Option(help: "Trust store for --rules daemon-default (default: the system's).")
+    var trustStore: String?
 
     @Flag(help: "Do not prefetch the next frames' headers while processing one.")
     var noPrefetch = false
@@ -50,7 +53,7 @@ struct PipelineBench: ParsableCommand {
         guard frames.count > 0 else { throw BenchError("no packets in \(capture)") }
         let rssAfterLoad = peakResidentKiB()
         let indicators = IndicatorSet.builtIn()
-        frames.detection = try rules == .daemonDefault ? DaemonDefaultRules() : nil
+        frames.detection = try rules == .daemonDefault ? DaemonDefaultRules(trustStore: trustStore) : nil
 
         // Warm-up pass: its numbers are the ones every pass must reproduce.
         let reference = frames.runPass(indicators: indicators)
@@ -141,7 +144,7 @@ struct CapturedFrames {
     /// Where the capture's tail of packets that all land in bypassed flows starts (`count` if the
     /// last packet is not one). Found by watching the counter after every packet (not timed).
     func bypassedTailStart() -> Int {
-        var pipeline = Pipeline(observer: FingerprintingObserver { _ in })
+        var pipeline = Pipeline(observer: SessionsOnlyObserver { _ in })
         let all = storage.span
         var start = 0
         var bypassed: UInt64 = 0
@@ -158,10 +161,8 @@ struct CapturedFrames {
     /// One pass of a fresh pipeline over every frame (or the first `end`), then `finish()`.
     func runPass(indicators: IndicatorSet, upTo end: Int? = nil) -> PassOutcome {
         let tally = SessionTally()
-        var pipeline = Pipeline(observer: DetectionObserver(
-            indicators: indicators, chainJudge: detection?.judge() ?? ChainJudge(rules: []),
-            transparencyValidator: detection?.validator()
-        ) { report in
+        let configuration = detection?.configuration(indicators) ?? DetectionConfiguration(indicators: indicators)
+        var pipeline = Pipeline(observer: DetectionObserver(rules: RuleSet(configuration)) { report in
             tally.sessions += 1
             if report.session.serverChain != nil { tally.sessionsWithChain += 1 }
             tally.findings += report.findings.count
@@ -337,22 +338,22 @@ struct BypassTail {
     var nanosecondsPerPacket: Double { nanoseconds / Double(packets) }
 }
 
-/// The chain-level rules `mitmwatch run` enables by default, built fresh (empty caches) per pass.
+/// The rules `mitmwatch run` enables by default (indicators, untrusted-chain in the public scope,
+/// missing-sct); each pass makes a fresh `RuleSet` (empty caches) from it.
 struct DaemonDefaultRules {
     let store: TrustStore
     let suffixes: PublicSuffixList
 
-    init() throws {
+    init(trustStore: String?) throws {
         do {
-            store = try TrustStore(path: nil)
+            store = try TrustStore(path: trustStore)
             suffixes = try PublicSuffixList.system()
         } catch { throw BenchError("daemon-default rules: \(error)") }
     }
 
-    func judge() -> ChainJudge {
-        ChainJudge(rules: [UntrustedChainRule(validator: ChainValidator(trustStore: store), scope: .public,
-                                              publicSuffixes: suffixes, allowList: InspectionAllowList())])
+    func configuration(_ indicators: IndicatorSet) -> DetectionConfiguration {
+        DetectionConfiguration(indicators: indicators, trustStore: store,
+                               untrustedChain: .init(scope: .public, publicSuffixes: suffixes, allowList: InspectionAllowList()),
+                               missingSCT: true)
     }
-
-    func validator() -> ChainValidator { ChainValidator(trustStore: store) }
 }

@@ -14,11 +14,16 @@ public struct Pipeline<Observer: TLSObserver> {
     private var flows: FlowProcessor
     private var lastTime = Timestamp.zero
 
-    public init(limits: SnifferLimits = SnifferLimits(), observer: Observer) {
+    public init(limits: SnifferLimits = SnifferLimits(), observer: Observer,
+                certificates: CertificateCache = CertificateCache()) {
         decoder = PacketDecoder(limits: limits.decoder)
         flows = FlowProcessor(table: FlowTable(limits: limits.flows),
-                              context: SnifferContext(limits: limits.reassembly, observer: observer))
+                              context: SnifferContext(limits: limits.reassembly, observer: observer,
+                                                      certificates: certificates))
     }
+
+    /// The worker's certificate cache (hits and misses for summaries and metrics).
+    public var certificateCache: CertificateCache { flows.context.certificates }
 
     /// Everything counted so far.
     public var counters: Counters {
@@ -73,8 +78,8 @@ struct FlowProcessor: SegmentSink {
 /// Stands in for the observer while `Pipeline.observer` is being modified.
 private struct DetachedObserver: TLSObserver {
     mutating func certificates(
-        _ chain: borrowing CertificateChainView, from sender: EndpointRole, session: borrowing TLSSession,
-        at time: Timestamp
-    ) -> [CertificateFingerprint] { [] }
+        _ chain: borrowing CertificateChainView, known: [KnownCertificate], from sender: EndpointRole,
+        session: borrowing TLSSession, at time: Timestamp
+    ) -> (any SessionAnnotation)? { nil }
     mutating func sessionEnded(_ session: TLSSession) {}
 }

@@ -100,7 +100,7 @@ public struct SegmentScript {
     public func run(limits: SnifferLimits = SnifferLimits(), step: Int64 = 1000)
         -> (sessions: [TLSSession], counters: Counters, peak: Int) {
         var sessions: [TLSSession] = []
-        var pipeline = Pipeline(limits: limits, observer: FingerprintingObserver { sessions.append($0) })
+        var pipeline = Pipeline(limits: limits, observer: SessionsOnlyObserver { sessions.append($0) })
         play(into: &pipeline, step: step)
         return (sessions, pipeline.counters, pipeline.reassemblyPeakBytes)
     }

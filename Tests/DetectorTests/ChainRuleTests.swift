@@ -35,7 +35,7 @@ import Certificates
         }
     }
 
-    static func reports(leaf: [UInt8], scts: [[UInt8]]? = nil, validator: ChainValidator?, pins: [PinRule.Pin] = [])
+    static func reports(leaf: [UInt8], scts: [[UInt8]]? = nil, validator: ChainValidator?, pins: [PinMismatchRule.Pin] = [])
         -> [SessionReport] {
         var script = SegmentScript()
         script.handshake()
@@ -45,10 +45,9 @@ import Certificates
         script.segments += script.cut(server, fromClient: false, size: 1460)
         final class Collected { var reports: [SessionReport] = [] }
         let collected = Collected()
-        var rules: [any ChainJudgeRule] = []
-        if !pins.isEmpty { rules.append(PinRule(pins: pins, validator: validator)) }
-        let observer = DetectionObserver(indicators: IndicatorSet(), chainJudge: ChainJudge(rules: rules),
-                                         transparencyValidator: validator, onReport: { collected.reports.append($0) })
+        let configuration = DetectionConfiguration(indicators: IndicatorSet(), trustStore: validator?.trustStore,
+                                                   pins: pins.isEmpty ? nil : pins, missingSCT: validator != nil)
+        let observer = DetectionObserver(rules: RuleSet(configuration), onReport: { collected.reports.append($0) })
         var pipeline = Pipeline(observer: observer)
         // Captured now: the leaves are made now and valid for ten years.
         script.play(into: &pipeline, startingAt: Int64(Date().timeIntervalSince1970) + 60)
@@ -93,14 +92,14 @@ import Certificates
     @Test func pinsMatchByNameAndAcceptTheAnchorEvenWhenNotSent() throws {
         let pki = try PKI()
         let validator = try Self.validator(pki)
-        let good = PinRule.Pin(names: ["*.bank.example"], spkiSHA256: [try pki.spki("root")], note: nil)
+        let good = PinMismatchRule.Pin(names: ["*.bank.example"], spkiSHA256: [try pki.spki("root")], note: nil)
         let leaf = try pki.kit.der("leaf")
         let accepted = Self.reports(leaf: leaf, scts: [[1]], validator: validator, pins: [good])
         #expect(accepted.first?.verdict == [])
-        let wrong = PinRule.Pin(names: ["www.bank.example"], spkiSHA256: [String(repeating: "0", count: 64)], note: "bank")
+        let wrong = PinMismatchRule.Pin(names: ["www.bank.example"], spkiSHA256: [String(repeating: "0", count: 64)], note: "bank")
         let reports = Self.reports(leaf: leaf, scts: [[1]], validator: validator, pins: [wrong])
         #expect(reports.first?.verdict == ["pin-mismatch"])
-        let elsewhere = PinRule.Pin(names: ["*.other.example"], spkiSHA256: [String(repeating: "0", count: 64)], note: nil)
+        let elsewhere = PinMismatchRule.Pin(names: ["*.other.example"], spkiSHA256: [String(repeating: "0", count: 64)], note: nil)
         #expect(Self.reports(leaf: leaf, scts: [[1]], validator: validator, pins: [elsewhere]).first?.verdict == [])
     }
 
@@ -109,12 +108,12 @@ import Certificates
         let path = kit.path("pins.json")
         try #"{"pins": [{"names": ["a.example"], "spki_sha256": ["not-hex"]}]}"#.write(toFile: path, atomically: true, encoding: .utf8)
         var rejected = ""
-        do { _ = try PinRule.load(path: path) } catch { rejected = error.description }
+        do { _ = try PinMismatchRule.load(path: path) } catch { rejected = error.description }
         #expect(rejected.contains("pins[0].spki_sha256"))
         let example = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
             .deletingLastPathComponent().appendingPathComponent("pins.example.json").path
         var loaded = 0
-        do { loaded = try PinRule.load(path: example).count } catch { Issue.record("\(error)") }
+        do { loaded = try PinMismatchRule.load(path: example).count } catch { Issue.record("\(error)") }
         #expect(loaded == 1)
     }
 }

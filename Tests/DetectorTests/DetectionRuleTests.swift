@@ -8,6 +8,11 @@ import Certificates
 
 /// The indicator and shape rules on chains made by OpenSSL, positive and negative.
 @Suite struct DetectionRuleTests {
+    static let session: TLSSession = {
+        let nowhere = Endpoint(address: IPAddress(high: 0, low: 0), port: 0)
+        return TLSSession(id: 1, start: .zero, end: .zero, client: nowhere, server: nowhere)
+    }()
+
     /// A user "interception CA" (its own key and certificate), loaded as a directory indicator.
     final class Lab {
         let kit: OpenSSLKit
@@ -26,9 +31,8 @@ import Certificates
         }
 
         func findings(_ chain: [[UInt8]]) -> [Finding] {
-            let known = chain.map { cache.lookup($0.span) }
-            return KnownInterceptionCARule.evaluate(known, indicators: indicators) { chain.indices.contains($0) ? chain[$0] : nil }
-                + InterceptionShapeRule.evaluate(known)
+            var rules = RuleSet(DetectionConfiguration(indicators: indicators))
+            return rules.judgeFetched(chain, session: DetectionRuleTests.session, at: .zero, cache: &cache)
         }
     }
 
@@ -163,8 +167,7 @@ import Certificates
         let set = IndicatorSet.builtIn()
         let index = set.matching(sha256: "00309c736dd661da6f1eb24173aa849944c168a43a15bffd192eecfdb6f8dbd2")[0]
         let der = try #require(set.indicators[index].certificateDER)
-        var cache = CertificateCache()
-        let findings = KnownInterceptionCARule.evaluate([cache.lookup(der.span)], indicators: set) { _ in der }
+        let findings = IndicatorCheck.findings(chain: [der], indicators: set)
         #expect(findings.count == 1)
         #expect(findings.first?.rule == .knownInterceptionCA)
         #expect(findings.first?.matchType == .fingerprint)

@@ -52,7 +52,7 @@ struct PeerCorpus {
     static func run(_ path: String) throws -> [TLSSession] {
         let file = try PcapFile(path: path)
         var sessions: [TLSSession] = []
-        var pipeline = Pipeline(observer: FingerprintingObserver { sessions.append($0) })
+        var pipeline = Pipeline(observer: SessionsOnlyObserver { sessions.append($0) })
         _ = file.forEachPacket { frame, length, time in
             pipeline.process(frame: frame, originalLength: length, linkType: file.linkType, at: time)
         }

@@ -78,7 +78,7 @@ import Testing
         limits.reassembly.memcap = 256 << 10
         for capture in corpus.captures {
             let file = try PcapFile(path: corpus.root + "/" + capture.file)
-            var pipeline = Pipeline(limits: limits, observer: FingerprintingObserver { _ in })
+            var pipeline = Pipeline(limits: limits, observer: SessionsOnlyObserver { _ in })
             _ = file.forEachPacket { frame, length, time in
                 pipeline.process(frame: frame, originalLength: length, linkType: file.linkType, at: time)
             }

@@ -79,14 +79,11 @@ enum CertificateSources {
         let collector: Collector
 
         mutating func certificates(
-            _ chain: borrowing CertificateChainView, from sender: EndpointRole, session: borrowing TLSSession, at time: Timestamp
-        ) -> [CertificateFingerprint] {
-            var fingerprints: [CertificateFingerprint] = []
-            chain.forEach { der in
-                collector.certificates.append(Array(copying: der))
-                fingerprints.append(CertificateHasher.sha256(der))
-            }
-            return fingerprints
+            _ chain: borrowing CertificateChainView, known: [KnownCertificate], from sender: EndpointRole,
+            session: borrowing TLSSession, at time: Timestamp
+        ) -> (any SessionAnnotation)? {
+            chain.forEach { der in collector.certificates.append(Array(copying: der)) }
+            return nil
         }
 
         mutating func sessionEnded(_ session: TLSSession) {}

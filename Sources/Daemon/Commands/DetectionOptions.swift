@@ -54,22 +54,20 @@ struct DetectionSetup {
     /// How an error names the setting: the option, or the config key.
     private func setting(_ option: String, _ key: String) -> String { namesConfigKeys ? "key '\(key)':" : option }
 
-    /// The configured detection: indicators, chain-level rules and the validator missing-sct uses.
-    func build() throws -> (indicators: IndicatorSet, judge: ChainJudge, transparencyValidator: ChainValidator?) {
-        try prepare().instantiate()
-    }
+    /// The configured rule set, for one thread.
+    func build() throws -> RuleSet { RuleSet(try prepare()) }
 
     /// Loads everything detection needs (indicators, trust store, public suffixes, pins) and
-    /// checks it, once; `PreparedDetection.instantiate` then makes a thread's own rules from it.
-    func prepare() throws -> PreparedDetection {
+    /// checks it, once; each thread then makes its own `RuleSet` from it.
+    func prepare() throws -> DetectionConfiguration {
         let store = (!untrustedChain && !missingSCT && pins == nil) ? nil : try trustStoreFile()
         let untrusted = untrustedChain && store != nil ? try untrustedChainScope() : nil
-        var pinList: [PinRule.Pin]?
+        var pinList: [PinMismatchRule.Pin]?
         if let path = pins {
-            do { pinList = try PinRule.load(path: path) } catch { throw ValidationError("\(setting("--pins", "pins")) \(error.description)") }
+            do { pinList = try PinMismatchRule.load(path: path) } catch { throw ValidationError("\(setting("--pins", "pins")) \(error.description)") }
         }
-        return PreparedDetection(indicators: try indicatorSet(), trustStore: store, untrustedChain: untrusted,
-                                 pins: pinList, missingSCT: missingSCT)
+        return DetectionConfiguration(indicators: try indicatorSet(), trustStore: store, untrustedChain: untrusted,
+                                      pins: pinList, missingSCT: missingSCT)
     }
 
     private func trustStoreFile() throws -> TrustStore {
@@ -78,7 +76,7 @@ struct DetectionSetup {
         }
     }
 
-    private func untrustedChainScope() throws -> PreparedDetection.UntrustedChain {
+    private func untrustedChainScope() throws -> DetectionConfiguration.UntrustedChain {
         let suffixes: PublicSuffixList
         do { suffixes = try PublicSuffixList.system() } catch {
             throw ValidationError("\(error.description) — needed by \(namesConfigKeys ? "untrusted_scope" : "--untrusted-scope") public")
@@ -87,7 +85,7 @@ struct DetectionSetup {
         do { allowList = try InspectionAllowList(spkiSHA256Hex: allowedInspectionCAs) } catch {
             throw ValidationError("\(setting("--allow-inspection-ca:", "allow_inspection_cas")) \(error.description)")
         }
-        return PreparedDetection.UntrustedChain(scope: untrustedScope, publicSuffixes: suffixes, allowList: allowList)
+        return DetectionConfiguration.UntrustedChain(scope: untrustedScope, publicSuffixes: suffixes, allowList: allowList)
     }
 
     func indicatorSet() throws -> IndicatorSet {
@@ -125,34 +123,3 @@ struct DetectionSetup {
 }
 
 extension UntrustedScope: ExpressibleByArgument {}
-
-/// Detection as loaded from its files, immutable and Sendable: made once (at start and on each
-/// reload) and shared by every capture thread. OpenSSL validators keep caches and are not
-/// thread-safe, so each thread makes its own rules from it (`instantiate`); the trust store
-/// itself is shared.
-struct PreparedDetection: Sendable {
-    struct UntrustedChain: Sendable {
-        var scope: UntrustedScope
-        var publicSuffixes: PublicSuffixList
-        var allowList: InspectionAllowList
-    }
-
-    var indicators: IndicatorSet
-    /// nil when no rule validates chains.
-    var trustStore: TrustStore?
-    var untrustedChain: UntrustedChain?
-    var pins: [PinRule.Pin]?
-    var missingSCT: Bool
-
-    /// Indicators, chain-level rules and the validator missing-sct uses, for one thread.
-    func instantiate() -> (indicators: IndicatorSet, judge: ChainJudge, transparencyValidator: ChainValidator?) {
-        let validator = trustStore.map { ChainValidator(trustStore: $0) }
-        var rules: [any ChainJudgeRule] = []
-        if let untrustedChain, let validator {
-            rules.append(UntrustedChainRule(validator: validator, scope: untrustedChain.scope,
-                                            publicSuffixes: untrustedChain.publicSuffixes, allowList: untrustedChain.allowList))
-        }
-        if let pins { rules.append(PinRule(pins: pins, validator: validator)) }
-        return (indicators, ChainJudge(rules: rules), missingSCT ? validator : nil)
-    }
-}

@@ -54,12 +54,11 @@ struct ReadCommand: ParsableCommand {
             throw ValidationError("--dedup-window must be a positive number of seconds (got \(dedupWindow))")
         }
         let format = self.format, events = self.events, includeChain = certificateChain
-        let configured = try detection.setup.build()
-        let indicators = configured.indicators
+        let rules = try detection.setup.build()
+        let indicators = rules.indicators
         var deduplicator = dedup ? AlertDeduplicator(windowSeconds: dedupWindow) : nil
         var alertCount = 0
-        let observer = DetectionObserver(indicators: indicators, chainJudge: configured.judge,
-                                         transparencyValidator: configured.transparencyValidator) { report in
+        let observer = DetectionObserver(rules: rules) { report in
             if events != .alerts {
                 StandardStreams.writeLine(format == .json ? SessionRecord.json(report.session, verdict: report.verdict)
                                                           : SessionRecord.text(report.session))
@@ -93,8 +92,8 @@ struct ReadCommand: ParsableCommand {
         pipeline.finish()
         summary.counters = pipeline.counters
         summary.reassemblyPeakBytes = pipeline.reassemblyPeakBytes
-        summary.certificateCacheHits = pipeline.observer.cache.hits
-        summary.certificateCacheMisses = pipeline.observer.cache.misses
+        summary.certificateCacheHits = pipeline.certificateCache.hits
+        summary.certificateCacheMisses = pipeline.certificateCache.misses
         summary.alerts = alertCount
         summary.alertsSuppressed = deduplicator?.suppressedTotal ?? 0
         summary.peakRSSBytes = ProcessMemory.peakResidentBytes()

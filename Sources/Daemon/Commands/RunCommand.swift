@@ -63,7 +63,7 @@ struct CheckConfigCommand: ParsableCommand {
     mutating func run() throws {
         let config: DaemonConfig
         do { config = try DaemonConfig.load(path: file) } catch { throw CommandFailure(error.description) }
-        let detection: (indicators: IndicatorSet, judge: ChainJudge, transparencyValidator: ChainValidator?)
+        let detection: RuleSet
         do { detection = try Daemon.detectionSetup(config).build() } catch let error as ValidationError {
             throw CommandFailure("\(file): \(error.message)")
         }
@@ -71,7 +71,7 @@ struct CheckConfigCommand: ParsableCommand {
         StandardStreams.writeLine("\(file): ok — interfaces \(config.interfaces.isEmpty ? "(none: give -i)" : config.interfaces.joined(separator: ", ")), "
             + "capture \(capture.method.rawValue) with \(capture.workers) worker\(capture.workers == 1 ? "" : "s")"
             + (capture.fanoutGroup.map { " (fanout group \($0))" } ?? "") + ", "
-            + "\(detection.indicators.indicators.count) indicators, \(detection.judge.rules.count) chain rules, "
+            + "\(detection.indicators.indicators.count) indicators, \(detection.rules.count) rules, "
             + "alerts to \(config.jsonLog.path ?? (config.jsonLog.stdout ? "stdout" : "stderr only"))")
     }
 }

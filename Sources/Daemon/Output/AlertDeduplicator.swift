@@ -1,13 +1,13 @@
 import Detector
 import Sniffer
 
-/// Suppresses repeats of an alert — same rule, issuing CA key, server name and server — within a
+/// Suppresses repeats of an alert — same rule, issuing CA, server name and server — within a
 /// window of capture time, and counts what it suppressed. Decisions are made one at a time in
 /// the order alerts are produced, so two alerts in the same millisecond cannot both pass.
 struct AlertDeduplicator {
     struct Key: Hashable {
         var rule: Rule
-        var issuerKey: String?
+        var issuingCA: String?
         var serverName: String?
         var server: Endpoint
     }
@@ -24,7 +24,7 @@ struct AlertDeduplicator {
 
     /// Whether to emit; when emitting, how many were suppressed for this key since the last one.
     mutating func admit(_ finding: Finding, _ session: TLSSession) -> (emit: Bool, suppressedBefore: Int) {
-        let key = Key(rule: finding.rule, issuerKey: Self.compact(finding.issuerKey),
+        let key = Key(rule: finding.rule, issuingCA: Self.compact(finding.issuingCA?.key),
                       serverName: Self.compact(session.serverName), server: session.server)
         let now = session.end
         if let state = lastEmitted[key], now < state.time.adding(seconds: windowSeconds) {

@@ -13,6 +13,7 @@ import Sniffer
 /// | pin-mismatch          | `6099c376c34c4cd485691cd7c88c239e` |
 /// | missing-sct           | `82d7d1ec291744ba985a308ed492f1b6` |
 /// | interception-shape    | `70b50d9b8970460980db604f97265cbd` |
+/// | malformed-chain       | `16e8d684307e4646b2159142a52b7872` |
 /// | started               | `7574b4d8f7c147d99eb55d1ae813195d` |
 /// | stopping              | `be7f55a1aff4490690f9c78061ff4885` |
 /// | interface-down        | `96753c0ae894457daf45feba2cc8c5a2` |
@@ -30,6 +31,7 @@ enum JournalMessageID {
         case .pinMismatch: "6099c376c34c4cd485691cd7c88c239e"
         case .missingSCT: "82d7d1ec291744ba985a308ed492f1b6"
         case .interceptionShape: "70b50d9b8970460980db604f97265cbd"
+        case .malformedChain: "16e8d684307e4646b2159142a52b7872"
         }
     }
 

@@ -30,9 +30,7 @@ struct CaptureWorker {
         self.detection = detection
         let (generation, prepared) = detection.latest()
         self.generation = generation
-        let built = prepared.instantiate()
-        let observer = DetectionObserver(indicators: built.indicators, chainJudge: built.judge,
-                                         transparencyValidator: built.transparencyValidator) { report in
+        let observer = DetectionObserver(rules: RuleSet(prepared)) { report in
             outputs.report(report)
         }
         pipeline = Pipeline(limits: limits, observer: observer)
@@ -51,10 +49,7 @@ struct CaptureWorker {
             if mail.stop { break }
             if let fresh = detection.newer(than: generation) {
                 generation = fresh.generation
-                let built = fresh.detection.instantiate()
-                pipeline.observer.indicators = built.indicators
-                pipeline.observer.chainJudge = built.judge
-                pipeline.observer.transparencyValidator = built.transparencyValidator
+                pipeline.observer.rules = RuleSet(fresh.detection)
             }
             var descriptors = sources.map { pollfd(fd: $0.pollDescriptor, events: Int16(POLLIN), revents: 0) }
             // unsafe: poll reads and writes `descriptors.count` entries of the local array.

@@ -132,23 +132,23 @@ final class WorkerLink: Sendable {
 /// picked up by each worker between batches (an atomic generation number says when to look).
 final class DetectionBroadcast: Sendable {
     private let generation = Atomic(0)
-    private let current: Mutex<PreparedDetection>
+    private let current: Mutex<DetectionConfiguration>
 
-    init(_ detection: PreparedDetection) { current = Mutex(detection) }
+    init(_ detection: DetectionConfiguration) { current = Mutex(detection) }
 
-    func publish(_ detection: PreparedDetection) {
+    func publish(_ detection: DetectionConfiguration) {
         current.withLock { $0 = detection }
         generation.add(1, ordering: .releasing)
     }
 
     /// The current setup and its generation.
-    func latest() -> (generation: Int, detection: PreparedDetection) {
+    func latest() -> (generation: Int, detection: DetectionConfiguration) {
         let generation = generation.load(ordering: .acquiring)
         return (generation, current.withLock { $0 })
     }
 
     /// The current setup, when it is newer than `generation`.
-    func newer(than generation: Int) -> (generation: Int, detection: PreparedDetection)? {
+    func newer(than generation: Int) -> (generation: Int, detection: DetectionConfiguration)? {
         self.generation.load(ordering: .acquiring) == generation ? nil : latest()
     }
 }

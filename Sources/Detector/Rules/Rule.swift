@@ -6,6 +6,7 @@ public enum Rule: String, Sendable, CaseIterable, Codable {
     case pinMismatch = "pin-mismatch"
     case missingSCT = "missing-sct"
     case interceptionShape = "interception-shape"
+    case malformedChain = "malformed-chain"
 
     public enum Severity: String, Sendable {
         case critical, high, medium, low, informational
@@ -30,6 +31,7 @@ public enum Rule: String, Sendable, CaseIterable, Codable {
         case .pinMismatch: "Chain does not match the CA pins configured for this name"
         case .missingSCT: "Publicly trusted leaf without Certificate Transparency proof"
         case .interceptionShape: "Leaf has the shape of an on-the-fly interception certificate"
+        case .malformedChain: "The server sent no certificate, or one that is not DER X.509"
         }
     }
 
@@ -41,6 +43,7 @@ public enum Rule: String, Sendable, CaseIterable, Codable {
         case .pinMismatch: .high
         case .missingSCT: .medium
         case .interceptionShape: .informational
+        case .malformedChain: .informational
         }
     }
 
@@ -63,6 +66,9 @@ public enum Rule: String, Sendable, CaseIterable, Codable {
                 + "certificate timestamp was seen (embedded, TLS extension or stapled OCSP)."
         case .interceptionShape:
             "The leaf looks minted on the fly by an interception box (RSA exponent 3, extensions stripped)."
+        case .malformedChain:
+            "The Certificate message listed no certificate, or a certificate that does not parse as DER X.509. "
+                + "Any server or attacker can send that; it is not judged as interception."
         }
     }
 
@@ -78,6 +84,8 @@ public enum Rule: String, Sendable, CaseIterable, Codable {
             "https://www.rfc-editor.org/rfc/rfc6962"
         case .interceptionShape:
             "https://censoredplanet.org/kazakhstan"
+        case .malformedChain:
+            "https://www.rfc-editor.org/rfc/rfc5280#section-4.1"
         }
     }
 }

@@ -45,31 +45,63 @@ public final class ChainValidator {
     /// each element of `chain` and spare hashing it again.
     public func verify(chain: [[UInt8]], hostname: String?, at unixSeconds: Int64,
                        fingerprints: [CertificateFingerprint]? = nil) -> ChainVerdict {
-        // A name that does not normalise ("a..b") is still checked, as sent, and so mismatches.
-        let name = hostname.flatMap { $0.isEmpty ? nil : HostName.normalise($0) ?? $0 }
-        // Years 1 to 9999: beyond them a timestamp is garbage, and the hour arithmetic stays in range.
-        let unixSeconds = min(max(unixSeconds, -62_135_596_800), 253_402_300_799)
-        let hour = unixSeconds >= 0 ? unixSeconds / 3600 : (unixSeconds - 3599) / 3600
         let prints = fingerprints.flatMap { $0.count == chain.count ? $0 : nil } ?? chain.map { hasher.sha256($0.span) }
-        // The chain is judged without the name, so one OpenSSL verification serves every name a
-        // certificate is used for; the name is then matched against the leaf on its own.
-        let key = VerdictCache.Key(chain: prints, hostname: nil, hour: hour)
-        var verdict: ChainVerdict
-        if let cached = cache.lookup(key) {
-            verdict = cached
-        } else {
-            let (fresh, stableForTheHour) = evaluate(chain: chain, hostname: nil, at: unixSeconds,
-                                                     hour: (hour * 3600, hour * 3600 + 3599))
-            if stableForTheHour { cache.insert(key, fresh) }
-            verdict = fresh
-        }
-        if let name, !chain.isEmpty, let mismatch = nameMismatch(name, leaf: chain[0], fingerprint: prints[0]) {
-            verdict.trusted = false
-            verdict.anchorSPKISHA256 = nil
-            verdict.reasons = UntrustedReason.canonical(verdict.reasons + [.hostnameMismatch])
-            verdict.detail = verdict.detail.isEmpty ? mismatch : verdict.detail + "; " + mismatch
+        let request = Request(fingerprints: prints, hostname: hostname, at: unixSeconds)
+        var verdict = cachedVerdict(request) ?? freshVerdict(request, chain: chain)
+        if let name = request.name, !chain.isEmpty {
+            applyName(nameMismatch(name, leaf: chain[0], fingerprint: prints[0]), to: &verdict)
         }
         return verdict
+    }
+
+    /// The verdict on a rule's chain: the chain's DER is copied only when the verdict is not
+    /// cached, the leaf's only when its answer for this name is not.
+    public func verify(_ context: borrowing ChainContext) -> ChainVerdict {
+        let request = Request(fingerprints: context.fingerprints, hostname: context.serverName,
+                              at: context.time.seconds)
+        var verdict = cachedVerdict(request) ?? freshVerdict(request, chain: context.copyDER())
+        if let name = request.name, let leaf = context.fingerprints.first {
+            let mismatch = names[NameKey(leaf: leaf, name: name)].map(\.mismatch)
+                ?? nameMismatch(name, leaf: context.der(at: 0) ?? [], fingerprint: leaf)
+            applyName(mismatch, to: &verdict)
+        }
+        return verdict
+    }
+
+    /// What a verdict is asked for: the chain judged without the name, so one OpenSSL
+    /// verification serves every name a certificate is used for; the name is then matched
+    /// against the leaf on its own.
+    private struct Request {
+        var key: VerdictCache.Key
+        var name: String?
+        var time: Int64
+        var hour: Int64
+
+        init(fingerprints: [CertificateFingerprint], hostname: String?, at unixSeconds: Int64) {
+            // A name that does not normalise ("a..b") is still checked, as sent, and so mismatches.
+            name = hostname.flatMap { $0.isEmpty ? nil : HostName.normalise($0) ?? $0 }
+            // Years 1 to 9999: beyond them a timestamp is garbage, and the hour arithmetic stays in range.
+            time = min(max(unixSeconds, -62_135_596_800), 253_402_300_799)
+            hour = time >= 0 ? time / 3600 : (time - 3599) / 3600
+            key = VerdictCache.Key(chain: fingerprints, hostname: nil, hour: hour)
+        }
+    }
+
+    private func cachedVerdict(_ request: Request) -> ChainVerdict? { cache.lookup(request.key) }
+
+    private func freshVerdict(_ request: Request, chain: [[UInt8]]) -> ChainVerdict {
+        let (fresh, stableForTheHour) = evaluate(chain: chain, hostname: nil, at: request.time,
+                                                 hour: (request.hour * 3600, request.hour * 3600 + 3599))
+        if stableForTheHour { cache.insert(request.key, fresh) }
+        return fresh
+    }
+
+    private func applyName(_ mismatch: String?, to verdict: inout ChainVerdict) {
+        guard let mismatch else { return }
+        verdict.trusted = false
+        verdict.anchorSPKISHA256 = nil
+        verdict.reasons = UntrustedReason.canonical(verdict.reasons + [.hostnameMismatch])
+        verdict.detail = verdict.detail.isEmpty ? mismatch : verdict.detail + "; " + mismatch
     }
 
     // MARK: Names

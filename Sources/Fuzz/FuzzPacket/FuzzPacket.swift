@@ -29,14 +29,12 @@ struct Detection: Sendable {
     let suffixes = try? PublicSuffixList.system()
 
     func observer(onReport: @escaping (SessionReport) -> Void) -> DetectionObserver {
-        var rules: [any ChainJudgeRule] = []
-        if let store, let suffixes {
-            rules.append(UntrustedChainRule(validator: ChainValidator(trustStore: store), scope: .all,
-                                            publicSuffixes: suffixes, allowList: InspectionAllowList()))
+        let untrusted = suffixes.map {
+            DetectionConfiguration.UntrustedChain(scope: .all, publicSuffixes: $0, allowList: InspectionAllowList())
         }
-        return DetectionObserver(indicators: indicators, chainJudge: ChainJudge(rules: rules),
-                                 transparencyValidator: store.map { ChainValidator(trustStore: $0) },
-                                 onReport: onReport)
+        let configuration = DetectionConfiguration(indicators: indicators, trustStore: store,
+                                                   untrustedChain: store == nil ? nil : untrusted, missingSCT: store != nil)
+        return DetectionObserver(rules: RuleSet(configuration), onReport: onReport)
     }
 }
 

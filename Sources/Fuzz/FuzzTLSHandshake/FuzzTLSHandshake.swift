@@ -1,5 +1,5 @@
 // libFuzzer target: one TCP connection's two byte streams, cut into segments and played through
-// the whole pipeline (raw IPv4 frames → flow → reassembly → TLS → FingerprintingObserver, which
+// the whole pipeline (raw IPv4 frames → flow → reassembly → TLS → SessionsOnlyObserver, which
 // hashes every certificate), then `finish()`.
 //
 // Input format (5-byte header, then the streams):
@@ -178,7 +178,7 @@ public func fuzz(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
         var random = SeededGenerator(state: UInt64(input[4]))
         let gapAt = flags & 0x80 != 0 ? Int.random(in: 0...segments.count, using: &random) : -1
         var sessions: [TLSSession] = []
-        var pipeline = Pipeline(observer: FingerprintingObserver { sessions.append($0) })
+        var pipeline = Pipeline(observer: SessionsOnlyObserver { sessions.append($0) })
         var time = Timestamp(seconds: 1_700_000_000)
         for (index, segment) in segments.enumerated() {
             time = time.adding(seconds: index == gapAt ? 130 : 0.000_1)

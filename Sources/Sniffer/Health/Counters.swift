@@ -16,6 +16,8 @@ public enum Counter: Int, CaseIterable, Sendable {
     // TLS
     case tlsSessions, tlsRecords, clientHellos, serverHellos, sslv2Hellos
     case certificateMessages, certificates, tls13ChainsEncrypted
+    /// Server chains with a certificate that is not DER X.509, or with none at all.
+    case malformedChains
 
     // Drops: what was not examined, by reason.
     case dropLinkUnsupported, dropLinkTruncated, dropIPv4Malformed, dropIPv6Malformed, dropTCPMalformed
@@ -59,6 +61,7 @@ public enum Counter: Int, CaseIterable, Sendable {
         case .certificateMessages: "certificate_messages"
         case .certificates: "certificates"
         case .tls13ChainsEncrypted: "tls13_chains_encrypted"
+        case .malformedChains: "malformed_chains"
         case .dropLinkUnsupported: "link_type_unsupported"
         case .dropLinkTruncated: "link_header_truncated"
         case .dropIPv4Malformed: "ipv4_malformed"

@@ -1,3 +1,4 @@
+import Certificates
 import Wire
 import Certificates
 
@@ -178,22 +179,39 @@ struct HandshakeState {
         if view.certificatesOverCap > 0 {
             context.counters.add(.dropChainCertificatesOverCap, UInt64(view.certificatesOverCap))
         }
-        let fingerprints = context.observer.certificates(view, from: sender, session: session, at: context.now)
-        context.counters.add(.certificates, UInt64(fingerprints.count))
-        if isTruncated && fingerprints.isEmpty {
+        var known: [KnownCertificate] = []
+        known.reserveCapacity(4)
+        var unparsable: [Int] = []
+        view.forEach { der in
+            let certificate = context.certificates.lookup(der)
+            if certificate.layout == nil { unparsable.append(known.count) }
+            known.append(certificate)
+        }
+        context.counters.add(.certificates, UInt64(known.count))
+        if isTruncated && known.isEmpty {
             if sender == .server { unobservable(.certificateMessageOverCap) }
             return
         }
-        // The session keeps the fingerprints until it is reported: counted against the memcap
-        // (the flow table keeps room for one chain's worth before each segment).
-        context.budget.take(fingerprints.count * MemoryLayout<CertificateFingerprint>.stride)
-        reservedBytes += fingerprints.count * MemoryLayout<CertificateFingerprint>.stride
-        let chain = ObservedChain(fingerprints: fingerprints, isTruncated: view.isTruncated)
+        if sender == .server && (known.isEmpty || !unparsable.isEmpty) { context.counters.add(.malformedChains) }
+        let chain = ObservedChain(fingerprints: known.map(\.sha256), isTruncated: view.isTruncated,
+                                  unparsablePositions: unparsable)
         if sender == .server {
             session.serverChain = chain
-            if serverFlightComplete { markDone(direction) }
         } else {
             session.clientChain = chain
+        }
+        let annotation = context.observer.certificates(view, known: known, from: sender, session: session,
+                                                       at: context.now)
+        // The session keeps the fingerprints and the annotation until it is reported: counted
+        // against the memcap, never refused (what was detected is not dropped; the flow table
+        // keeps room for one chain's worth before each segment).
+        let bytes = known.count * MemoryLayout<CertificateFingerprint>.stride + unparsable.count * 8
+            + (annotation?.heapBytes ?? 0)
+        context.budget.take(bytes)
+        reservedBytes += bytes
+        if sender == .server {
+            session.annotation = annotation
+            if serverFlightComplete { markDone(direction) }
         }
     }
 

@@ -1,3 +1,5 @@
+import Certificates
+
 /// What the flow and TLS layers need from their surroundings: counters, memory, limits and the
 /// observer. The observer is held as an existential on purpose: it is called once per
 /// Certificate message and once per session, while everything else here runs per packet, and a
@@ -9,10 +11,13 @@ struct SnifferContext {
     var budget: MemoryBudget
     let limits: ReassemblyLimits
     var observer: any TLSObserver
+    /// Certificates seen before are neither hashed nor parsed again (one per worker).
+    var certificates: CertificateCache
 
-    init(limits: ReassemblyLimits, observer: any TLSObserver) {
+    init(limits: ReassemblyLimits, observer: any TLSObserver, certificates: CertificateCache) {
         self.limits = limits
         self.budget = MemoryBudget(limit: limits.memcap)
         self.observer = observer
+        self.certificates = certificates
     }
 }

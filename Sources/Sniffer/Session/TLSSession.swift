@@ -20,10 +20,25 @@ public struct ObservedChain: Sendable, Equatable {
     public var fingerprints: [CertificateFingerprint]
     /// The message exceeded the per-flow cap; `fingerprints` lists the certificates that fit.
     public var isTruncated: Bool
-    public init(fingerprints: [CertificateFingerprint], isTruncated: Bool) {
+    /// Certificates of the chain that are not DER X.509 (garbage, cut off, zero length), leaf first.
+    /// A chain with any, or with no certificate at all, is malformed: anyone can send one, so it
+    /// says nothing about interception.
+    public var unparsablePositions: [Int]
+    public init(fingerprints: [CertificateFingerprint], isTruncated: Bool, unparsablePositions: [Int] = []) {
         self.fingerprints = fingerprints
         self.isTruncated = isTruncated
+        self.unparsablePositions = unparsablePositions
     }
+
+    public var isMalformed: Bool { fingerprints.isEmpty || !unparsablePositions.isEmpty }
+}
+
+/// What an observer keeps about a session from its Certificate message to its end (detection's
+/// findings, the chain an alert prints). It lives in the flow's handshake state, its bytes are
+/// charged to the reassembly memcap, and it is handed back with the session when it ends.
+public protocol SessionAnnotation: AnyObject, Sendable {
+    /// Heap bytes it holds (charged to the memcap while the session is followed).
+    var heapBytes: Int { get }
 }
 
 /// Why a session's server certificate chain is not in the record.
@@ -86,6 +101,16 @@ public struct TLSSession: Sendable {
     public var overlapInconsistentSegments = 0
     public var unobservedReason: UnobservedReason?
     public var endedBy: SessionEnd = .endOfCapture
+    /// What the observer attached when it saw the server's chain (nil: nothing to keep).
+    public var annotation: (any SessionAnnotation)?
+
+    public init(id: UInt64, start: Timestamp, end: Timestamp, client: Endpoint, server: Endpoint) {
+        self.id = id
+        self.start = start
+        self.end = end
+        self.client = client
+        self.server = server
+    }
 
     public enum RoleEvidence: String, Sendable {
         case syn, clientHello = "client-hello", serverHello = "server-hello", guess
@@ -107,12 +132,14 @@ public struct TLSSession: Sendable {
     public var isChainObservable: Bool { serverChain != nil }
 }
 
-/// Receives what the TLS layer finds. `certificates` is called while the certificate bytes are
-/// still in place (zero-copy); `sessionEnded` once per session, when its record is final.
+/// Receives what the TLS layer finds. `certificates` is called once per side's first Certificate
+/// message while its bytes are still in place (zero-copy), with each certificate as the
+/// certificate cache knows it (fingerprints, parsed layout); what it returns stays with the
+/// session. `sessionEnded` is called once per session, when its record is final.
 public protocol TLSObserver {
     mutating func certificates(
-        _ chain: borrowing CertificateChainView, from sender: EndpointRole, session: borrowing TLSSession,
-        at time: Timestamp
-    ) -> [CertificateFingerprint]
+        _ chain: borrowing CertificateChainView, known: [KnownCertificate], from sender: EndpointRole,
+        session: borrowing TLSSession, at time: Timestamp
+    ) -> (any SessionAnnotation)?
     mutating func sessionEnded(_ session: TLSSession)
 }

@@ -25,7 +25,7 @@ public struct CertificateChainView: ~Escapable {
     /// (lengths that disagree or overrun), unless truncated, where a cut-off tail is expected.
     /// At most `maxCertificates` certificates are listed (a view of that prefix: no copy).
     @_lifetime(copy body)
-    init?(body: consuming ByteCursor, format: Format, isTruncated: Bool = false, maxCertificates: Int = .max) {
+    public init?(body: consuming ByteCursor, format: Format, isTruncated: Bool = false, maxCertificates: Int = .max) {
         self.format = format
         switch format {
         case .sslv2:

@@ -54,7 +54,7 @@ import Testing
 
     @Test func halfOpenFlowsHoldNoTracker() {
         let script = SegmentScript()
-        var pipeline = Pipeline(observer: FingerprintingObserver { _ in })
+        var pipeline = Pipeline(observer: SessionsOnlyObserver { _ in })
         for port in UInt16(20000)..<UInt16(22000) {
             let syn = SegmentScript.Segment(fromClient: true, sequence: 1, acknowledgment: 0, flags: SegmentScript.syn,
                                             payload: [], clientPort: port)

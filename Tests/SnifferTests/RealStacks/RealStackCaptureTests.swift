@@ -38,7 +38,7 @@ import Testing
     func chainsMatchTheCertificatesTheServersSent(_ name: String) throws {
         let file = try PcapFile(path: Self.directory + "/" + name + ".pcap")
         var sessions: [TLSSession] = []
-        var pipeline = Pipeline(observer: FingerprintingObserver { sessions.append($0) })
+        var pipeline = Pipeline(observer: SessionsOnlyObserver { sessions.append($0) })
         let outcome = file.forEachPacket { frame, length, time in
             pipeline.process(frame: frame, originalLength: length, linkType: file.linkType, at: time)
         }

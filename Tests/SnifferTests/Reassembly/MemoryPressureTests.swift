@@ -72,7 +72,7 @@ import Testing
         var script = SegmentScript()
         script.handshake()
         script.segments += script.cut(TLSBytes.records(22, TLSBytes.handshake(1, body)), fromClient: true, size: 1460)
-        var pipeline = Pipeline(observer: FingerprintingObserver { _ in })
+        var pipeline = Pipeline(observer: SessionsOnlyObserver { _ in })
         for (index, segment) in script.segments.enumerated() {
             let frame = script.frame(segment)
             pipeline.process(frame: frame.span, originalLength: frame.count, linkType: .raw,
@@ -103,20 +103,20 @@ import Testing
         final class Collected { var reports: [SessionReport] = [] }
         let collected = Collected()
         let bound = 3 * chain.reduce(0) { $0 + $1.count }
-        var pipeline = Pipeline(observer: DetectionObserver(indicators: IndicatorSet.builtIn(),
-                                                            maxRetainedDERBytes: bound) { collected.reports.append($0) })
+        var pipeline = Pipeline(observer: DetectionObserver(indicators: IndicatorSet.builtIn()) {
+            collected.reports.append($0)
+        })
         for (index, segment) in script.segments.enumerated() {
             let frame = script.frame(segment)
             pipeline.process(frame: frame.span, originalLength: frame.count, linkType: .raw,
                              at: Timestamp(seconds: 1_700_000_000, nanoseconds: Int64(index)))
         }
         #expect(collected.reports.isEmpty)
-        #expect(pipeline.observer.pendingSessions == 20)
-        #expect(pipeline.observer.retainedDERBytes <= bound)
-        #expect(pipeline.observer.chainsNotRetained >= 10)
+        // What the 20 pending sessions keep for their alerts (the chain's DER among it) rides
+        // with their flows and is charged to the one memcap: no second budget beside it.
+        #expect(pipeline.reassemblyBytes >= 20 * bound / 3)
         pipeline.finish()
-        #expect(pipeline.observer.retainedDERBytes == 0)
-        #expect(pipeline.observer.pendingSessions == 0)
+        #expect(pipeline.reassemblyBytes == 0)
         #expect(collected.reports.count == 20)
         #expect(collected.reports.allSatisfy { $0.findings.contains { $0.rule == .knownInterceptionCA } })
         #expect(collected.reports.contains { $0.serverChainDER.count == chain.count })
@@ -139,8 +139,8 @@ import Testing
         return script
     }
 
-    @Test func cleanSessionsThatNeverEndKeepNothingInTheObserver() throws {
-        // Before: every such session kept its 64 parsed certificates in the observer until it
+    @Test func sessionsThatNeverEndKeepOnlyWhatTheMemcapCounts() throws {
+        // Once, every such session kept its 64 parsed certificates in the observer until it
         // ended (~40 KB each, outside the memcap: 20,000 of them took 817 MiB).
         let script = Self.unfinishedChains(50)
         var pipeline = Pipeline(observer: DetectionObserver(indicators: IndicatorSet.builtIn()) { _ in })
@@ -150,9 +150,9 @@ import Testing
                              at: Timestamp(seconds: 1_700_000_000, nanoseconds: Int64(index)))
         }
         #expect(pipeline.counters[.certificates] == 50 * 64)
-        #expect(pipeline.observer.pendingSessions == 0)
-        #expect(pipeline.observer.retainedDERBytes == 0)
-        // What the sessions keep (64 fingerprints each) counts against the memcap.
+        #expect(pipeline.counters[.malformedChains] == 50)
+        // What the sessions keep (64 fingerprints each, and the malformed-chain finding with the
+        // chain it describes) counts against the memcap.
         #expect(pipeline.reassemblyBytes >= 50 * 64 * 32)
         pipeline.finish()
         #expect(pipeline.reassemblyBytes == 0)

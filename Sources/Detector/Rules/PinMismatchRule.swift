@@ -4,7 +4,8 @@ import Certificates
 
 /// Rule 3: `pin-mismatch` — for server names matching a configured pin, at least one certificate
 /// of the chain (as sent, or as OpenSSL builds it to a trust anchor) must have a pinned SPKI.
-public struct PinRule: ChainJudgeRule {
+/// A malformed chain is not judged (`malformed-chain`).
+public struct PinMismatchRule: DetectionRule {
     public struct Pin: Sendable, Equatable {
         /// `example.com` (exactly) or `*.example.com` (any name below it).
         public var names: [String]
@@ -67,21 +68,15 @@ public struct PinRule: ChainJudgeRule {
         return name == pattern
     }
 
-    public mutating func evaluate(chain: [KnownCertificate], der: [[UInt8]], session: borrowing TLSSession,
-                                  at time: Timestamp) -> [Finding] {
-        guard let sni = session.serverName.flatMap(HostName.normalise) else { return [] }
+    public func evaluate(_ context: borrowing ChainContext, into findings: inout [Finding]) {
+        guard !context.isMalformed, let sni = context.serverName.flatMap(HostName.normalise) else { return }
         let applicable = pins.filter { pin in pin.names.contains { Self.matches($0, sni) } }
-        guard !applicable.isEmpty else { return [] }
-        var keys = Set(chain.compactMap { $0.spkiSHA256?.description })
-        if let validator, !der.isEmpty {
-            keys.formUnion(validator.verify(chain: der, hostname: sni, at: time.seconds, fingerprints: chain.map(\.sha256)).chainSPKISHA256)
-        }
-        var findings: [Finding] = []
+        guard !applicable.isEmpty else { return }
+        var keys = Set(context.certificates.compactMap { $0.spkiSHA256?.description })
+        if let validator { keys.formUnion(validator.verify(context).chainSPKISHA256) }
         for pin in applicable where pin.spkiSHA256.isDisjoint(with: keys) {
-            findings.append(Finding(rule: .pinMismatch, position: 0, reasons: ["pinned:" + pin.names.joined(separator: ",")],
-                                    issuerKey: chain.first?.authorityKeyIdentifier ?? chain.first?.issuerName,
-                                    detail: pin.note))
+            findings.append(Finding(rule: .pinMismatch, position: 0, issuingCA: context.leaf.flatMap(IssuingCA.init),
+                                    evidence: .pinMismatch(names: pin.names, note: pin.note)))
         }
-        return findings
     }
 }

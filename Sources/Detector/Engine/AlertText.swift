@@ -41,6 +41,9 @@ public enum AlertText {
             return "\(place) presented a chain without any of the CA keys pinned for this name — possible interception"
         case .missingSCT:
             return "\(place) presented a publicly trusted certificate without Certificate Transparency proof"
+        case .malformedChain:
+            return "\(place) sent a malformed certificate chain (" + finding.reasons.joined(separator: ", ")
+                + ") — not judged as interception"
         }
     }
 }

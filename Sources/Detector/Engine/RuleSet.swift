@@ -1,0 +1,59 @@
+import Certificates
+import Sniffer
+
+/// The enabled rules, assembled in this one place from a configuration, in the order their
+/// findings are reported. `read`, `run`, the probes, the bench and the fuzzers all use it.
+public struct RuleSet {
+    public private(set) var rules: [any DetectionRule]
+    public let indicators: IndicatorSet
+    /// The validator the trust rules share (nil when none validates): one per thread.
+    public let validator: ChainValidator?
+
+    public init(_ configuration: DetectionConfiguration) {
+        indicators = configuration.indicators
+        let validator = configuration.trustStore.map { ChainValidator(trustStore: $0) }
+        self.validator = validator
+        var rules: [any DetectionRule] = [IndicatorRule(indicators: configuration.indicators),
+                                          InterceptionShapeRule(), MalformedChainRule()]
+        if let validator, let untrusted = configuration.untrustedChain {
+            rules.append(UntrustedChainRule(validator: validator, settings: untrusted))
+        }
+        if let pins = configuration.pins { rules.append(PinMismatchRule(pins: pins, validator: validator)) }
+        if configuration.missingSCT, let validator { rules.append(MissingSCTRule(validator: validator)) }
+        self.rules = rules
+    }
+
+    /// Every rule's findings on one chain, with the index of the rule that made each.
+    public mutating func evaluate(_ context: borrowing ChainContext) -> [RuledFinding] {
+        var all: [RuledFinding] = []
+        var findings: [Finding] = []
+        for index in rules.indices {
+            rules[index].evaluate(context, into: &findings)
+            for finding in findings { all.append(RuledFinding(rule: index, finding: finding)) }
+            findings.removeAll(keepingCapacity: true)
+        }
+        return all
+    }
+
+    /// The findings that still stand now that their session has ended.
+    public func standing(_ findings: [RuledFinding], after session: TLSSession) -> [Finding] {
+        findings.compactMap { entry in
+            rules.indices.contains(entry.rule) && !rules[entry.rule].stands(entry.finding, after: session)
+                ? nil : entry.finding
+        }
+    }
+
+    /// Judges a chain that did not come from a capture (a probe's), as a finished session:
+    /// the same rules, the same findings.
+    public mutating func judgeFetched(_ der: [[UInt8]], session: TLSSession, at time: Timestamp,
+                                      cache: inout CertificateCache) -> [Finding] {
+        let findings = ChainContext.withFetched(der, session: session, at: time, cache: &cache) { evaluate($0) }
+        return standing(findings, after: session)
+    }
+}
+
+/// A finding and the rule (its index in the rule set) that made it.
+public struct RuledFinding: Sendable {
+    public var rule: Int
+    public var finding: Finding
+}

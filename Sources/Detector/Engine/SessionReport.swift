@@ -1,0 +1,28 @@
+import Certificates
+import Sniffer
+
+/// A finished session with what the rules found in it.
+public struct SessionReport: Sendable {
+    public var session: TLSSession
+    public var findings: [Finding]
+    /// The server's chain as examined (leaf first), kept only for sessions with findings.
+    public var serverChain: [KnownCertificate]
+    /// The server's chain's DER, kept only for sessions with findings (alerts print the leaf's
+    /// fields, and the chain as PEM when asked).
+    public var serverChainDER: [[UInt8]]
+    public var observation: Observation
+
+    public init(session: TLSSession, findings: [Finding], serverChain: [KnownCertificate] = [],
+                serverChainDER: [[UInt8]] = [], observation: Observation = .passive) {
+        self.session = session
+        self.findings = findings
+        self.serverChain = serverChain
+        self.serverChainDER = serverChainDER
+        self.observation = observation
+    }
+
+    /// The rule ids that fired, each once, in rule order (`mitmwatch.verdict`).
+    public var verdict: [String] {
+        Rule.allCases.filter { rule in findings.contains { $0.rule == rule } }.map(\.rawValue)
+    }
+}
