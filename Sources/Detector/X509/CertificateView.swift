@@ -4,8 +4,9 @@ import Wire
 /// file), and the view records where each field is. No copy and no heap allocation.
 ///
 /// Strict where it matters — only DER lengths (no BER indefinite or non-minimal ones), no trailing
-/// bytes, every structure must close exactly, Names and AlgorithmIdentifiers included — and lenient where real CAs are sloppy: odd serials, empty names, legacy string
-/// types and duplicate extensions become `notes`.
+/// bytes, every structure must close exactly, Names and AlgorithmIdentifiers included — and
+/// lenient where real CAs are sloppy: odd serials, empty names, legacy string types and duplicate
+/// extensions become `notes`.
 public struct CertificateView: ~Escapable {
     public let der: Span<UInt8>
     public let layout: CertificateLayout
