@@ -1,6 +1,7 @@
 import Wire
 
-/// UTCTime and GeneralizedTime (RFC 5280 §4.1.2.5) to seconds since the Unix epoch.
+/// UTCTime (years 50–99 are 19xx, 00–49 are 20xx) and GeneralizedTime (years 0000–9999), RFC 5280
+/// §4.1.2.5, to seconds since the Unix epoch; `CertificateTime` turns them back into dates.
 enum ASN1Time {
     static let utcTimeTag = ASN1Tag(0x17)
     static let generalizedTimeTag = ASN1Tag(0x18)
@@ -29,11 +30,13 @@ enum ASN1Time {
     }
 
     /// MMDDHHMM[SS][.fff](Z|+hhmm|-hhmm) after the year. An offset is subtracted to get UTC, as
-    /// OpenSSL's `ASN1_TIME_to_tm` does (hours at most 12).
+    /// OpenSSL's `ASN1_TIME_to_tm` does (hours at most 12). A day the month does not have
+    /// (February 29 outside a leap year, April 31) is no time, as for OpenSSL, BoringSSL and
+    /// mozilla::pkix.
     private static func civil(year: Int64, _ text: ByteCursor, at start: Int, unusual: inout Bool) -> Int64? {
         guard let month = digits(text, start, 2), let day = digits(text, start + 2, 2),
               let hour = digits(text, start + 4, 2), let minute = digits(text, start + 6, 2),
-              (1...12).contains(month), (1...31).contains(day), hour <= 23, minute <= 59
+              (1...12).contains(month), day >= 1, day <= daysIn(month: month, year: year), hour <= 23, minute <= 59
         else { return nil }
         var index = start + 8
         var second: Int64 = 0
@@ -79,7 +82,16 @@ enum ASN1Time {
         return value
     }
 
-    /// Days since 1970-01-01 (Howard Hinnant's `days_from_civil`).
+    /// Days of a month in the proleptic Gregorian calendar (year 0000 is a leap year).
+    static func daysIn(month: Int64, year: Int64) -> Int64 {
+        switch month {
+        case 2: return year % 4 == 0 && (year % 100 != 0 || year % 400 == 0) ? 29 : 28
+        case 4, 6, 9, 11: return 30
+        default: return 31
+        }
+    }
+
+    /// Days since 1970-01-01 (Howard Hinnant's `days_from_civil`; `CertificateTime.civilDate` is its inverse).
     static func daysFromCivil(year: Int64, month: Int64, day: Int64) -> Int64 {
         let y = month <= 2 ? year - 1 : year
         let era = (y >= 0 ? y : y - 399) / 400

@@ -3,9 +3,10 @@ import Wire
 /// A certificate read in place: the DER stays where it lies (a flow's reassembly buffer, a
 /// file), and the view records where each field is. No copy and no heap allocation.
 ///
-/// Strict where it matters — only DER lengths, no trailing bytes, every structure must close
-/// exactly — and lenient where real CAs are sloppy: odd serials, empty names, legacy string
-/// types and duplicate extensions become `notes`.
+/// Strict where it matters — only DER lengths (no BER indefinite or non-minimal ones), no trailing
+/// bytes, every structure must close exactly, Names and AlgorithmIdentifiers included — and
+/// lenient where real CAs are sloppy: odd serials, empty names, legacy string types and duplicate
+/// extensions become `notes`.
 public struct CertificateView: ~Escapable {
     public let der: Span<UInt8>
     public let layout: CertificateLayout
@@ -41,6 +42,7 @@ public struct CertificateView: ~Escapable {
 
         guard var algorithm = certificate.readASN1(.sequence), let oid = algorithm.readASN1(.objectIdentifier)
         else { throw failure(certificate, "signatureAlgorithm") }
+        try checkParameters(algorithm, "signatureAlgorithm parameters")
         layout.signatureAlgorithm = range(oid)
         guard var signature = certificate.readASN1(.bitString), signature.readUInt8() == 0 else {
             throw failure(certificate, "signatureValue BIT STRING")
@@ -67,9 +69,11 @@ public struct CertificateView: ~Escapable {
         guard var algorithm = tbs.readASN1(.sequence), let oid = algorithm.readASN1(.objectIdentifier) else {
             throw failure(tbs, "signature AlgorithmIdentifier")
         }
+        try checkParameters(algorithm, "signature AlgorithmIdentifier parameters")
         layout.tbsSignatureAlgorithm = range(oid)
 
         guard tbs.peekASN1Tag() == .sequence, let issuer = tbs.readASN1Encoded() else { throw failure(tbs, "issuer Name") }
+        try checkName(issuer, "issuer")
         layout.issuer = range(issuer)
         if issuer.remaining == 2 { layout.notes.insert(.emptyIssuer) }
 
@@ -85,6 +89,7 @@ public struct CertificateView: ~Escapable {
         if notAfter < notBefore { layout.notes.insert(.invertedValidity) }
 
         guard tbs.peekASN1Tag() == .sequence, let subject = tbs.readASN1Encoded() else { throw failure(tbs, "subject Name") }
+        try checkName(subject, "subject")
         layout.subject = range(subject)
         if subject.remaining == 2 { layout.notes.insert(.emptySubject) }
 
@@ -114,6 +119,7 @@ public struct CertificateView: ~Escapable {
         else { throw failure(outer, "SubjectPublicKeyInfo algorithm") }
         layout.publicKeyAlgorithm = range(oid)
         let parameters = algorithm.readRest()
+        try checkParameters(parameters, "SubjectPublicKeyInfo algorithm parameters")
         layout.publicKeyParameters = range(parameters)
         guard var key = spki.readASN1(.bitString), key.readUInt8() == 0, spki.isEmpty else {
             throw failure(spki, "subjectPublicKey BIT STRING")
@@ -129,6 +135,22 @@ public struct CertificateView: ~Escapable {
             layout.publicKeySize = PublicKeyInfo.dsaPrimeBits(parametersElement: parameters.bytes)
         } else if OID.equals(oid.bytes, KnownOID.ecPublicKey), curve == nil {
             layout.publicKeySize = PublicKeyInfo.ecExplicitOrderBits(parametersElement: parameters.bytes)
+        }
+    }
+
+    /// What follows an AlgorithmIdentifier's OID: nothing, or exactly one element (`parameters
+    /// ANY OPTIONAL`). A parameter longer than the SEQUENCE, or a second one, is malformed.
+    private static func checkParameters(_ rest: ByteCursor, _ expected: String) throws(X509ParseError) {
+        var cursor = rest
+        if !cursor.isEmpty, cursor.readASN1Element() == nil { throw failure(cursor, expected) }
+        guard cursor.isEmpty else { throw failure(cursor, expected) }
+    }
+
+    /// A Name's inner structure must hold together (`NameStructure`): checked here, in the one
+    /// pass over the certificate, although its values are only read on demand.
+    private static func checkName(_ name: ByteCursor, _ which: String) throws(X509ParseError) {
+        if let problem = NameStructure.walk(name, { _, _, _, _, _ in }) {
+            throw X509ParseError(offset: problem.offset, expected: problem.expected + " in the " + which)
         }
     }
 

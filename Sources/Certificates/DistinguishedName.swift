@@ -6,27 +6,12 @@ import Wire
 /// prints it, and attribute values as text. These allocate, so they run on demand (records,
 /// `inspect`), never on the packet path.
 public enum DistinguishedName {
-    /// Calls `body` with every attribute in encoded order — its RDN's index, its type OID, the
-    /// value's tag, contents and whole encoding; returns false when the Name is malformed.
+    /// Calls `body` with every attribute in encoded order (see `NameStructure.walk`); returns
+    /// false when the Name is malformed.
     static func forEachAttribute(
         _ name: Span<UInt8>, _ body: (_ rdn: Int, _ type: Span<UInt8>, _ tag: UInt32, _ value: Span<UInt8>, _ encoded: Span<UInt8>) -> Void
     ) -> Bool {
-        var outer = ByteCursor(name)
-        guard var rdns = outer.readASN1(.sequence), outer.isEmpty else { return false }
-        var rdnIndex = 0
-        while !rdns.isEmpty {
-            guard var set = rdns.readASN1(.set) else { return false }
-            while !set.isEmpty {
-                guard var pair = set.readASN1(.sequence), let type = pair.readASN1(.objectIdentifier) else { return false }
-                var probe = pair
-                guard let encoded = probe.readASN1Encoded(), let element = pair.readASN1Element(), pair.isEmpty else {
-                    return false
-                }
-                body(rdnIndex, type.bytes, element.tag.raw, element.contents.bytes, encoded.bytes)
-            }
-            rdnIndex += 1
-        }
-        return true
+        NameStructure.walk(ByteCursor(name), body) == nil
     }
 
     /// `openssl x509 -nameopt RFC2253`: RDNs last to first, `,` between and `+` inside

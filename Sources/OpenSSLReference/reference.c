@@ -30,14 +30,24 @@ static int64_t days_from_civil(int64_t year, int64_t month, int64_t day) {
     return era * 146097 + day_of_era - 719468;
 }
 
-/// Seconds since the epoch of an ASN1_TIME, through ASN1_TIME_to_tm. 0 when OpenSSL cannot read it.
-static int time_to_epoch(const ASN1_TIME *time, int64_t *seconds) {
+/// Seconds since the epoch of an ASN1_TIME, through ASN1_TIME_to_tm, and (when `text` is not
+/// NULL) OpenSSL's broken-down time as RFC 3339, `%04d-%02d-%02dT%02d:%02d:%02dZ`. 0 when OpenSSL
+/// cannot read it.
+static int time_to_epoch_text(const ASN1_TIME *time, int64_t *seconds, char *text, size_t capacity) {
     struct tm tm;
     memset(&tm, 0, sizeof tm);
     if (time == NULL || !ASN1_TIME_to_tm(time, &tm)) return 0;
     int64_t days = days_from_civil((int64_t)tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday);
     *seconds = days * 86400 + (int64_t)tm.tm_hour * 3600 + (int64_t)tm.tm_min * 60 + tm.tm_sec;
+    if (text != NULL) {
+        snprintf(text, capacity, "%04d-%02d-%02dT%02d:%02d:%02dZ", tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday,
+                 tm.tm_hour, tm.tm_min, tm.tm_sec);
+    }
     return 1;
+}
+
+static int time_to_epoch(const ASN1_TIME *time, int64_t *seconds) {
+    return time_to_epoch_text(time, seconds, NULL, 0);
 }
 
 /// Parses exactly `length` bytes; NULL when OpenSSL rejects them or leaves bytes over.
@@ -162,6 +172,18 @@ int mw_ref_extract(const uint8_t *der, size_t length, struct mw_ref_fields *out)
     return 1;
 }
 
+// MARK: mw_ref_time
+
+int mw_ref_time(const uint8_t *der, size_t length, int64_t *seconds, char *text, size_t capacity) {
+    if (length > 0x7fffffff || capacity == 0) return 0;
+    text[0] = 0;
+    const unsigned char *cursor = der;
+    ASN1_TIME *time = d2i_ASN1_TIME(NULL, &cursor, (long)length);
+    int ok = time != NULL && cursor == der + length && time_to_epoch_text(time, seconds, text, capacity);
+    ASN1_TIME_free(time);
+    return ok;
+}
+
 // MARK: A minimal JSON writer
 
 struct writer {
@@ -281,9 +303,15 @@ static void describe_name(struct writer *w, const char *name, const X509_NAME *v
     BIO_free(bio);
 }
 
+/// `name` (epoch seconds) and `name`_text (the date, RFC 3339).
 static void describe_time(struct writer *w, const char *name, const ASN1_TIME *time) {
     int64_t seconds = 0;
-    if (time_to_epoch(time, &seconds)) member_int(w, name, seconds);
+    char text[64];
+    if (!time_to_epoch_text(time, &seconds, text, sizeof text)) return;
+    member_int(w, name, seconds);
+    char key[64];
+    snprintf(key, sizeof key, "%s_text", name);
+    member_string(w, key, text);
 }
 
 static void describe_digest(struct writer *w, const char *name, const X509 *x, const EVP_MD *md) {

@@ -75,13 +75,62 @@ enum DifferentialQuirks {
                     && error == X509ParseError(offset: 188, expected: "SubjectPublicKeyInfo")
             }),
         Quirk(
+            name: "ber-indefinite-length",
+            reason: """
+                An element with BER's indefinite length (length octet 80, contents closed by 00 00). \
+                OpenSSL's decoder accepts BER; DER allows only the definite form (X.690 §10.1), and \
+                BoringSSL's CBS and mozilla::pkix reject it, so browsers do. The view reads DER only, \
+                where a certificate has one encoding and its hash, byte ranges and identity mean one \
+                thing: it must reject at the very element whose length is indefinite.
+                """,
+            applies: { o in
+                guard case .viewRejects(let error) = o.disagreement else { return false }
+                let der = o.certificate.der
+                return error.offset >= 0 && error.offset + 1 < der.count && der[error.offset] & 0x1f != 0x1f
+                    && der[error.offset + 1] == 0x80
+            }),
+        Quirk(
+            name: "unreadable-time",
+            reason: """
+                A notBefore or notAfter on a day its month does not have (February 29 outside a leap \
+                year, April 31) or in month 13: neither side can read it. OpenSSL's ASN1_TIME_to_tm \
+                fails (`openssl x509 -dates` prints "Bad time value") but d2i_X509 keeps the \
+                certificate; the view rejects the certificate at that time, as BoringSSL and \
+                mozilla::pkix do — a validity that is no date cannot be checked.
+                """,
+            applies: { o in
+                guard case .viewRejects(let error) = o.disagreement, let reference = o.reference else { return false }
+                switch error.expected {
+                case "notBefore time": return reference["not_before"] == nil
+                case "notAfter time": return reference["not_after"] == nil
+                default: return false
+                }
+            }),
+        Quirk(
+            name: "zone-offset-outside-1900-9999",
+            reason: """
+                A time with a +hhmm/-hhmm offset whose UTC falls before 1900 or after 9999 (e.g. \
+                99991231235959-0100). OpenSSL's ASN1_TIME_to_tm applies a non-zero offset with \
+                OPENSSL_gmtime_adj, which refuses results outside 1900–9999, and gives no time; the \
+                view applies the offset for any year (and notes unusual-time-encoding).
+                """,
+            fields: ["not_before", "not_before_text", "not_after", "not_after_text"],
+            applies: { o in
+                guard o.notes.contains("unusual-time-encoding"), let ours = o.oursFields else { return false }
+                return ["not_before", "not_after"].allSatisfy { key in
+                    guard o.reference?[key] != ours[key] else { return true }
+                    guard o.reference?[key] == nil, let seconds = ours[key].flatMap({ Int64($0) }) else { return false }
+                    return seconds < -2_208_988_800 || seconds > 253_402_300_799  // 1900-01-01, 9999-12-31T23:59:59Z
+                }
+            }),
+        Quirk(
             name: "leap-second",
             reason: """
                 UTCTime 161231235960Z (the leap second ending 2016). OpenSSL's ASN1_TIME_to_tm allows \
                 seconds up to 59 only and gives no time at all (`openssl x509` prints "Bad time value"); \
                 the view reads second 60 as one second past :59, 2017-01-01T00:00:00Z.
                 """,
-            fields: ["not_before"],
+            fields: ["not_before", "not_before_text"],
             applies: { o in
                 o.isGenerated(["dates-leap-second"]) && o.oursFields?["not_before"] == "1483228800"
                     && o.reference?["not_before"] == nil

@@ -142,12 +142,15 @@ import Certificates
         #expect(error?.expected == "serialNumber INTEGER")
         #expect(error.map { $0.offset > 0 && $0.offset < certificate.der.count } == true)
 
-        // The same bomb as the issuer Name, as a subjectAltName value and as an unknown
-        // extension: the certificate parses (the view reads names and SANs lazily) and
-        // describing it neither traps nor invents values.
+        // The same bomb as the issuer Name: rejected at its first RDN, which is a SEQUENCE where
+        // a SET must be (the view checks a Name's structure one level deep per element, no deeper).
         var inName = MiniCertificate()
         inName.issuer = DER.nested(depth: 50_000, innermost: [])
-        #expect(Self.exercise(inName.der) == nil)
+        #expect(Self.exercise(inName.der) == X509ParseError(
+            offset: inName.offsetOfIssuer + MiniCertificate.headerLength(inName.issuer),
+            expected: "RelativeDistinguishedName SET in the issuer"))
+        // As a subjectAltName value and as an unknown extension: the certificate parses (the
+        // view reads extension values lazily) and describing it neither traps nor invents values.
         var inExtension = MiniCertificate()
         inExtension.extensions = [
             DER.extension(oid: [0x55, 0x1d, 0x11], value: DER.nested(depth: 50_000, innermost: [])),
@@ -160,6 +163,55 @@ import Certificates
             #expect(description.sanDNS.isEmpty && description.alternativeNames.isEmpty)
             #expect(description.issuer != "")
         }
+    }
+
+    @Test func namesWhoseInnerLengthsAreOffByOneAreRejectedWhereTheyBreak() {
+        // The issuer is 30 L | 31 L | 30 L | 06 03 55 04 03 | 0c 07 "Mini CA": each length one
+        // byte off while the Name's own length stays right. OpenSSL rejects all of them.
+        let cases: [(index: Int, delta: Int, at: Int, expected: String)] = [
+            (12, 1, 11, "attribute value"),                  // the value runs past its SEQUENCE
+            (12, -1, 19, "end of AttributeTypeAndValue"),    // a byte left after the value
+            (3, 1, 2, "RelativeDistinguishedName SET"),      // the SET runs past the Name
+            (3, -1, 4, "AttributeTypeAndValue SEQUENCE"),    // the SEQUENCE runs past its SET
+            (5, 1, 4, "AttributeTypeAndValue SEQUENCE"),
+            (5, -1, 11, "attribute value"),
+        ]
+        for (index, delta, at, expected) in cases {
+            for subject in [false, true] {
+                var certificate = MiniCertificate()
+                var name = certificate.issuer  // the same bytes as the subject too
+                name[index] = UInt8(Int(name[index]) + delta)
+                if subject { certificate.subject = name } else { certificate.issuer = name }
+                let start = subject ? certificate.offsetOfSubject : certificate.offsetOfIssuer
+                #expect(Self.parse(certificate.der).error == X509ParseError(
+                    offset: start + at, expected: expected + (subject ? " in the subject" : " in the issuer")),
+                    "byte \(index) \(delta > 0 ? "+" : "")\(delta) in the \(subject ? "subject" : "issuer")")
+            }
+        }
+        // An RDN with no attribute stays accepted (OpenSSL accepts it too; see name-empty-rdn).
+        var empty = MiniCertificate()
+        empty.issuer = DER.sequence(DER.tlv(0x31, []))
+        #expect(Self.exercise(empty.der) == nil)
+    }
+
+    @Test func algorithmParametersMustFitTheirSequence() {
+        // AlgorithmIdentifier ::= SEQUENCE { OID, parameters ANY OPTIONAL }: a parameter longer
+        // than the SEQUENCE, or a second one, is malformed (OpenSSL rejects both).
+        let oid = DER.oid([0x2a, 0x86, 0x48, 0xce, 0x3d, 0x04, 0x03, 0x02])
+        for (parameters, at) in [([UInt8](arrayLiteral: 0x05, 0x01), 0), ([0x05, 0x00, 0x05, 0x00], 2)] {
+            var certificate = MiniCertificate()
+            let algorithm = DER.sequence(oid, parameters)
+            certificate.tbsOverride = DER.tlv(0x30, MiniCertificate.versionElement + certificate.serialElement + algorithm
+                + certificate.issuer + certificate.validity + certificate.subject + MiniCertificate.spki)
+            let start = certificate.offsetOfSerial + certificate.serialElement.count + 2 + oid.count
+            #expect(Self.parse(certificate.der).error
+                    == X509ParseError(offset: start + at, expected: "signature AlgorithmIdentifier parameters"))
+        }
+        // NULL parameters (as RSA signatures carry) are one element: accepted.
+        var withNull = MiniCertificate()
+        withNull.tbsOverride = DER.tlv(0x30, MiniCertificate.versionElement + withNull.serialElement
+            + DER.sequence(oid, [0x05, 0x00]) + withNull.issuer + withNull.validity + withNull.subject + MiniCertificate.spki)
+        #expect(Self.exercise(withNull.der) == nil)
     }
 
     @Test func badTimeIsReportedAtTheTimeItself() {
@@ -282,5 +334,9 @@ struct MiniCertificate {
 
     var offsetOfSerial: Int { offsetOfTBSContents + Self.versionElement.count }
 
-    var offsetOfValidity: Int { offsetOfSerial + serialElement.count + Self.algorithm.count + issuer.count }
+    var offsetOfIssuer: Int { offsetOfSerial + serialElement.count + Self.algorithm.count }
+
+    var offsetOfValidity: Int { offsetOfIssuer + issuer.count }
+
+    var offsetOfSubject: Int { offsetOfValidity + validity.count }
 }

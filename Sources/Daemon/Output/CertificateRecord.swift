@@ -72,9 +72,8 @@ enum CertificateRecord {
         writer.field("state_or_province", a.stateOrProvince.isEmpty ? nil : a.stateOrProvince)
     }
 
-    static func date(_ seconds: Int64) -> String {
-        Timestamp(seconds: seconds).rfc3339(microseconds: false)
-    }
+    /// A certificate time (any year 0000–9999; not through a nanosecond `Timestamp`).
+    static func date(_ seconds: Int64) -> String { CertificateTime.rfc3339(seconds) }
 
     /// A readable block for people.
     static func text(_ c: CertificateDescription, path: String, location: String) -> String {

@@ -165,5 +165,5 @@ public struct IndicatorSet: Sendable {
 }
 
 enum CertificateDates {
-    static func rfc3339(_ seconds: Int64) -> String { Timestamp(seconds: seconds).rfc3339(microseconds: false) }
+    static func rfc3339(_ seconds: Int64) -> String { CertificateTime.rfc3339(seconds) }
 }

@@ -56,10 +56,19 @@ struct mw_ref_fields {
 int mw_ref_extract(const uint8_t *der, size_t length, struct mw_ref_fields *out);
 
 /*
+ * One DER-encoded UTCTime or GeneralizedTime element, read by d2i_ASN1_TIME and ASN1_TIME_to_tm:
+ * its seconds since the epoch and OpenSSL's broken-down time as RFC 3339 text
+ * (`%04d-%02d-%02dT%02d:%02d:%02dZ`, NUL-terminated, in `text`). Returns 1, or 0 when OpenSSL
+ * cannot read it ("Bad time value" in `openssl x509 -dates`).
+ */
+int mw_ref_time(const uint8_t *der, size_t length, int64_t *seconds, char *text, size_t capacity);
+
+/*
  * Parses `der` and writes one JSON object (UTF-8, NUL-terminated) describing it with OpenSSL's
  * getters: version, serial (uppercase hex of the INTEGER content octets), signature_oid,
  * public_key_oid, curve_oid, public_key_bits, rsa_exponent, issuer, subject (RFC 2253 as
- * `openssl x509 -nameopt RFC2253`), not_before, not_after (epoch seconds), sha256, sha1,
+ * `openssl x509 -nameopt RFC2253`), not_before, not_after (epoch seconds), not_before_text,
+ * not_after_text (the dates as mw_ref_time writes them), sha256, sha1,
  * spki_sha256, is_ca, path_len, key_usage, extended_key_usage, subject_key_identifier,
  * authority_key_identifier, san_dns, san_ip, san_email, san_uri, sct_count, ocsp, ca_issuers,
  * crl_uris, policies, extensions [{oid, critical}], duplicate_extensions, parse_ok.

@@ -1,4 +1,6 @@
 /// Capture time of a packet: nanoseconds since the Unix epoch, as recorded by the capture.
+/// Int64 nanoseconds reach 1677–2262 only: certificate times (years 0000–9999) are kept as seconds
+/// and printed by the Detector's `CertificateTime`, never through a `Timestamp`.
 public struct Timestamp: Comparable, Hashable, Sendable {
     public var nanoseconds: Int64
 
