@@ -1,3 +1,4 @@
+import Certificates
 import Detector
 import Foundation
 import OpenSSLReference
