@@ -1,30 +1,22 @@
-import Foundation
 import OpenSSLBridge
 import Testing
-import TestSupport
 
 @Suite struct ChainVerificationTests {
-    private let kit: OpenSSLKit
+    private let pki: BridgePKI
     private let root: OpenSSLCertificate
     private let intermediate: OpenSSLCertificate
     private let leaf: OpenSSLCertificate
     private let rootSPKI: SHA256Digest
-    private let now = Int64(Date().timeIntervalSince1970)
+    /// A day after issue: no validity boundary lies in the hour around it.
+    private let later: Int64
 
     init() throws {
-        kit = try OpenSSLKit()
-        try kit.key("root")
-        try kit.root("root", key: "root", subject: "/CN=Chain Root")
-        try kit.key("ca")
-        try kit.issue("ca", key: "ca", subject: "/CN=Chain Intermediate", issuer: "root", issuerKey: "root",
-                      extensions: ["basicConstraints=critical,CA:TRUE", "keyUsage=critical,keyCertSign"])
-        try kit.key("leaf")
-        try kit.issue("leaf", key: "leaf", subject: "/CN=www.bank.example", issuer: "ca", issuerKey: "ca",
-                      extensions: ["subjectAltName=DNS:www.bank.example", "extendedKeyUsage=serverAuth"])
-        root = try #require(OpenSSLCertificate(der: try kit.der("root")))
-        intermediate = try #require(OpenSSLCertificate(der: try kit.der("ca")))
-        leaf = try #require(OpenSSLCertificate(der: try kit.der("leaf")))
+        pki = try BridgePKI.make()
+        root = try BridgePKI.certificate(pki.root)
+        intermediate = try BridgePKI.certificate(pki.intermediate)
+        leaf = try BridgePKI.certificate(pki.leaf)
         rootSPKI = try #require(root.subjectPublicKeyInfoSHA256(using: SHA256Hasher()))
+        later = pki.issued + 86_400
     }
 
     private func store(_ anchors: OpenSSLCertificate...) -> CertificateStore {
@@ -35,7 +27,7 @@ import TestSupport
 
     private func verify(_ store: CertificateStore, intermediates: [OpenSSLCertificate], at time: Int64? = nil,
                         name: ExpectedName? = nil) throws -> ChainVerification {
-        let time = time ?? now
+        let time = time ?? later
         return try #require(ChainVerification.verifyTLSServer(
             leaf: leaf, intermediates: intermediates, store: store, at: time, name: name,
             window: time - 1800...time + 1800, hasher: SHA256Hasher()))
@@ -48,9 +40,7 @@ import TestSupport
     }
 
     @Test func trustedChainReachesTheAnchor() throws {
-        // A day after issue, so that no validity boundary lies in the hour around it.
-        let result = try verify(store(root), intermediates: [intermediate], at: now + 86_400,
-                                name: .host("www.bank.example"))
+        let result = try verify(store(root), intermediates: [intermediate], name: .host("www.bank.example"))
         #expect(result.succeeded && result.nameAccepted && result.problems.isEmpty)
         #expect(result.finalErrorCode == 0)
         #expect(result.chainSPKISHA256.count == 3)
@@ -59,7 +49,7 @@ import TestSupport
     }
 
     @Test func everyProblemIsCollected() throws {
-        let result = try verify(store(root), intermediates: [intermediate], at: now + 400 * 86_400,
+        let result = try verify(store(root), intermediates: [intermediate], at: pki.issued + 400 * 86_400,
                                 name: .host("www.other.example"))
         let kinds = result.problems.map(\.kind)
         #expect(kinds.contains(.expired) && kinds.contains(.hostnameMismatch), "\(result.problems)")
@@ -75,8 +65,8 @@ import TestSupport
     }
 
     @Test func windowSeesABoundaryOfTheBuiltChain() throws {
-        // The leaf was issued within the last minute: its notBefore lies in the window.
-        let result = try verify(store(root), intermediates: [intermediate], at: now)
+        // Every certificate was issued within a minute after `issued`: their notBefore lie in the window.
+        let result = try verify(store(root), intermediates: [intermediate], at: pki.issued + 60)
         #expect(result.chainValidityChangesInWindow)
     }
 

@@ -20,7 +20,11 @@ import Testing
         #expect(digest.bytes.count == 32)
         #expect(Array(digest.bytes.prefix(4)) == [0xba, 0x78, 0x16, 0xbf])
         #expect(digest.words.0 == 0xba78_16bf_8f01_cfea)
-        #expect(digest.bytes.map { String($0, radix: 16) }.map { $0.count == 1 ? "0" + $0 : $0 }.joined() == digest.description)
+        let hex: String = digest.bytes.map { (byte: UInt8) -> String in
+            let digits = String(byte, radix: 16)
+            return byte < 16 ? "0" + digits : digits
+        }.joined()
+        #expect(hex == digest.description)
     }
 
     @Test func sha1MatchesTheFIPSVector() {
