@@ -57,7 +57,7 @@ public final class ChainValidator {
             verdict = cached
         } else {
             let (fresh, stableForTheHour) = evaluate(chain: chain, hostname: nil, at: unixSeconds,
-                                                     hour: (hour * 3600, hour * 3600 + 3599))
+                                                     hour: hour * 3600...hour * 3600 + 3599)
             if stableForTheHour { cache.insert(key, fresh) }
             verdict = fresh
         }
@@ -115,7 +115,7 @@ public final class ChainValidator {
     // MARK: Verification
 
     private func evaluate(chain: [[UInt8]], hostname: String?, at time: Int64,
-                          hour: (start: Int64, end: Int64)) -> (ChainVerdict, Bool) {
+                          hour: ClosedRange<Int64>) -> (ChainVerdict, Bool) {
         guard !chain.isEmpty else {
             return (ChainVerdict(trusted: false, reasons: [.other], detail: "no certificate"), true)
         }
@@ -143,7 +143,7 @@ public final class ChainValidator {
         }
         guard let result = ChainVerification.verifyTLSServer(
             leaf: leaf, intermediates: Array(sent.dropFirst()), store: trustStore.store, at: time, name: name,
-            window: hour.start...hour.end, hasher: hasher.digester)
+            window: hour, hasher: hasher.digester)
         else {
             return (ChainVerdict(trusted: false, reasons: [.other], detail: "OpenSSL cannot set up the verification"), false)
         }
@@ -171,7 +171,7 @@ public final class ChainValidator {
         // certificates) begins or ends within the hour.
         let spkis = result.chainSPKISHA256.map { $0.map { CertificateFingerprint($0).description } ?? "" }
         let stable = !result.chainValidityChangesInWindow
-            && !sent.contains { $0.validityChanges(within: hour.start...hour.end) }
+            && !sent.contains { $0.validityChanges(within: hour) }
 
         let trusted = result.succeeded && reasons.isEmpty
         let verdict = ChainVerdict(trusted: trusted, reasons: UntrustedReason.canonical(reasons),
