@@ -31,16 +31,20 @@ let package = Package(
         // The one bounds-checked byte cursor every wire parser (packets, TLS, DER) reads through.
         .target(name: "Wire", swiftSettings: strict),
 
+        // The one Swift module that calls OpenSSL libcrypto: digests, certificates, the trust
+        // store, chain verification, name checks, OCSP, object names; safe wrappers, no domain.
+        .target(name: "OpenSSLBridge", dependencies: ["COpenSSL", "Wire"], swiftSettings: strict),
+
         // The zero-copy X.509 view, certificate fingerprints and the certificate cache
-        // (SHA-256 through OpenSSL libcrypto).
-        .target(name: "Certificates", dependencies: ["Wire", "COpenSSL"], swiftSettings: strict),
+        // (digests and object names through OpenSSLBridge).
+        .target(name: "Certificates", dependencies: ["Wire", "OpenSSLBridge"], swiftSettings: strict),
 
         // capture → decode → flows → TCP reassembly → TLS handshake → certificate chains
         // (Capture also reads AF_PACKET rings through CLinux.)
         .target(name: "Sniffer", dependencies: ["Wire", "Certificates", "CPcap", "CLinux"], swiftSettings: strict),
 
         // Detection: indicators, chain validation, the rules and the engine that runs them.
-        .target(name: "Detector", dependencies: ["Wire", "Certificates", "Sniffer", "COpenSSL"], swiftSettings: strict),
+        .target(name: "Detector", dependencies: ["Wire", "Certificates", "Sniffer", "OpenSSLBridge"], swiftSettings: strict),
 
         // OpenSSL's own X.509 parser behind two C calls: the reference the certificate view is
         // checked against (X509Tests) and timed against (Bench).
@@ -66,6 +70,9 @@ let package = Package(
                 swiftSettings: strict),
 
         .testTarget(name: "WireTests", dependencies: ["Wire"], swiftSettings: strict),
+        // The OpenSSL wrappers on their own: digests, certificates made with the openssl command,
+        // verification, the object-name table.
+        .testTarget(name: "OpenSSLBridgeTests", dependencies: ["OpenSSLBridge", "TestSupport"], swiftSettings: strict),
         .testTarget(name: "SnifferTests", dependencies: ["Certificates", "Sniffer", "Wire", "Detector", "TestSupport"],
                     exclude: ["Fixtures"], swiftSettings: strict),
         .testTarget(name: "PeerCorpusTests", dependencies: ["Certificates", "Sniffer", "Detector"], swiftSettings: strict),

@@ -1,5 +1,4 @@
-import COpenSSL
-import Synchronization
+import OpenSSLBridge
 import Wire
 
 /// Names (RFC 5280 `Name`): the RFC 4514/2253 string exactly as `openssl x509 -nameopt RFC2253`
@@ -22,7 +21,7 @@ public enum DistinguishedName {
         var parts: [(rdn: Int, text: String)] = []
         let wellFormed = forEachAttribute(name) { rdn, typeOID, tag, value, encoded in
             let type = OID.dotted(typeOID) ?? "?"
-            let shortName = AttributeNames.shortName(dotted: type)
+            let shortName = ObjectNames.shortName(dotted: type)
             // OpenSSL dumps the values of attribute types it does not know.
             let text = shortName == nil ? hexDump(encoded) : escapedValue(tag: tag, value, encoded: encoded)
             parts.append((rdn, (shortName ?? type) + "=" + text))
@@ -176,24 +175,5 @@ enum NameStrings {
             }
         }
         return true
-    }
-}
-
-/// Attribute type short names from OpenSSL's object table (`OBJ_nid2sn`), cached. The keys come
-/// from certificates off the network, so the cache is bounded (emptied when full).
-enum AttributeNames {
-    private static let cache = Mutex<[String: String?]>([:])
-    static let maxCached = 1024
-    static var cachedCount: Int { cache.withLock { $0.count } }
-
-    static func shortName(dotted: String) -> String? {
-        if let cached = cache.withLock({ $0[dotted] }) { return cached }
-        let nid = unsafe OBJ_txt2nid(dotted)
-        let name: String? = nid == NID_undef ? nil : unsafe OBJ_nid2sn(nid).map { unsafe String(cString: $0) }
-        cache.withLock { names in
-            if names.count >= maxCached { names.removeAll(keepingCapacity: true) }
-            names[dotted] = .some(name)
-        }
-        return name
     }
 }

@@ -20,12 +20,23 @@ import TestSupport
         }
     }
 
-    @Test func attributeNameCacheIsBoundedAgainstCraftedOIDs() {
-        for arc in 0..<(AttributeNames.maxCached * 2) {
-            _ = AttributeNames.shortName(dotted: "1.3.6.1.4.1.99999.\(arc)")
+    /// Attribute types off the network that OpenSSL does not know print as dotted OIDs (the
+    /// short-name table is read once from OpenSSL and never grows with them).
+    @Test func craftedAttributeTypesPrintAsDottedOIDs() {
+        for arc in 128..<2176 {
+            let der = Self.name(oid: [0x2b, 0x06, 0x01, 0x04, 0x01, 0x86, 0x8d, 0x1f, 0x80 | UInt8(arc >> 7), UInt8(arc & 0x7f)])
+            let name = DistinguishedName.rfc2253(der.span)
+            #expect(name == "1.3.6.1.4.1.99999.\(arc)=#130178")
         }
-        #expect(AttributeNames.cachedCount <= AttributeNames.maxCached)
-        #expect(AttributeNames.shortName(dotted: "2.5.4.3") == "CN")
+        let common = Self.name(oid: [0x55, 0x04, 0x03])
+        #expect(DistinguishedName.rfc2253(common.span) == "CN=x")
+    }
+
+    /// A Name of one attribute of type `oid` (its encoded contents) with the PrintableString "x".
+    private static func name(oid: [UInt8]) -> [UInt8] {
+        let pair = [0x06, UInt8(oid.count)] + oid + [0x13, 0x01, UInt8(ascii: "x")]
+        let set = [0x31, UInt8(pair.count + 2), 0x30, UInt8(pair.count)] + pair
+        return [0x30, UInt8(set.count)] + set
     }
 
     @Test func brokenIndicatorListsAreErrorsNamingTheFile() throws {

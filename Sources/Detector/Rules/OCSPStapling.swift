@@ -1,29 +1,9 @@
-import COpenSSL
+import OpenSSLBridge
 
 /// Whether a stapled OCSP response carries SCTs (extension 1.3.6.1.4.1.11129.2.4.5 of its single
 /// response), read with OpenSSL.
 enum OCSPStapling {
     static func carriesSCTs(_ der: [UInt8]) -> Bool {
-        unsafe der.withUnsafeBufferPointer { buffer in
-            // unsafe: d2i reads `count` bytes of the array, alive for the call; every object made
-            // here is freed before returning.
-            var cursor = buffer.baseAddress
-            guard let response = unsafe d2i_OCSP_RESPONSE(nil, &cursor, buffer.count) else {
-                ERR_clear_error()
-                return false
-            }
-            defer { unsafe OCSP_RESPONSE_free(response) }
-            guard let basic = unsafe OCSP_response_get1_basic(response) else {
-                ERR_clear_error()
-                return false
-            }
-            defer { unsafe OCSP_BASICRESP_free(basic) }
-            var index: Int32 = 0
-            while let single = unsafe OCSP_resp_get0(basic, index) {
-                if unsafe OCSP_SINGLERESP_get_ext_by_NID(single, NID_ct_cert_scts, -1) >= 0 { return true }
-                index += 1
-            }
-            return false
-        }
+        OCSPResponseSCTs.present(in: der)
     }
 }

@@ -1,4 +1,4 @@
-import COpenSSL
+import OpenSSLBridge
 import Sniffer
 import Certificates
 
@@ -16,7 +16,6 @@ import Certificates
 /// Bounded: two generations of at most `cacheCapacity / 2` verdicts each.
 ///
 /// Not thread-safe: one validator per worker. The `TrustStore` may be shared.
-@safe
 public final class ChainValidator {
     public let trustStore: TrustStore
     private let hasher = CertificateHasher()
@@ -91,7 +90,7 @@ public final class ChainValidator {
 
     private func freshVerdict(_ request: Request, chain: [[UInt8]]) -> ChainVerdict {
         let (fresh, stableForTheHour) = evaluate(chain: chain, hostname: nil, at: request.time,
-                                                 hour: (request.hour * 3600, request.hour * 3600 + 3599))
+                                                 hour: request.hour * 3600...request.hour * 3600 + 3599)
         if stableForTheHour { cache.insert(request.key, fresh) }
         return fresh
     }
@@ -126,22 +125,16 @@ public final class ChainValidator {
         let cannot = "the name \"\(name)\" cannot be matched against a certificate"
         // OpenSSL would ignore a final NUL; a name with one matches nothing.
         guard !name.utf8.contains(0) else { return cannot }
-        let result: Int32
-        let error: Int32
-        if HostName.isIPLiteral(name) {
-            // unsafe: the C string is a temporary copy alive for the call; the leaf is alive.
-            result = unsafe X509_check_ip_asc(leaf.pointer, HostName.strippingBrackets(name), 0)
-            error = X509_V_ERR_IP_ADDRESS_MISMATCH
-        } else {
-            // unsafe: as above; the length is the UTF-8 byte count of that string.
-            result = unsafe X509_check_host(leaf.pointer, name, name.utf8.count, 0, nil)
-            error = X509_V_ERR_HOSTNAME_MISMATCH
+        switch leaf.match(expected(name)) {
+        case .matches: return nil
+        case .unusable: return cannot
+        case .mismatch(let error): return "\(error.text) (depth \(error.depth))"
         }
-        ERR_clear_error()
-        if result == 1 { return nil }
-        if result < 0 { return cannot }
-        // unsafe: OpenSSL returns a static string for every code.
-        return unsafe String(cString: X509_verify_cert_error_string(Int(error))) + " (depth 0)"
+    }
+
+    /// The name as OpenSSL is to check it: an IP literal against IP SANs, anything else as a host.
+    private static func expected(_ name: String) -> ExpectedName {
+        HostName.isIPLiteral(name) ? .ipAddress(HostName.strippingBrackets(name)) : .host(name)
     }
 
     private func decodedLeaf(_ der: [UInt8], fingerprint: CertificateFingerprint) -> OpenSSLCertificate? {
@@ -155,7 +148,7 @@ public final class ChainValidator {
     // MARK: Verification
 
     private func evaluate(chain: [[UInt8]], hostname: String?, at time: Int64,
-                          hour: (start: Int64, end: Int64)) -> (ChainVerdict, Bool) {
+                          hour: ClosedRange<Int64>) -> (ChainVerdict, Bool) {
         guard !chain.isEmpty else {
             return (ChainVerdict(trusted: false, reasons: [.other], detail: "no certificate"), true)
         }
@@ -171,89 +164,49 @@ public final class ChainValidator {
             details.append("the certificate at depth \(depth) does not parse")
         }
         let sent = decoded.compactMap(\.self)
-        // OpenSSL borrows these certificates (stack, context): keep them alive to the very end.
-        defer { withExtendedLifetime(sent) {} }
-
-        // unsafe: the stack only borrows certificates of `sent`, which outlive it (above).
-        guard let untrusted = unsafe mw_sk_X509_new_null() else { fatalError("OpenSSL cannot allocate a stack") }
-        defer { unsafe mw_sk_X509_free(untrusted) }
-        for certificate in sent.dropFirst() {
-            // unsafe: pushes a borrowed pointer; see `sent`.
-            _ = unsafe mw_sk_X509_push(untrusted, certificate.pointer)
-        }
-        // unsafe: the context borrows store, leaf and stack, all alive until it is freed below.
-        guard let context = unsafe X509_STORE_CTX_new() else { fatalError("OpenSSL cannot allocate a verify context") }
-        defer { unsafe X509_STORE_CTX_free(context) }
-        guard unsafe X509_STORE_CTX_init(context, trustStore.handle.pointer, leaf.pointer, untrusted) == 1 else {
-            ERR_clear_error()
-            return (ChainVerdict(trusted: false, reasons: [.other], detail: "OpenSSL cannot set up the verification"), false)
-        }
-        // unsafe: the context and its parameters (owned by it) are alive for this scope.
-        _ = unsafe X509_STORE_CTX_set_purpose(context, X509_PURPOSE_SSL_SERVER)
-        let parameters = unsafe X509_STORE_CTX_get0_param(context)
-        unsafe X509_VERIFY_PARAM_set_time(parameters, time_t(time))
+        var name: ExpectedName?
         if let hostname {
-            let set: Int32
             if hostname.utf8.contains(0) {
-                set = 0  // OpenSSL would ignore a final NUL; a name with one matches nothing.
-            } else if HostName.isIPLiteral(hostname) {
-                // unsafe: the C string is a temporary copy alive for the call, which copies it.
-                set = unsafe X509_VERIFY_PARAM_set1_ip_asc(parameters, HostName.strippingBrackets(hostname))
-            } else {
-                // unsafe: as above; the length is the UTF-8 byte count of that string.
-                set = unsafe X509_VERIFY_PARAM_set1_host(parameters, hostname, hostname.utf8.count)
-            }
-            if set != 1 {
+                // OpenSSL would ignore a final NUL; a name with one matches nothing.
                 reasons.append(.hostnameMismatch)
                 details.append("the name \"\(hostname)\" cannot be matched against a certificate")
+            } else {
+                name = Self.expected(hostname)
             }
         }
-
-        var problems = mw_verify_problems()
-        // unsafe: `problems` is alive for the call; the callback only writes within its arrays.
-        let result = unsafe mw_verify_collecting(context, &problems)
-        for index in 0..<problems.count {
-            // unsafe: `index` is below the count the callback kept within the arrays.
-            let error = unsafe mw_verify_problem_error(&problems, index)
-            let depth = unsafe mw_verify_problem_depth(&problems, index)
-            reasons += UntrustedReason.reasons(forOpenSSLError: error)
-            // unsafe: OpenSSL returns a static string for every code.
-            let text = unsafe String(cString: X509_verify_cert_error_string(Int(error)))
-            details.append("\(text) (depth \(depth))")
+        guard let result = ChainVerification.verifyTLSServer(
+            leaf: leaf, intermediates: Array(sent.dropFirst()), store: trustStore.store, at: time, name: name,
+            window: hour, hasher: hasher.digester)
+        else {
+            return (ChainVerdict(trusted: false, reasons: [.other], detail: "OpenSSL cannot set up the verification"), false)
+        }
+        if !result.nameAccepted, let hostname {
+            reasons.append(.hostnameMismatch)
+            details.append("the name \"\(hostname)\" cannot be matched against a certificate")
+        }
+        for problem in result.problems {
+            reasons += UntrustedReason.reasons(for: problem.kind)
+            details.append("\(problem.text) (depth \(problem.depth))")
         }
         // OpenSSL does not check a self-signed certificate's own signature (X509_V_FLAG_CHECK_SS_SIGNATURE
         // would, but for trust anchors too, whose self-signatures browsers ignore): check the leaf's
         // here, so a doctored self-signed certificate is `badSignature` as well as `selfSigned`.
-        let leafIsSelfSigned = (0..<problems.count).contains {
-            // unsafe: each index is below the count the callback kept within the arrays.
-            unsafe mw_verify_problem_error(&problems, $0) == X509_V_ERR_DEPTH_ZERO_SELF_SIGNED_CERT
-        }
-        if leafIsSelfSigned, !leaf.isSignedByItsOwnKey {
+        if result.problems.contains(where: { $0.kind == .selfSignedLeaf }), !leaf.isSignedByItsOwnKey {
             reasons.append(.badSignature)
             details.append("certificate signature failure (depth 0)")
         }
-        if result != 1 && problems.count == 0 {
+        if !result.succeeded && result.problems.isEmpty {
             reasons.append(.other)
-            // unsafe: reads the error code of the live context.
-            details.append("OpenSSL verification failed (error \(unsafe X509_STORE_CTX_get_error(context)))")
+            details.append("OpenSSL verification failed (error \(result.finalErrorCode))")
         }
-        ERR_clear_error()
 
         // The chain OpenSSL built: SPKIs, and whether any validity period (of it or of the sent
         // certificates) begins or ends within the hour.
-        // unsafe: the stack and its certificates are borrowed from the context, alive until its free.
-        let built = unsafe X509_STORE_CTX_get0_chain(context)
-        let builtCount = unsafe mw_sk_X509_num(built)
-        var spkis: [String] = []
-        var stable = !sent.contains { $0.validityChanges(from: hour.start, to: hour.end) }
-        for index in 0..<builtCount {
-            // unsafe: `index` is within the stack, which the context keeps alive.
-            guard let certificate = unsafe mw_sk_X509_value(built, index) else { continue }
-            unsafe spkis.append(OpenSSLCertificate.spkiSHA256(certificate, hasher: hasher) ?? "")
-            if unsafe OpenSSLCertificate.validityChanges(certificate, from: hour.start, to: hour.end) { stable = false }
-        }
+        let spkis = result.chainSPKISHA256.map { $0.map { CertificateFingerprint($0).description } ?? "" }
+        let stable = !result.chainValidityChangesInWindow
+            && !sent.contains { $0.validityChanges(within: hour) }
 
-        let trusted = result == 1 && reasons.isEmpty
+        let trusted = result.succeeded && reasons.isEmpty
         let verdict = ChainVerdict(trusted: trusted, reasons: UntrustedReason.canonical(reasons),
                                    detail: details.joined(separator: "; "),
                                    anchorSPKISHA256: trusted ? spkis.last : nil, chainSPKISHA256: spkis)

@@ -1,4 +1,4 @@
-import COpenSSL
+import OpenSSLBridge
 
 /// Why a chain did not validate, in the alert's words.
 public enum UntrustedReason: String, Sendable, CaseIterable {
@@ -16,28 +16,29 @@ public enum UntrustedReason: String, Sendable, CaseIterable {
     /// Anything else OpenSSL rejects (purpose, CA constraints, path length, …); see `detail`.
     case other
 
-    /// The reasons an OpenSSL `X509_V_ERR_*` code stands for.
+    /// The reasons a verification error stands for.
     ///
-    /// `SELF_SIGNED_CERT_IN_CHAIN` (the sender included a self-signed root that the store does
-    /// not hold) is both `selfSigned` and `unknownIssuer`: the chain reaches no trusted anchor,
-    /// exactly as when that root is not sent at all (`unknownIssuer` alone), so a rule can treat
-    /// "no path to a trusted root" uniformly while the alert still says the root was self-signed.
-    public static func reasons(forOpenSSLError error: Int32) -> [UntrustedReason] {
-        switch error {
-        case X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT, X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT_LOCALLY,
-             X509_V_ERR_UNABLE_TO_VERIFY_LEAF_SIGNATURE:
-            return [.unknownIssuer]
-        case X509_V_ERR_CERT_HAS_EXPIRED: return [.expired]
-        case X509_V_ERR_CERT_NOT_YET_VALID: return [.notYetValid]
-        case X509_V_ERR_HOSTNAME_MISMATCH, X509_V_ERR_IP_ADDRESS_MISMATCH: return [.hostnameMismatch]
-        case X509_V_ERR_CERT_SIGNATURE_FAILURE, X509_V_ERR_UNABLE_TO_DECRYPT_CERT_SIGNATURE: return [.badSignature]
-        case X509_V_ERR_DEPTH_ZERO_SELF_SIGNED_CERT: return [.selfSigned]
-        case X509_V_ERR_SELF_SIGNED_CERT_IN_CHAIN: return [.selfSigned, .unknownIssuer]
-        case X509_V_ERR_ERROR_IN_CERT_NOT_BEFORE_FIELD, X509_V_ERR_ERROR_IN_CERT_NOT_AFTER_FIELD,
-             X509_V_ERR_UNABLE_TO_DECODE_ISSUER_PUBLIC_KEY:
-            return [.invalidCertificate]
-        default: return [.other]
+    /// `selfSignedInChain` (the sender included a self-signed root that the store does not hold)
+    /// is both `selfSigned` and `unknownIssuer`: the chain reaches no trusted anchor, exactly as
+    /// when that root is not sent at all (`unknownIssuer` alone), so a rule can treat "no path to
+    /// a trusted root" uniformly while the alert still says the root was self-signed.
+    static func reasons(for kind: VerificationError.Kind) -> [UntrustedReason] {
+        switch kind {
+        case .unknownIssuer: [.unknownIssuer]
+        case .expired: [.expired]
+        case .notYetValid: [.notYetValid]
+        case .hostnameMismatch: [.hostnameMismatch]
+        case .badSignature: [.badSignature]
+        case .selfSignedLeaf: [.selfSigned]
+        case .selfSignedInChain: [.selfSigned, .unknownIssuer]
+        case .invalidField: [.invalidCertificate]
+        case .other: [.other]
         }
+    }
+
+    /// The reasons an OpenSSL `X509_V_ERR_*` code stands for.
+    public static func reasons(forOpenSSLError error: Int32) -> [UntrustedReason] {
+        reasons(for: VerificationError.Kind(code: error))
     }
 
     /// `reasons` deduplicated, in declaration order (so equal verdicts compare equal).
