@@ -83,12 +83,12 @@ struct ReadCommand: ParsableCommand {
         var summary = RunSummary()
         for capture in captures {
             var packets = 0
-            let outcome = capture.forEachPacket { frame, originalLength, time in
+            let outcome = capture.forEachPacket { frame, originalLength, time, linkType in
                 packets += 1
-                pipeline.process(frame: frame, originalLength: originalLength, linkType: capture.linkType, at: time)
+                pipeline.process(frame: frame, originalLength: originalLength, linkType: linkType, at: time)
             }
-            summary.files.append(.init(path: capture.path, linkType: capture.linkType, packets: packets,
-                                       outcome: outcome))
+            summary.files.append(.init(path: capture.path, format: capture.format, linkTypes: capture.linkTypes,
+                                       packets: packets, drops: capture.report.drops, outcome: outcome))
         }
         pipeline.finish()
         summary.counters = pipeline.counters
