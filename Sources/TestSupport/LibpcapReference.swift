@@ -18,7 +18,9 @@ public enum LibpcapReference {
             self.linkType = linkType
         }
 
-        public var description: String { "\(linkType) t=\(time.nanoseconds) len=\(originalLength) caplen=\(bytes.count)" }
+        public var description: String {
+            "\(linkType) t=\(time.nanoseconds) len=\(originalLength) caplen=\(bytes.count)"
+        }
     }
 
     public struct Result: Sendable {

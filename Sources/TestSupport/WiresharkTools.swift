@@ -30,7 +30,8 @@ public final class WiresharkTools {
         process.waitUntilExit()
         guard process.terminationStatus == 0 else {
             throw NSError(domain: tool, code: Int(process.terminationStatus), userInfo: [
-                NSLocalizedDescriptionKey: "\(tool) \(arguments.joined(separator: " ")): \(String(decoding: message, as: UTF8.self))",
+                NSLocalizedDescriptionKey: "\(tool) \(arguments.joined(separator: " ")): "
+                    + String(decoding: message, as: UTF8.self),
             ])
         }
         return String(decoding: data, as: UTF8.self)
@@ -47,7 +48,8 @@ public final class WiresharkTools {
     public func mixedLinkTypes(realCaptures: String) throws -> String {
         var inputs = Self.ethernetCaptures.map { realCaptures + "/" + $0 + ".pcap" }
         for name in Self.rawIPCaptures {
-            try run("editcap", ["-C", "14", "-T", "rawip", realCaptures + "/" + name + ".pcap", path("raw-" + name + ".pcap")])
+            try run("editcap", ["-C", "14", "-T", "rawip", realCaptures + "/" + name + ".pcap",
+                                path("raw-" + name + ".pcap")])
             inputs.append(path("raw-" + name + ".pcap"))
         }
         try run("mergecap", ["-I", "any", "-F", "pcapng", "-w", path("mixed.pcapng")] + inputs)

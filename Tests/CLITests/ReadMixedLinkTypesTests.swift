@@ -30,7 +30,8 @@ import TestSupport
         var seen = Set<String>()
         for record in try ReadCommandTests.records(result) {
             let source = record["source"] as? [String: Any], destination = record["destination"] as? [String: Any]
-            seen.insert("\(source?["ip"] ?? ""):\(source?["port"] ?? "") \(destination?["ip"] ?? ""):\(destination?["port"] ?? "")")
+            seen.insert("\(source?["ip"] ?? ""):\(source?["port"] ?? "") "
+                + "\(destination?["ip"] ?? ""):\(destination?["port"] ?? "")")
         }
         let expected = try Self.expectedConnections()
         #expect(expected.count == 6)
@@ -57,6 +58,10 @@ import TestSupport
         #expect(single.stderr.contains("packets, link type EN10MB\n"))
     }
 
+    static func littleEndian32(_ bytes: [UInt8], _ offset: Int) -> UInt32 {
+        (0..<4).reduce(UInt32(0)) { value, index in value | UInt32(bytes[offset + index]) << (8 * index) }
+    }
+
     @Test func packetsOnAnUndescribedInterfaceAreCountedInTheSummary() throws {
         // The mixed capture with its second interface description removed: its packets name an
         // interface the file never described.
@@ -65,10 +70,8 @@ import TestSupport
         var bytes = [UInt8](try Data(contentsOf: URL(fileURLWithPath: path)))
         var offset = 0, interfaces = 0
         while offset + 8 <= bytes.count {
-            let type = UInt32(bytes[offset]) | UInt32(bytes[offset + 1]) << 8 | UInt32(bytes[offset + 2]) << 16
-                | UInt32(bytes[offset + 3]) << 24
-            let length = Int(UInt32(bytes[offset + 4]) | UInt32(bytes[offset + 5]) << 8 | UInt32(bytes[offset + 6]) << 16
-                | UInt32(bytes[offset + 7]) << 24)
+            let type = Self.littleEndian32(bytes, offset)
+            let length = Int(Self.littleEndian32(bytes, offset + 4))
             if type == 1 {
                 interfaces += 1
                 if interfaces == 2 {

@@ -17,7 +17,7 @@ struct ReadCommand: ParsableCommand {
         case sessions, alerts, all
     }
 
-    @Argument(help: "Capture files (pcap or pcapng), processed in order as one stream.")
+    @Argument(help: "Capture files (pcap or pcapng; - is standard input), processed in order as one stream.")
     var files: [String]
 
     @Option(help: "Output format: text (for people) or json (one ECS object per line).")

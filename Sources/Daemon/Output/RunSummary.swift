@@ -29,7 +29,9 @@ struct RunSummary {
         var dropText: String? {
             guard drops.packets > 0 else { return nil }
             var reasons: [String] = []
-            if drops.unknownInterface > 0 { reasons.append("\(drops.unknownInterface) on an interface the file does not describe") }
+            if drops.unknownInterface > 0 {
+                reasons.append("\(drops.unknownInterface) on an interface the file does not describe")
+            }
             if drops.malformedPackets > 0 { reasons.append("\(drops.malformedPackets) malformed") }
             return "\(drops.packets) packets dropped (" + reasons.joined(separator: ", ") + ")"
         }

@@ -17,11 +17,11 @@ public func fuzz(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
         var packets = 0
         var checksum: UInt8 = 0
         let report: CaptureReadReport
-        do {
+        do throws(CaptureFormatError) {
             report = try CaptureFileReader.read(input) { frame, _, _, _ in
                 packets += 1
                 // Every packet is a view into the input: no longer than it, every byte readable.
-                if frame.count > input.count { fatalError("a packet of \(frame.count) bytes from \(input.count) bytes") }
+                if frame.count > input.count { fatalError("a \(frame.count)-byte packet from \(input.count) bytes") }
                 for index in frame.indices { checksum &+= frame[index] }
             }
         } catch {
@@ -33,7 +33,9 @@ public func fuzz(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
         if case .truncated(let reason) = report.outcome, reason.isEmpty { fatalError("truncated without a reason") }
         // A pcapng block is at least 12 bytes and a pcap record 16, so neither packets nor
         // interfaces can outnumber the input's bytes.
-        if packets > input.count / 12 || report.interfaces > input.count / 12 { fatalError("more records than bytes allow") }
+        if packets > input.count / 12 || report.interfaces > input.count / 12 {
+            fatalError("more records than the bytes can hold")
+        }
         _ = checksum
     }
     return 0

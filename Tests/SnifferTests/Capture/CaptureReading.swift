@@ -9,13 +9,25 @@ struct ReadPacket: Equatable, CustomStringConvertible {
     var linkType: LinkType
 
     var description: String { "\(linkType) \(time.nanoseconds) \(originalLength) \(bytes.count)B" }
+
+    init(bytes: [UInt8], originalLength: Int, time: Timestamp, linkType: LinkType) {
+        self.bytes = bytes
+        self.originalLength = originalLength
+        self.time = time
+        self.linkType = linkType
+    }
+
+    /// What a `CapturePacketHandler` was handed, copied.
+    init(_ frame: Span<UInt8>, _ originalLength: Int, _ time: Timestamp, _ linkType: LinkType) {
+        self.init(bytes: [UInt8](copying: frame), originalLength: originalLength, time: time, linkType: linkType)
+    }
 }
 
 /// Reads a capture held in memory, the way `PcapFile` reads a mapped one.
 func readCapture(_ bytes: [UInt8]) throws(CaptureFormatError) -> (packets: [ReadPacket], report: CaptureReadReport) {
     var packets: [ReadPacket] = []
     let report = try CaptureFileReader.read(bytes.span) { data, length, time, linkType in
-        packets.append(ReadPacket(bytes: Array(copying: data), originalLength: length, time: time, linkType: linkType))
+        packets.append(ReadPacket(data, length, time, linkType))
     }
     return (packets, report)
 }

@@ -38,7 +38,8 @@ import TestSupport
             let file = try PcapFile(path: path)
             var ours: [LibpcapReference.Packet] = []
             let outcome = file.forEachPacket { frame, length, time, linkType in
-                ours.append(.init(bytes: [UInt8](copying: frame), originalLength: length, time: time, linkType: linkType))
+                ours.append(.init(bytes: [UInt8](copying: frame), originalLength: length, time: time,
+                                  linkType: linkType))
             }
             compared += 1
             packets += reference.packets.count
@@ -49,7 +50,8 @@ import TestSupport
                 #expect(outcome == .complete, "\(path)")
                 #expect(ours.count == reference.packets.count, "\(path)")
             }
-            if let index = zip(ours, reference.packets).enumerated().first(where: { $0.element.0 != $0.element.1 })?.offset {
+            let pairs = zip(ours, reference.packets).enumerated()
+            if let index = pairs.first(where: { $0.element.0 != $0.element.1 })?.offset {
                 Issue.record("\(path) packet \(index): ours \(ours[index]), libpcap \(reference.packets[index])")
             }
         }

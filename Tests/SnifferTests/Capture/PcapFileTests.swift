@@ -26,7 +26,7 @@ import TestSupport
     static func collect(_ file: PcapFile) -> (packets: [ReadPacket], outcome: CaptureOutcome) {
         var packets: [ReadPacket] = []
         let outcome = file.forEachPacket { frame, length, time, linkType in
-            packets.append(ReadPacket(bytes: [UInt8](copying: frame), originalLength: length, time: time, linkType: linkType))
+            packets.append(ReadPacket(frame, length, time, linkType))
         }
         return (packets, outcome)
     }
@@ -93,7 +93,8 @@ import TestSupport
             try? FileManager.default.removeItem(atPath: empty)
             try? FileManager.default.removeItem(atPath: text)
         }
-        #expect(Self.openError(empty) == "cannot read capture \(empty): the file is empty: not a pcap or pcapng capture")
+        #expect(Self.openError(empty)
+            == "cannot read capture \(empty): the file is empty: not a pcap or pcapng capture")
         #expect(Self.openError(text) == "cannot read capture \(text): not a pcap or pcapng capture (it starts with "
             + "74 68 69 73, which neither format does)")
     }

@@ -24,8 +24,8 @@ import Testing
         let (packets, report) = try readCapture(Self.twoInterfaces(order: order))
         #expect(report.outcome == .complete)
         #expect(packets == [
-            ReadPacket(bytes: Self.frameA, originalLength: 1514, time: Timestamp(nanoseconds: 1_700_000_000_123_456_000),
-                       linkType: .ethernet),
+            ReadPacket(bytes: Self.frameA, originalLength: 1514,
+                       time: Timestamp(nanoseconds: 1_700_000_000_123_456_000), linkType: .ethernet),
             ReadPacket(bytes: Self.frameB, originalLength: 41, time: Timestamp(nanoseconds: 1_700_000_001_000_000_007),
                        linkType: .raw),
         ])
@@ -39,7 +39,8 @@ import Testing
         var file = CaptureFileBuilder()
         file.sectionHeader()
         // 2^-20 s units, timestamps 1000 s after the epoch plus the offset
-        file.interface(linkType: 1, options: [.tsresol(0x80 | 20), Option(code: 14, value: [0x00, 0xf1, 0x53, 0x65, 0, 0, 0, 0]), .end])
+        let tsoffset = Option(code: 14, value: [0x00, 0xf1, 0x53, 0x65, 0, 0, 0, 0])
+        file.interface(linkType: 1, options: [.tsresol(0x80 | 20), tsoffset, .end])
         let units: UInt64 = 1000 << 20 | 1 << 19 | 1  // 1000.5 s and one unit (953.67 ns → 953)
         file.enhancedPacket(interface: 0, timestamp: units, data: Self.frameA)
         let (packets, report) = try readCapture(file.bytes)
@@ -244,7 +245,8 @@ import Testing
         let (packets, report) = try readCapture(file.bytes)
         #expect(packets.map(\.bytes) == [Self.frameA])
         let reason = truncationReason(report)
-        #expect(reason.hasPrefix("the enhanced packet block at offset \(start) has total length \(length)"), "\(reason)")
+        #expect(reason.hasPrefix("the enhanced packet block at offset \(start) has total length \(length)"),
+                "\(reason)")
         #expect(reason.hasSuffix("the file is damaged from there on"))
     }
 

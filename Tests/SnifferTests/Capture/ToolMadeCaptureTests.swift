@@ -22,11 +22,12 @@ import TestSupport
         var sessions: [TLSSession] = []
         var pipeline = Pipeline(observer: FingerprintingObserver { sessions.append($0) })
         let outcome = file.forEachPacket { frame, length, time, linkType in
-            packets.append(ReadPacket(bytes: [UInt8](copying: frame), originalLength: length, time: time, linkType: linkType))
+            packets.append(ReadPacket(frame, length, time, linkType))
             pipeline.process(frame: frame, originalLength: length, linkType: linkType, at: time)
         }
         pipeline.finish()
-        #expect(!expectNoDrops || pipeline.counters.drops.isEmpty, "\(path): \(pipeline.counters.drops.map { "\($0.0.name)=\($0.1)" })")
+        #expect(!expectNoDrops || pipeline.counters.drops.isEmpty,
+                "\(path): \(pipeline.counters.drops.map { "\($0.0.name)=\($0.1)" })")
         return Read(packets: packets, sessions: sessions, outcome: outcome, report: file.report)
     }
 
@@ -58,7 +59,9 @@ import TestSupport
         let truths = try names.flatMap { try RealStackCaptureTests.truth($0) }
         #expect(read.sessions.count == truths.count)
         for truth in truths {
-            let session = read.sessions.first { $0.client.description == truth.client && $0.server.description == truth.server }
+            let session = read.sessions.first {
+                $0.client.description == truth.client && $0.server.description == truth.server
+            }
             #expect(session != nil, "no session \(truth.client) → \(truth.server)")
             #expect(session?.serverName == truth.sni)
             #expect(session?.serverChain?.fingerprints.map(\.description) == truth.serverChain)
@@ -69,7 +72,8 @@ import TestSupport
         #expect(tshark.count == read.packets.count)
         for (index, (ours, theirs)) in zip(read.packets, tshark).enumerated() {
             #expect(ours.time.nanoseconds == theirs.0 && ours.originalLength == theirs.1 && ours.bytes.count == theirs.2
-                    && ours.linkType == (theirs.3 == 0 ? .ethernet : .raw), "packet \(index): \(ours) vs tshark \(theirs)")
+                    && ours.linkType == (theirs.3 == 0 ? .ethernet : .raw),
+                    "packet \(index): \(ours) vs tshark \(theirs)")
         }
 
         // libpcap, which read capture files before, stops at the second interface.

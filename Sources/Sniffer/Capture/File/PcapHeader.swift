@@ -47,7 +47,8 @@ public struct PcapHeader: Sendable, Equatable {
             return nil
         }
         guard cursor.remaining >= Self.headerSize else {
-            throw CaptureFormatError("the pcap file header is cut short (\(cursor.remaining) of \(Self.headerSize) bytes)")
+            throw CaptureFormatError(
+                "the pcap file header is cut short (\(cursor.remaining) of \(Self.headerSize) bytes)")
         }
         _ = cursor.skip(4)
         versionMajor = cursor.readUInt16(byteOrder)!
@@ -60,7 +61,9 @@ public struct PcapHeader: Sendable, Equatable {
         fcsBits = linkField & 0xfc00_0000
         resolution = magic == Self.nanosecondMagic ? .nanoseconds : .microseconds
 
-        guard versionMajor >= 2 else { throw CaptureFormatError("archaic pcap format version \(versionMajor).\(versionMinor)") }
+        guard versionMajor >= 2 else {
+            throw CaptureFormatError("archaic pcap format version \(versionMajor).\(versionMinor)")
+        }
         switch (versionMajor, versionMinor) {
         case (2, 0..<3), (543, 0): lengths = .wireFirst
         case (2, 3): lengths = .eitherFirst

@@ -26,13 +26,15 @@ enum PcapReader {
                 swap(&captured, &wire)
             }
             guard captured <= LinkType.maximumSnapshotLength else {
-                report.outcome = .truncated("the packet record at offset \(offset) claims \(captured) captured bytes, "
-                    + "more than any capture holds (\(LinkType.maximumSnapshotLength)): the file is damaged from there on")
+                report.outcome = .truncated("the packet record at offset \(offset) claims \(captured) captured "
+                    + "bytes, more than any capture holds (\(LinkType.maximumSnapshotLength)): the file is damaged "
+                    + "from there on")
                 return
             }
             guard var packet = cursor.read(Int(captured)) else {
-                report.outcome = .truncated("the file ends inside the packet at offset \(offset) (\(captured) captured "
-                    + "bytes, \(cursor.remaining) left): it was cut short (still being written, or copied incompletely)")
+                report.outcome = .truncated("the file ends inside the packet at offset \(offset) (\(captured) "
+                    + "captured bytes, \(cursor.remaining) left): it was cut short (still being written, or copied "
+                    + "incompletely)")
                 return
             }
             if packet.remaining > interface.snapshotLength {

@@ -63,25 +63,24 @@ struct PcapngReader {
             }
             let type = cursor.peekUInt32(0, order)!
             let length = Int(cursor.peekUInt32(4, order)!)
-            let name = Self.name(ofBlockType: type)
             guard length >= 12, length % 4 == 0 else {
-                return stop(&report, "the \(name) at offset \(offset) has total length \(length), "
+                return stop(&report, Self.block(type, at: offset) + " has total length \(length), "
                     + (length < 12 ? "less than 12, the smallest block" : "not a multiple of 4")
                     + ": the file is damaged from there on")
             }
             guard length <= Self.maxBlockLength else {
-                return stop(&report, "the \(name) at offset \(offset) has total length \(length), over the "
+                return stop(&report, Self.block(type, at: offset) + " has total length \(length), over the "
                     + "\(Self.maxBlockLength)-byte limit for one block: the file is damaged from there on")
             }
             guard var block = cursor.read(length) else {
-                return stop(&report, "the file ends inside the \(name) at offset \(offset) (\(length) bytes, "
+                return stop(&report, "the file ends inside " + Self.block(type, at: offset) + " (\(length) bytes, "
                     + "\(cursor.remaining) left): it was cut short (still being written, or copied incompletely)")
             }
             _ = block.skip(8)
             let contents = block.read(length - 12)!
             let trailer = Int(block.readUInt32(order)!)
             guard trailer == length else {
-                return stop(&report, "the \(name) at offset \(offset) has total length \(length) at its start but "
+                return stop(&report, Self.block(type, at: offset) + " has total length \(length) at its start but "
                     + "\(trailer) at its end: the file is damaged from there on")
             }
             switch type {
@@ -133,12 +132,14 @@ struct PcapngReader {
             return
         }
         var fields = contents
-        guard let linkType = fields.readUInt16(order), fields.skip(2), let snapshotLength = fields.readUInt32(order) else {
+        guard let linkType = fields.readUInt16(order), fields.skip(2),
+              let snapshotLength = fields.readUInt32(order) else {
             interfaces.append(.unusable)
             report.drops.damagedDescriptions += 1
             return
         }
-        var interface = CaptureInterface(linkType: LinkType(fileValue: UInt32(linkType)), snapshotLength: snapshotLength)
+        var interface = CaptureInterface(linkType: LinkType(fileValue: UInt32(linkType)),
+                                         snapshotLength: snapshotLength)
         if !readOptions(&fields, into: &interface) { report.drops.damagedDescriptions += 1 }
         interfaces.append(interface)
         report.noteLinkType(interface.linkType)
@@ -216,6 +217,11 @@ struct PcapngReader {
             return nil
         }
         return interface
+    }
+
+    /// "the enhanced packet block at offset 1234", for messages.
+    static func block(_ type: UInt32, at offset: Int) -> String {
+        "the \(name(ofBlockType: type)) at offset \(offset)"
     }
 
     static func name(ofBlockType type: UInt32) -> String {
