@@ -113,6 +113,10 @@ import Testing
         #expect(throws: CaptureFormatError("the pcap file header is cut short (10 of 24 bytes)")) {
             try readCapture([0xd4, 0xc3, 0xb2, 0xa1, 2, 0, 4, 0, 0, 0])
         }
+        #expect(throws: CaptureFormatError("not a pcap or pcapng capture (it starts like a pcapng section header, "
+            + "but without the byte-order magic 1a2b3c4d)")) {
+            try readCapture(Array("\n\r\r\nHello, this is text\n".utf8))
+        }
         var future = CaptureFileBuilder()
         future.pcapHeader(major: 3, minor: 0)
         #expect(throws: CaptureFormatError("unsupported pcap format version 3.0")) { try readCapture(future.bytes) }

@@ -12,7 +12,16 @@ public enum CaptureFormat: Sendable, Equatable {
             throw CaptureFormatError(bytes.isEmpty ? "the file is empty: not a pcap or pcapng capture"
                 : "the file is \(bytes.count) bytes, too short to be a pcap or pcapng capture")
         }
-        if magic == PcapngReader.sectionHeaderType { return .pcapng }
+        if magic == PcapngReader.sectionHeaderType {
+            // The block type alone is "\n\r\r\n", which a text file may start with too: a pcapng
+            // is one only if its byte-order magic follows.
+            guard let order = cursor.peekUInt32(8), order == PcapngReader.byteOrderMagic
+                    || order == PcapngReader.byteOrderMagic.byteSwapped else {
+                throw CaptureFormatError("not a pcap or pcapng capture (it starts like a pcapng section header, "
+                    + "but without the byte-order magic 1a2b3c4d)")
+            }
+            return .pcapng
+        }
         if let header = try PcapHeader(cursor) { return .pcap(header) }
         let start = (0..<min(4, bytes.count)).map { index in
             let hex = String(bytes[index], radix: 16)

@@ -18,7 +18,7 @@ struct PcapngReader {
     static let packetType: UInt32 = 2  // obsolete, still written by old tools
     static let simplePacketType: UInt32 = 3
     static let enhancedPacketType: UInt32 = 6
-    private static let byteOrderMagic: UInt32 = 0x1a2b_3c4d
+    static let byteOrderMagic: UInt32 = 0x1a2b_3c4d
 
     /// The largest block accepted, as libpcap's (INITIAL_MAX_BLOCKSIZE): a packet block holds at
     /// most 256 KiB of packet plus options, so anything near this is some other block (a
