@@ -28,6 +28,7 @@ fuzz-smoke: setup
 	scripts/fuzz.sh FuzzTLSHandshake $(FUZZ_SECONDS)
 	scripts/fuzz.sh FuzzPacket $(FUZZ_SECONDS)
 	scripts/fuzz.sh FuzzConfig $(FUZZ_SECONDS)
+	scripts/fuzz.sh FuzzCaptureFile $(FUZZ_SECONDS)
 
 # build/mitmwatch_VERSION_ARCH.deb: static-stdlib release build (.build-deb), unit, logrotate, man page.
 deb: setup

@@ -65,8 +65,9 @@ let package = Package(
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ], path: "Sources/Bench", swiftSettings: strict),
 
-        // Test helpers shared by the test targets (crafted TCP segments, TLS bytes, openssl-made PKI).
-        .target(name: "TestSupport", dependencies: ["Certificates", "Sniffer", "Detector"], path: "Sources/TestSupport",
+        // Test helpers shared by the test targets (crafted TCP segments, TLS bytes, openssl-made PKI,
+        // Wireshark-made captures, libpcap's offline reader as the capture-file reader's reference).
+        .target(name: "TestSupport", dependencies: ["Certificates", "Sniffer", "Detector", "Wire", "CPcap"], path: "Sources/TestSupport",
                 swiftSettings: strict),
 
         .testTarget(name: "WireTests", dependencies: ["Wire"], swiftSettings: strict),
@@ -95,7 +96,7 @@ if Context.environment["MITMWATCH_FUZZ"] != nil {
     package.targets.append(.target(
         name: "FuzzSupport", path: "Sources/Fuzz/FuzzSupport",
         swiftSettings: strict + [.enableExperimentalFeature("Extern")]))
-    for name in ["FuzzCertificate", "FuzzTLSHandshake", "FuzzPacket", "FuzzConfig"] {
+    for name in ["FuzzCertificate", "FuzzTLSHandshake", "FuzzPacket", "FuzzConfig", "FuzzCaptureFile"] {
         package.targets.append(.executableTarget(
             name: name, dependencies: ["Wire", "Certificates", "Sniffer", "Detector", "FuzzSupport"], path: "Sources/Fuzz/\(name)",
             swiftSettings: strict + [.enableExperimentalFeature("Extern"), .unsafeFlags(["-parse-as-library"])]))

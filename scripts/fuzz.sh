@@ -3,7 +3,7 @@
 #
 #   scripts/fuzz.sh TARGET SECONDS [JOBS]
 #
-# TARGET: FuzzCertificate | FuzzTLSHandshake | FuzzPacket | FuzzConfig
+# TARGET: FuzzCertificate | FuzzTLSHandshake | FuzzPacket | FuzzConfig | FuzzCaptureFile
 # Working corpus: .build-fuzz/corpus/TARGET (seeded from Fuzz/corpus/<seed dir>, grows as it runs)
 # Crashes, leaks, timeouts: .build-fuzz/crashes/TARGET/
 # Extra libFuzzer flags: FUZZ_FLAGS="-max_len=8192 ..." scripts/fuzz.sh ...
@@ -22,7 +22,9 @@ case "$target" in
     FuzzTLSHandshake) seeds=Fuzz/corpus/tls-handshake ;;
     FuzzPacket) seeds=Fuzz/corpus/packet ;;
     FuzzConfig) seeds=Fuzz/corpus/config ;;
-    *) echo "fuzz: unknown target '$target' (FuzzCertificate, FuzzTLSHandshake, FuzzPacket, FuzzConfig)" >&2; exit 2 ;;
+    FuzzCaptureFile) seeds=Fuzz/corpus/capture-file ;;
+    *) echo "fuzz: unknown target '$target' (FuzzCertificate, FuzzTLSHandshake, FuzzPacket, FuzzConfig," \
+            "FuzzCaptureFile)" >&2; exit 2 ;;
 esac
 
 scratch=.build-fuzz

@@ -6,10 +6,13 @@
                   payload stream extracted with tshark and packed in FuzzTLSHandshake's format
   packet/         a few frames per link type from Tests/SnifferTests/Fixtures/decode/*.pcap, in
                   FuzzPacket's format (single frames, plus one multi-frame seed per capture)
+  capture-file/   whole small capture files for FuzzCaptureFile: decode fixtures (pcap, both byte
+                  orders, µs and ns), pcapng made by mergecap (several link types) and editcap (if_tsresol),
+                  each also cut inside a block, and a hand-made two-section pcapng with every block type
 
 Seed file names are the SHA-1 of the content (libFuzzer's convention), so reruns are idempotent.
 """
-import glob, hashlib, os, struct, subprocess, sys
+import glob, hashlib, os, struct, subprocess, sys, tempfile
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 CORPUS = os.path.join(ROOT, "Fuzz", "corpus")
@@ -129,11 +132,69 @@ def packets():
         write(out, bytes(multi))
 
 
+def pcapng_block(endian, block_type, body):
+    body += b"\0" * (-len(body) % 4)
+    length = 12 + len(body)
+    return struct.pack(endian + "II", block_type, length) + body + struct.pack(endian + "I", length)
+
+
+def pcapng_options(endian, options):
+    out = b""
+    for code, value in options:
+        out += struct.pack(endian + "HH", code, len(value)) + value + b"\0" * (-len(value) % 4)
+    return out + struct.pack(endian + "HH", 0, 0)
+
+
+def handmade_pcapng(frames):
+    """Two sections (big-endian, then little-endian) with every block type the reader knows."""
+    out = b""
+    for endian in (">", "<"):
+        out += pcapng_block(endian, 0x0A0D0D0A, struct.pack(endian + "IHHq", 0x1A2B3C4D, 1, 0, -1)
+                            + pcapng_options(endian, [(1, b"seed section")]))
+        out += pcapng_block(endian, 1, struct.pack(endian + "HHI", 1, 0, 0)
+                            + pcapng_options(endian, [(9, b"\x94"), (14, struct.pack(endian + "q", 3600))]))
+        out += pcapng_block(endian, 1, struct.pack(endian + "HHI", 101, 0, 96) + pcapng_options(endian, [(9, b"\x09")]))
+        out += pcapng_block(endian, 4, struct.pack(endian + "HH", 1, 8) + bytes([10, 0, 0, 1]) + b"a.b\0"
+                            + struct.pack(endian + "HH", 0, 0))
+        for index, frame in enumerate(frames):
+            out += pcapng_block(endian, 6, struct.pack(endian + "IIIII", index % 3, 0, 1 << 20 | index, len(frame),
+                                                       len(frame)) + frame + b"\0" * (-len(frame) % 4)
+                                + pcapng_options(endian, [(1, b"comment")]))
+        out += pcapng_block(endian, 3, struct.pack(endian + "I", len(frames[0])) + frames[0])
+        out += pcapng_block(endian, 2, struct.pack(endian + "HHIIII", 1, 0, 0, 7, len(frames[-1]), len(frames[-1]))
+                            + frames[-1])
+        out += pcapng_block(endian, 5, struct.pack(endian + "III", 0, 0, 0))
+        out += pcapng_block(endian, 0x0A, struct.pack(endian + "II", 0x544C534B, 4) + b"keys")
+    return out
+
+
+def capture_files():
+    out = os.path.join(CORPUS, "capture-file")
+    decode = os.path.join(ROOT, "Tests", "SnifferTests", "Fixtures", "decode")
+    for name in ("raw", "loop", "raw-dlt12", "sll2", "vlan"):   # little/big-endian, µs/ns, several link types
+        with open(os.path.join(decode, name + ".pcap"), "rb") as handle:
+            write(out, handle.read())
+    with tempfile.TemporaryDirectory() as scratch:
+        mixed = os.path.join(scratch, "mixed.pcapng")
+        subprocess.run(["mergecap", "-I", "any", "-F", "pcapng", "-w", mixed, os.path.join(decode, "ethernet.pcap"),
+                        os.path.join(decode, "raw.pcap"), os.path.join(decode, "sll2.pcap")], check=True)
+        nano = os.path.join(scratch, "nano.pcapng")
+        subprocess.run(["editcap", "-F", "pcapng", os.path.join(decode, "raw-dlt12.pcap"), nano], check=True)
+        for path in (mixed, nano):
+            with open(path, "rb") as handle:
+                data = handle.read()
+            write(out, data)
+            write(out, data[:len(data) * 2 // 3])   # cut inside a block
+    _, frames = pcap_frames(os.path.join(decode, "ethernet.pcap"))
+    write(out, handmade_pcapng(frames[:3]))
+
+
 if __name__ == "__main__":
     certificates()
     handshakes()
     packets()
-    for name in ("certificate", "tls-handshake", "packet"):
+    capture_files()
+    for name in ("certificate", "tls-handshake", "packet", "capture-file"):
         directory = os.path.join(CORPUS, name)
         files = os.listdir(directory)
         size = sum(os.path.getsize(os.path.join(directory, f)) for f in files)

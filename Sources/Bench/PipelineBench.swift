@@ -128,8 +128,9 @@ struct CapturedFrames {
     static func load(path: String) throws -> CapturedFrames {
         let file: PcapFile
         do { file = try PcapFile(path: path) } catch { throw BenchError(error.description) }
-        var frames = CapturedFrames(linkType: file.linkType)
-        let outcome = file.forEachPacket { bytes, wireLength, time in
+        var frames = CapturedFrames(linkType: .ethernet)
+        let outcome = file.forEachPacket { bytes, wireLength, time, linkType in
+            frames.linkType = linkType  // the bench's captures have one link type
             let start = frames.storage.count
             for index in bytes.indices { frames.storage.append(bytes[index]) }
             frames.ranges.append(start..<frames.storage.count)

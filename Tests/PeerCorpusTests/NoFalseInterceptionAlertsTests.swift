@@ -18,8 +18,8 @@ import Testing
                     fired.append("\(capture.file) \(report.session.server.description): \(finding.matchType?.rawValue ?? "")")
                 }
             })
-            _ = file.forEachPacket { frame, length, time in
-                pipeline.process(frame: frame, originalLength: length, linkType: file.linkType, at: time)
+            _ = file.forEachPacket { frame, length, time, linkType in
+                pipeline.process(frame: frame, originalLength: length, linkType: linkType, at: time)
             }
             pipeline.finish()
         }

@@ -53,8 +53,8 @@ struct PeerCorpus {
         let file = try PcapFile(path: path)
         var sessions: [TLSSession] = []
         var pipeline = Pipeline(observer: SessionsOnlyObserver { sessions.append($0) })
-        _ = file.forEachPacket { frame, length, time in
-            pipeline.process(frame: frame, originalLength: length, linkType: file.linkType, at: time)
+        _ = file.forEachPacket { frame, length, time, linkType in
+            pipeline.process(frame: frame, originalLength: length, linkType: linkType, at: time)
         }
         pipeline.finish()
         return sessions

@@ -79,8 +79,8 @@ import Testing
         for capture in corpus.captures {
             let file = try PcapFile(path: corpus.root + "/" + capture.file)
             var pipeline = Pipeline(limits: limits, observer: SessionsOnlyObserver { _ in })
-            _ = file.forEachPacket { frame, length, time in
-                pipeline.process(frame: frame, originalLength: length, linkType: file.linkType, at: time)
+            _ = file.forEachPacket { frame, length, time, linkType in
+                pipeline.process(frame: frame, originalLength: length, linkType: linkType, at: time)
             }
             #expect(pipeline.reassemblyPeakBytes <= limits.reassembly.memcap, "\(capture.file)")
             pipeline.finish()

@@ -64,8 +64,8 @@ enum CertificateSources {
         let file = try PcapFile(path: path)
         let collector = Collector()
         var pipeline = Pipeline(observer: CopyingObserver(collector: collector))
-        _ = file.forEachPacket { frame, length, time in
-            pipeline.process(frame: frame, originalLength: length, linkType: file.linkType, at: time)
+        _ = file.forEachPacket { frame, length, time, linkType in
+            pipeline.process(frame: frame, originalLength: length, linkType: linkType, at: time)
         }
         pipeline.finish()
         return collector.certificates

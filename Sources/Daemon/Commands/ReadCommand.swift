@@ -17,7 +17,7 @@ struct ReadCommand: ParsableCommand {
         case sessions, alerts, all
     }
 
-    @Argument(help: "Capture files (pcap or pcapng), processed in order as one stream.")
+    @Argument(help: "Capture files (pcap or pcapng; - is standard input), processed in order as one stream.")
     var files: [String]
 
     @Option(help: "Output format: text (for people) or json (one ECS object per line).")
@@ -82,12 +82,12 @@ struct ReadCommand: ParsableCommand {
         var summary = RunSummary()
         for capture in captures {
             var packets = 0
-            let outcome = capture.forEachPacket { frame, originalLength, time in
+            let outcome = capture.forEachPacket { frame, originalLength, time, linkType in
                 packets += 1
-                pipeline.process(frame: frame, originalLength: originalLength, linkType: capture.linkType, at: time)
+                pipeline.process(frame: frame, originalLength: originalLength, linkType: linkType, at: time)
             }
-            summary.files.append(.init(path: capture.path, linkType: capture.linkType, packets: packets,
-                                       outcome: outcome))
+            summary.files.append(.init(path: capture.path, format: capture.format, linkTypes: capture.linkTypes,
+                                       packets: packets, drops: capture.report.drops, outcome: outcome))
         }
         pipeline.finish()
         summary.counters = pipeline.counters

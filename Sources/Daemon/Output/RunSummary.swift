@@ -5,9 +5,36 @@ import Sniffer
 struct RunSummary {
     struct File {
         var path: String
-        var linkType: LinkType
+        var format: CaptureFormat
+        /// The distinct link types of the file's interfaces: one for a classic pcap, one per
+        /// kind of interface for a pcapng (e.g. Ethernet and raw IP from `dumpcap -i eth0 -i wg0`).
+        var linkTypes: [LinkType]
         var packets: Int
+        var drops: CaptureDrops
         var outcome: PcapFile.Outcome
+
+        /// One link type by name; "mixed" when the interfaces differ, "none" when it describes none.
+        var linkType: String {
+            linkTypes.count == 1 ? "\(linkTypes[0])" : linkTypes.isEmpty ? "none" : "mixed"
+        }
+
+        var linkTypeText: String {
+            switch linkTypes.count {
+            case 0: "no interfaces"
+            case 1: "link type \(linkTypes[0])"
+            default: "link types " + linkTypes.map(\.description).joined(separator: ", ")
+            }
+        }
+
+        var dropText: String? {
+            guard drops.packets > 0 else { return nil }
+            var reasons: [String] = []
+            if drops.unknownInterface > 0 {
+                reasons.append("\(drops.unknownInterface) on an interface the file does not describe")
+            }
+            if drops.malformedPackets > 0 { reasons.append("\(drops.malformedPackets) malformed") }
+            return "\(drops.packets) packets dropped (" + reasons.joined(separator: ", ") + ")"
+        }
     }
 
     var files: [File] = []
@@ -23,7 +50,8 @@ struct RunSummary {
     var text: String {
         var lines: [String] = []
         for file in files {
-            var line = "file \(file.path): \(file.packets) packets, link type \(file.linkType)"
+            var line = "file \(file.path): \(file.packets) packets, \(file.linkTypeText)"
+            if let drops = file.dropText { line += ", " + drops }
             if case .truncated(let reason) = file.outcome { line += " — TRUNCATED (\(reason)); processed what it holds" }
             lines.append(line)
         }
@@ -59,7 +87,13 @@ struct RunSummary {
         record.objects("files", files) { object, file in
             object.field("path", file.path)
             object.field("packets", file.packets)
-            object.field("link_type", "\(file.linkType)")
+            object.field("link_type", file.linkType)
+            object.field("link_types", file.linkTypes.map(\.description))
+            object.field("format", file.format.description)
+            object.object("packets_dropped") { dropped in
+                dropped.field("unknown_interface", file.drops.unknownInterface)
+                dropped.field("malformed", file.drops.malformedPackets)
+            }
             if case .truncated(let reason) = file.outcome { object.field("truncated", "\(reason)") }
         }
         record.object("counters") { object in

@@ -1,22 +1,17 @@
-import CPcap
 import Wire
 
-/// A capture file (pcap or pcapng) read through libpcap.
-///
-/// This and `withBorrowedBytes` are the bridge from libpcap's C buffers to safe spans; the
-/// pcap handle never leaves this type.
-@safe
+/// A capture file (pcap or pcapng), read by our own parser (`CaptureFileReader`) over the file
+/// mapped into memory. (libpcap is used for live capture only: it cannot read a pcapng whose
+/// interfaces differ in link type, which is what `dumpcap -i eth0 -i wg0` writes.)
 public final class PcapFile {
-    public let path: String
-    public let linkType: LinkType
-    private let handle: OpaquePointer
+    public typealias Outcome = CaptureOutcome
 
-    /// How reading ended.
-    public enum Outcome: Equatable, Sendable {
-        case complete
-        /// The file ended inside a packet or was otherwise damaged; what came before was read.
-        case truncated(String)
-    }
+    public let path: String
+    public let format: CaptureFormat
+    private let contents: CaptureFileBytes
+    private let bufferLimit: Int
+    /// What the last `forEachPacket` found: link types, drops, skipped blocks, how it ended.
+    public private(set) var report = CaptureReadReport()
 
     public struct OpenError: Error, CustomStringConvertible {
         public var path: String
@@ -24,43 +19,49 @@ public final class PcapFile {
         public var description: String { "cannot read capture \(path): \(reason)" }
     }
 
-    public init(path: String) throws(OpenError) {
-        var errorBuffer = [CChar](repeating: 0, count: Int(PCAP_ERRBUF_SIZE) + 1)
-        let opened = unsafe errorBuffer.withUnsafeMutableBufferPointer { buffer in
-            unsafe pcap_open_offline_with_tstamp_precision(path, UInt32(PCAP_TSTAMP_PRECISION_NANO), buffer.baseAddress)
-        }
-        guard let handle = unsafe opened else {
-            let reason = unsafe errorBuffer.withUnsafeBufferPointer { unsafe String(cString: $0.baseAddress!) }
-            throw OpenError(path: path, reason: reason)
-        }
+    /// What is read into memory from input that cannot be mapped (a pipe). A capture piped in
+    /// must be held whole (the reader works on one span), so this bounds it; a bigger one
+    /// should be written to a file, which is mapped instead and has no such limit.
+    public static let defaultBufferLimit = 1 << 30
+
+    /// Opens and maps `path` ("-" reads standard input) and checks that it is a capture; input
+    /// that cannot be mapped is read into memory, at most `bufferLimit` bytes of it.
+    public init(path: String, bufferLimit: Int = PcapFile.defaultBufferLimit) throws(OpenError) {
         self.path = path
-        unsafe self.handle = handle
-        linkType = LinkType(rawValue: unsafe pcap_datalink(handle))
+        self.bufferLimit = bufferLimit
+        do {
+            contents = try CaptureFileBytes(path: path, bufferLimit: bufferLimit)
+            format = try contents.withBytes { bytes throws(CaptureFormatError) in try CaptureFormat.of(bytes) }
+        } catch {
+            throw OpenError(path: path, reason: error.reason)
+        }
     }
 
-    deinit { unsafe pcap_close(handle) }
+    /// The distinct link types of the file's interfaces (known once the file has been read).
+    public var linkTypes: [LinkType] { report.linkTypes }
 
     /// Calls `body` with each packet's captured bytes (valid only during the call), its length
-    /// on the wire and its timestamp.
-    public func forEachPacket(_ body: (Span<UInt8>, Int, Timestamp) -> Void) -> Outcome {
-        while true {
-            var header: UnsafeMutablePointer<pcap_pkthdr>?
-            var data: UnsafePointer<UInt8>?
-            let status = unsafe pcap_next_ex(handle, &header, &data)
-            switch status {
-            case 1:
-                guard let header = unsafe header, let data = unsafe data else { continue }
-                // unsafe: libpcap keeps `data` valid for `caplen` bytes until the next pcap_next_ex.
-                let record = unsafe header.pointee
-                let time = Timestamp(seconds: Int64(record.ts.tv_sec), nanoseconds: Int64(record.ts.tv_usec))
-                unsafe withBorrowedBytes(data, count: Int(record.caplen)) { span in
-                    body(span, Int(record.len), time)
-                }
-            case PCAP_ERROR_BREAK:  // end of file
-                return .complete
-            default:
-                return .truncated(unsafe String(cString: pcap_geterr(handle)))
+    /// on the wire, its timestamp and the link type of the interface it was captured on.
+    public func forEachPacket(_ body: CapturePacketHandler) -> Outcome {
+        var report: CaptureReadReport
+        do {
+            report = try contents.withBytes { bytes throws(CaptureFormatError) in
+                try CaptureFileReader.read(bytes, body)
+            }
+        } catch {
+            report = CaptureReadReport()  // unreachable: init checked the format of the same bytes
+            report.outcome = .truncated(error.reason)
+        }
+        if contents.cutShort {
+            let cut = "only the first \(bufferLimit) bytes of input that cannot be "
+                + "mapped (a pipe) are read; write the capture to a file to read it whole"
+            if case .truncated(let reason) = report.outcome {
+                report.outcome = .truncated(reason + "; " + cut)
+            } else {
+                report.outcome = .truncated(cut)
             }
         }
+        self.report = report
+        return report.outcome
     }
 }

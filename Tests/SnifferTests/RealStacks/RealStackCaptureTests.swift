@@ -39,8 +39,8 @@ import Testing
         let file = try PcapFile(path: Self.directory + "/" + name + ".pcap")
         var sessions: [TLSSession] = []
         var pipeline = Pipeline(observer: SessionsOnlyObserver { sessions.append($0) })
-        let outcome = file.forEachPacket { frame, length, time in
-            pipeline.process(frame: frame, originalLength: length, linkType: file.linkType, at: time)
+        let outcome = file.forEachPacket { frame, length, time, linkType in
+            pipeline.process(frame: frame, originalLength: length, linkType: linkType, at: time)
         }
         pipeline.finish()
         #expect(outcome == .complete)
