@@ -56,6 +56,12 @@ public final class ChainValidator {
     /// The verdict on a rule's chain: the chain's DER is copied only when the verdict is not
     /// cached, the leaf's only when its answer for this name is not.
     public func verify(_ context: borrowing ChainContext) -> ChainVerdict {
+        // Several rules ask about the same chain one after the other (untrusted-chain, then
+        // missing-sct): the last answer is kept, compared by the raw name before normalising it.
+        if let last = lastContextVerdict, last.fingerprints == context.fingerprints,
+           last.serverName == context.serverName, last.time == context.time.seconds {
+            return last.verdict
+        }
         let request = Request(fingerprints: context.fingerprints, hostname: context.serverName,
                               at: context.time.seconds)
         var verdict = cachedVerdict(request) ?? freshVerdict(request, chain: context.copyDER())
@@ -64,8 +70,12 @@ public final class ChainValidator {
                 ?? nameMismatch(name, leaf: context.der(at: 0) ?? [], fingerprint: leaf)
             applyName(mismatch, to: &verdict)
         }
+        lastContextVerdict = (context.fingerprints, context.serverName, context.time.seconds, verdict)
         return verdict
     }
+
+    private var lastContextVerdict: (fingerprints: [CertificateFingerprint], serverName: String?, time: Int64,
+                                     verdict: ChainVerdict)?
 
     /// What a verdict is asked for: the chain judged without the name, so one OpenSSL
     /// verification serves every name a certificate is used for; the name is then matched
