@@ -4,8 +4,10 @@ set -euo pipefail
 # systemd: systemd-journald and journalctl for the journal round-trip and fault tests (Tests/CLITests).
 # tcpreplay: scripts/bench-live.sh (live capture under load).
 # iproute2: network namespaces and veth pairs of the live tests; python3: the capture generators.
+# tshark: the baseline of mitmwatch-bench pipeline and read (BENCHMARKS.md); also run by
+# scripts/extract-corpus-certs.sh and make-fuzz-seeds.py.
 packages=(libpcap-dev libssl-dev pkg-config openssl ca-certificates publicsuffix systemd logrotate dpkg-dev tcpreplay
-          iproute2 python3)
+          iproute2 python3 tshark)
 missing=()
 for package in "${packages[@]}"; do
     dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" || missing+=("$package")
