@@ -23,6 +23,8 @@ struct ReadReport {
     }
 
     private func ratio(_ nanoseconds: Double) -> Double? { tshark.map { $0.medianNs / nanoseconds } }
+    /// The same on CPU time (child user + system, medians): less sensitive to the machine's load.
+    private func cpuRatio(_ nanoseconds: Double) -> Double? { tshark.map { $0.cpuMedianNs / nanoseconds } }
 
     func text() -> String {
         func fixed(_ value: Double, _ digits: Int) -> String { String(format: "%.\(digits)f", value) }
@@ -34,19 +36,20 @@ struct ReadReport {
             "stdout of mitmwatch: \(sinkText)",
             "load average before / after: \(loadBefore) / \(loadAfter) (\(ProcessInfo.processInfo.activeProcessorCount) CPUs)",
             "",
-            "| command | runs | median s | p10 s | p90 s | child CPU s | handshakes/s | vs tshark | output bytes | session records | alerts (missing-sct) | check |",
-            "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|",
+            "| command | runs | median s | p10 s | p90 s | child CPU s | handshakes/s | vs tshark | vs tshark (CPU) | output bytes | session records | alerts (missing-sct) | check |",
+            "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|",
         ]
         for row in rows {
             let t = row.tally
             lines.append("| \(row.label) | \(row.runs.count) | \(seconds(row.medianNs)) | \(seconds(row.p10Ns)) | \(seconds(row.p90Ns)) "
                 + "| \(seconds(row.cpuMedianNs)) | \(fixed(row.handshakesPerSecond, 0)) "
-                + "| \(ratio(row.medianNs).map { fixed($0, 1) + "x" } ?? "-") | \(t.bytes) | \(t.sessions) "
+                + "| \(ratio(row.medianNs).map { fixed($0, 1) + "x" } ?? "-") "
+                + "| \(cpuRatio(row.cpuMedianNs).map { fixed($0, 1) + "x" } ?? "-") | \(t.bytes) | \(t.sessions) "
                 + "| \(t.alerts) (\(t.missingSCT)) | \(row.problems.isEmpty ? "ok" : "FAILED") |")
         }
         if let tshark {
             lines.append("| tshark | \(tshark.runs.count) | \(seconds(tshark.medianNs)) | \(seconds(tshark.p10Ns)) "
-                + "| \(seconds(tshark.p90Ns)) | \(seconds(tshark.cpuMedianNs)) | \(fixed(tshark.handshakesPerSecond, 0)) | 1.0x "
+                + "| \(seconds(tshark.p90Ns)) | \(seconds(tshark.cpuMedianNs)) | \(fixed(tshark.handshakesPerSecond, 0)) | 1.0x | 1.0x "
                 + "| - | \(tshark.tally.lines) Certificate messages | - "
                 + "| \(tshark.tally.lines == manifestData.expected.certificateMessages ? "ok" : "FAILED") |")
         }
@@ -54,7 +57,7 @@ struct ReadReport {
             let p = pipeline.passNs
             lines.append("| pipeline, in process, no output | \(p.count) | \(seconds(pipeline.medianNs)) | \(seconds(percentile(p, 0.1))) "
                 + "| \(seconds(percentile(p, 0.9))) | - | \(fixed(pipeline.handshakesPerSecond, 0)) "
-                + "| \(ratio(pipeline.medianNs).map { fixed($0, 1) + "x" } ?? "-") | - | \(pipeline.outcome.sessions) "
+                + "| \(ratio(pipeline.medianNs).map { fixed($0, 1) + "x" } ?? "-") | - | - | \(pipeline.outcome.sessions) "
                 + "| \(pipeline.outcome.findings) findings | \(pipeline.outcome.findings == manifestData.expected.alerts ? "ok" : "FAILED") |")
         }
         lines += ["", "commands:"]
@@ -88,6 +91,7 @@ struct ReadReport {
                 "\"wall_s_p90\":\(number(row.p90Ns / 1e9))", "\"cpu_s_median\":\(number(row.cpuMedianNs / 1e9))",
                 "\"handshakes_per_s\":\(number(row.handshakesPerSecond))",
                 "\"ratio_vs_tshark\":\(ratio(row.medianNs).map(number) ?? "null")",
+                "\"cpu_ratio_vs_tshark\":\(cpuRatio(row.cpuMedianNs).map(number) ?? "null")",
             ] + extra
             return "{" + fields.joined(separator: ",") + "}"
         }
