@@ -19,7 +19,8 @@ struct ReadBench: ParsableCommand {
         (--sink file), then is checked against the capture's manifest (scripts/make-bench-capture.py \
         --variant local-pki): session records, alerts and missing-sct alerts must be the expected \
         counts, or the bench fails. Baseline: `tshark -r CAPTURE -Y tls.handshake.type==11 -T fields \
-        -e tls.handshake.certificate` (as `pipeline`), --tshark-iterations times. Then the \
+        -e tls.handshake.certificate` (as `pipeline`; its stdout read the same way), --tshark-iterations \
+        times, in the same rounds. Then the \
         in-process pipeline (no output) with the same rules and trust store: median pass, heap \
         allocations per handshake, and per clean handshake (a pass with missing-sct off, where \
         every session of the capture takes the clean path).
@@ -93,7 +94,6 @@ struct ReadBench: ParsableCommand {
         // falls on all of them alike.
         var runs = [[ChildRun]](repeating: [], count: commands.count)
         var tsharkRuns: [ChildRun] = []
-        var tsharkVersion = "", tsharkCommand = ""
         var childPeakRSSKiB = 0
         var failures: [String] = []
         for round in 0..<max(iterations, tshark == "none" ? 0 : tsharkIterations) {
@@ -104,14 +104,11 @@ struct ReadBench: ParsableCommand {
             }
             if round == 0 { childPeakRSSKiB = ChildUsage.peakRSSKiB() }  // mitmwatch's children only, so far
             guard tshark != "none", round < tsharkIterations else { continue }
-            let before = ChildUsage.cpuNs()
-            let run = try TSharkBaseline.run(executable: tshark, capture: capture)
-            tsharkRuns.append(ChildRun(wallNs: run.wallNs, cpuNs: ChildUsage.cpuNs() - before, exitStatus: 0, stderr: "",
-                                       tally: OutputTally(records: run.certificateMessages)))
-            (tsharkVersion, tsharkCommand) = (run.version, run.command)
-            if run.certificateMessages != expected.expected.certificateMessages {
-                failures.append("tshark printed \(run.certificateMessages) Certificate messages, the manifest expects "
-                    + "\(expected.expected.certificateMessages)")
+            let run = try ChildRun.run(executable: tshark, arguments: Self.tsharkArguments(capture), sink: sink)
+            tsharkRuns.append(run)
+            if run.exitStatus != 0 || run.tally.lines != expected.expected.certificateMessages {
+                failures.append("tshark, run \(round + 1): exit status \(run.exitStatus), \(run.tally.lines) Certificate "
+                    + "messages; the manifest expects \(expected.expected.certificateMessages)")
             }
         }
         let rows = commands.indices.map { index in
@@ -120,7 +117,9 @@ struct ReadBench: ParsableCommand {
         }
         failures += rows.flatMap(\.problems)
         let baseline: ReadRow? = tsharkRuns.isEmpty ? nil
-            : ReadRow(label: "tshark", command: tsharkCommand, runs: tsharkRuns, handshakes: expected.handshakes, expect: nil)
+            : ReadRow(label: "tshark", command: ([tshark] + Self.tsharkArguments(capture)).joined(separator: " "),
+                      runs: tsharkRuns, handshakes: expected.handshakes, expect: nil)
+        let tsharkVersion = tsharkRuns.isEmpty ? "" : TSharkBaseline.version(tshark)
 
         var pipeline: InProcessPipeline?
         if pipelineIterations > 0 {
@@ -142,6 +141,13 @@ struct ReadBench: ParsableCommand {
         if !failures.isEmpty {
             throw BenchError("the measured runs are not the expected ones:\n  " + failures.joined(separator: "\n  "))
         }
+    }
+
+    /// `pipeline`'s baseline command (`TSharkBaseline`): one line per Certificate message. Run
+    /// here like mitmwatch (same sink, CPU from rusage), and without the `--version` run that
+    /// `TSharkBaseline.run` makes, which would count in the child CPU.
+    static func tsharkArguments(_ capture: String) -> [String] {
+        ["-r", capture, "-Y", "tls.handshake.type==11", "-T", "fields", "-e", "tls.handshake.certificate"]
     }
 
     static func besideThisExecutable(_ name: String) throws -> String {

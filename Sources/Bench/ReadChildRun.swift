@@ -67,9 +67,6 @@ struct OutputTally: Equatable {
 
     init() {}
 
-    /// A tally of `records` lines (tshark's, counted by `TSharkBaseline`).
-    init(records: Int) { lines = records }
-
     mutating func scan(_ chunk: Data) {
         let bytes = [UInt8](chunk)
         self.bytes += bytes.count

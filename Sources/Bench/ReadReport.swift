@@ -50,7 +50,7 @@ struct ReadReport {
         if let tshark {
             lines.append("| tshark | \(tshark.runs.count) | \(seconds(tshark.medianNs)) | \(seconds(tshark.p10Ns)) "
                 + "| \(seconds(tshark.p90Ns)) | \(seconds(tshark.cpuMedianNs)) | \(fixed(tshark.handshakesPerSecond, 0)) | 1.0x | 1.0x "
-                + "| - | \(tshark.tally.lines) Certificate messages | - "
+                + "| \(tshark.tally.bytes) | \(tshark.tally.lines) Certificate messages | - "
                 + "| \(tshark.tally.lines == manifestData.expected.certificateMessages ? "ok" : "FAILED") |")
         }
         if let pipeline {
@@ -109,7 +109,8 @@ struct ReadReport {
         fields.append("\"commands\":[" + commandRows.joined(separator: ",") + "]")
         if let tshark {
             fields.append("\"tshark\":" + row(tshark, extra: ["\"version\":\(string(tsharkVersion))",
-                                                             "\"certificate_messages\":\(tshark.tally.lines)"]))
+                                                             "\"certificate_messages\":\(tshark.tally.lines)",
+                                                             "\"output_bytes\":\(tshark.tally.bytes)"]))
         }
         if let pipeline {
             fields.append("\"pipeline\":{" + [
