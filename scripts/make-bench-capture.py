@@ -8,19 +8,33 @@ Variants:
   synflood        F SYNs from distinct random tuples, plus a few (N, default 10) handshakes.
   bulk            M bulk flows: every handshake first, then only their application data (round
                   robin), so all but the first packets belong to bypassed flows.
+  local-pki       N TLS 1.2 handshakes (default 20,000) to 19 server names under a local PKI
+                  written to --pki-dir (default: OUT without its extension, plus ".pki"): root.pem
+                  (the trust store for `mitmwatch read --trust-store`), intermediates.pem, one
+                  chains/*.pem per chain (22: three names are served a renewed leaf too), and
+                  manifest.json with what `mitmwatch read` must report (sessions, missing-sct
+                  alerts: the leaves without an embedded SCT list). Packets are dated from
+                  2026-06-01, when every certificate is valid (all issued 2024-2026).
 
 Every handshake: SYN / SYN-ACK / ACK, ClientHello with SNI, ServerHello + Certificate (a 2-3
-certificate chain, real DER from /work/shared/indicators/certs) + ServerHelloDone in 1448-byte
-segments, ClientKeyExchange / ChangeCipherSpec / Finished both ways, a few application-data records
-and FIN / FIN / ACK. Python 3 standard library only; fixed seed.
+certificate chain, real DER from /work/shared/indicators/certs; local-pki: its own) + ServerHelloDone
+in 1448-byte segments, ClientKeyExchange / ChangeCipherSpec / Finished both ways, a few
+application-data records and FIN / FIN / ACK. Python 3 standard library only (local-pki also runs
+`openssl verify` on every chain it makes); fixed seed.
 """
 import argparse
 import base64
+import calendar
 import glob
+import hashlib
+import json
 import os
 import random
 import struct
+import subprocess
+import tempfile
 
+import localpki
 import pcapwriter
 from pcapwriter import CLIENT_MAC, SERVER_MAC
 
@@ -125,20 +139,20 @@ def client_hello(rng, server_name):
     return record(22, handshake(1, body), version=0x0301)
 
 
-def server_flight(rng, chain):
+def server_flight(rng, chain, suite=0xC02F):
     extensions = ext(0xFF01, b"\x00") + ext(11, b"\x01\x00") + ext(23, b"")
     hello = handshake(2, b"\x03\x03" + rng.randbytes(32) + b"\x20" + rng.randbytes(32)
-                      + struct.pack("!HB", 0xC02F, 0) + struct.pack("!H", len(extensions)) + extensions)
+                      + struct.pack("!HB", suite, 0) + struct.pack("!H", len(extensions)) + extensions)
     certs = b"".join(len(der).to_bytes(3, "big") + der for der in chain)
     certificate = handshake(11, len(certs).to_bytes(3, "big") + certs)
     done = handshake(14, b"")
     return record(22, hello + certificate + done)
 
 
-def tls_session(conn, rng, chain, server_name, app_records):
+def tls_session(conn, rng, chain, server_name, app_records, suite=0xC02F):
     conn.open()
     conn.send("c", client_hello(rng, server_name))
-    conn.send("s", server_flight(rng, chain))
+    conn.send("s", server_flight(rng, chain, suite))
     key_exchange = record(22, handshake(16, b"\x41\x04" + rng.randbytes(64)))
     conn.send("c", key_exchange + record(20, b"\x01") + record(22, rng.randbytes(40)))
     conn.send("s", record(20, b"\x01") + record(22, rng.randbytes(40)))
@@ -147,16 +161,126 @@ def tls_session(conn, rng, chain, server_name, app_records):
         conn.send("s", record(23, rng.randbytes(rng.randrange(500, 4000))))
 
 
+LOCAL_NAMES = ["www.example.com", "api.example.com", "login.example.com", "static.example.com", "mail.example.com",
+               "shop.example.net", "pay.example.net", "cdn.example.net", "news.example.net", "video.example.net",
+               "docs.example.org", "wiki.example.org", "git.example.org", "ci.example.org", "status.example.org",
+               "chat.example.com", "files.example.net", "update.example.org", "search.example.com"]
+LOCAL_RENEWED = 3               # the last three names also have a renewed leaf: 22 chains
+LOCAL_WITH_SCTS = {0, 5, 21}    # chains whose leaf embeds an SCT list (www, shop, search's renewal)
+LOCAL_START = calendar.timegm((2026, 6, 1, 0, 0, 0))
+
+
+def write_local_pki(directory, pki):
+    """root.pem, intermediates.pem and chains/NN-name.pem (leaf, then its intermediate)."""
+    os.makedirs(os.path.join(directory, "chains"), exist_ok=True)
+    with open(os.path.join(directory, "root.pem"), "w") as file:
+        file.write(localpki.pem(pki.root))
+    with open(os.path.join(directory, "intermediates.pem"), "w") as file:
+        file.write("".join(localpki.pem(i["der"]) for i in pki.intermediates))
+    paths = []
+    for index, chain in enumerate(pki.chains):
+        path = os.path.join(directory, "chains", f"{index:02d}-{chain['name']}.pem")
+        with open(path, "w") as file:
+            file.write(localpki.pem(chain["leaf"]) + localpki.pem(chain["intermediate"]))
+        paths.append(path)
+    return paths
+
+
+def check_with_openssl(directory, pki, paths, at):
+    """Every chain must verify to root.pem for its name at the capture's time (as mitmwatch's
+    validator will check it), and OpenSSL must read exactly the planned SCTs in each leaf."""
+    root = os.path.join(directory, "root.pem")
+    for chain, path in zip(pki.chains, paths):
+        with tempfile.NamedTemporaryFile("w", suffix=".pem") as untrusted:
+            untrusted.write(localpki.pem(chain["intermediate"]))
+            untrusted.flush()
+            verdict = subprocess.run(["openssl", "verify", "-CAfile", root, "-untrusted", untrusted.name,
+                                      "-purpose", "sslserver", "-verify_hostname", chain["name"],
+                                      "-attime", str(at), path], capture_output=True, text=True)
+        if verdict.returncode != 0:
+            raise SystemExit(f"openssl verify rejects {path}: {verdict.stdout}{verdict.stderr}")
+        text = subprocess.run(["openssl", "x509", "-noout", "-text", "-in", path], capture_output=True,
+                              text=True, check=True).stdout
+        if text.count("Signed Certificate Timestamp:") != chain["scts"]:
+            raise SystemExit(f"{path}: OpenSSL reads {text.count('Signed Certificate Timestamp:')} SCTs, "
+                             f"{chain['scts']} were written")
+
+
+def local_pki_capture(args):
+    """The local-pki variant: the PKI, its OpenSSL check, the capture and the manifest."""
+    handshakes = args.handshakes if args.handshakes is not None else 20_000
+    directory = args.pki_dir or os.path.splitext(args.out)[0] + ".pki"
+    pki = localpki.LocalPKI(args.seed, LOCAL_NAMES, LOCAL_RENEWED, LOCAL_WITH_SCTS,
+                            at=localpki.datetime.datetime.fromtimestamp(LOCAL_START, localpki.datetime.timezone.utc))
+    paths = write_local_pki(directory, pki)
+    check_with_openssl(directory, pki, paths, LOCAL_START)
+
+    rng = random.Random(args.seed)
+    renewed = {chain["host"]: index for index, chain in enumerate(pki.chains) if index >= len(LOCAL_NAMES)}
+    sessions = [0] * len(pki.chains)
+    w = Writer(args.out, start_seconds=LOCAL_START)
+    for index in range(handshakes):
+        host = index % len(LOCAL_NAMES)
+        chain = renewed[host] if host in renewed and (index // len(LOCAL_NAMES)) % 2 else host
+        sessions[chain] += 1
+        conn = Connection(w, rng, struct.pack("!I", (10 << 24) | (64 << 16) | (index + 1)), 1024 + index % 64000,
+                          bytes((198, 51, 100, 1 + host)))
+        tls_session(conn, rng, [pki.chains[chain]["leaf"], pki.chains[chain]["intermediate"]], LOCAL_NAMES[host],
+                    app_records=1, suite=0xC02B)  # ECDHE-ECDSA: the leaves have P-256 keys
+        conn.close()
+    w.close()
+
+    alerts = sum(count for count, chain in zip(sessions, pki.chains) if chain["scts"] == 0)
+    manifest = {
+        "generator": "scripts/make-bench-capture.py --variant local-pki",
+        "seed": args.seed,
+        "capture": os.path.abspath(args.out),
+        "capture_bytes": os.path.getsize(args.out),
+        "packets": w.packets,
+        "capture_start_unix": LOCAL_START,
+        "tls_version": "1.2",
+        "trust_store": "root.pem",
+        "handshakes": handshakes,
+        "expected": {
+            "sessions": handshakes,
+            "sessions_with_chain": handshakes,
+            "certificate_messages": handshakes,
+            "alerts": alerts,
+            "alerts_by_rule": {"missing-sct": alerts},
+            "why": "every leaf validates to root.pem for its name; leaves without an embedded SCT list, "
+                   "with no SCT TLS extension and no stapled OCSP, give one missing-sct alert per session",
+        },
+        "names": len(LOCAL_NAMES),
+        "chains": [{"file": os.path.relpath(path, directory), "name": chain["name"],
+                    "leaf_sha256": hashlib.sha256(chain["leaf"]).hexdigest(), "embedded_scts": chain["scts"],
+                    "sessions": count}
+                   for chain, path, count in zip(pki.chains, paths, sessions)],
+    }
+    with open(os.path.join(directory, "manifest.json"), "w") as file:
+        json.dump(manifest, file, indent=1)
+        file.write("\n")
+    print(f"{args.out}: {w.packets} packets, {w.wire_bytes} wire bytes, {handshakes} TLS 1.2 handshakes, "
+          f"{len(LOCAL_NAMES)} names, {len(pki.chains)} chains ({len(LOCAL_WITH_SCTS)} with embedded SCTs); "
+          f"{alerts} sessions without SCT")
+    print(f"{directory}: root.pem (trust store), intermediates.pem, chains/, manifest.json")
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("out")
     parser.add_argument("--handshakes", type=int, default=None)
     parser.add_argument("--bulk-flows", type=int, default=20)
     parser.add_argument("--bulk-bytes", type=int, default=5_000_000)
-    parser.add_argument("--variant", choices=["mixed", "handshake-only", "synflood", "bulk"], default="mixed")
+    parser.add_argument("--variant", choices=["mixed", "handshake-only", "synflood", "bulk", "local-pki"],
+                        default="mixed")
     parser.add_argument("--flows", type=int, default=100_000, help="SYNs for --variant synflood (<= 1,000,000)")
     parser.add_argument("--certs", default="/work/shared/indicators/certs")
+    parser.add_argument("--pki-dir", help="local-pki: where the PKI and manifest.json go")
+    parser.add_argument("--seed", type=int, default=SEED, help="local-pki: seed of the PKI and the capture")
     args = parser.parse_args()
+    if args.variant == "local-pki":
+        local_pki_capture(args)
+        return
 
     rng = random.Random(SEED)
     chains = load_chains(args.certs)

@@ -18,12 +18,13 @@ def ip_checksum(header):
 
 
 class Writer:
-    """Classic pcap, microsecond timestamps, LINKTYPE_ETHERNET; one frame every 7 us."""
+    """Classic pcap, microsecond timestamps, LINKTYPE_ETHERNET; one frame every 7 us from
+    `start_seconds` (default 2023-11-14T22:13:20Z)."""
 
-    def __init__(self, path):
+    def __init__(self, path, start_seconds=1_700_000_000):
         self.file = open(path, "wb", buffering=1 << 22)
         self.file.write(struct.pack("<IHHiIII", 0xA1B2C3D4, 2, 4, 0, 0, 262144, 1))
-        self.time_us = 1_700_000_000 * 1_000_000
+        self.time_us = start_seconds * 1_000_000
         self.packets = 0
         self.wire_bytes = 0
         self.ip_id = 0

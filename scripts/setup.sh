@@ -5,7 +5,8 @@ set -euo pipefail
 # tcpreplay: scripts/bench-live.sh (live capture under load).
 # iproute2: network namespaces and veth pairs of the live tests; python3: the capture generators.
 # tshark (with editcap, mergecap, capinfos): the capture-file tests (Tests/SnifferTests/Capture,
-# Tests/CLITests/ReadMixedLinkTypesTests) and scripts/make-fuzz-seeds.py.
+# Tests/CLITests/ReadMixedLinkTypesTests), the baseline of mitmwatch-bench pipeline and read
+# (BENCHMARKS.md), scripts/extract-corpus-certs.sh and make-fuzz-seeds.py.
 packages=(libpcap-dev libssl-dev pkg-config openssl ca-certificates publicsuffix systemd logrotate dpkg-dev tcpreplay
           iproute2 python3 tshark)
 missing=()
