@@ -32,7 +32,7 @@ struct InProcessPipeline {
         try requireAllocationCounter()
         var frames = try CapturedFrames.load(path: capture)
         guard frames.count > 0 else { throw BenchError("no packets in \(capture)") }
-        let rules = try DaemonDefaultRules(trustStorePath: trustStore)
+        let rules = try DaemonDefaultRules(trustStore: trustStore)
         frames.detection = rules
         let indicators = IndicatorSet.builtIn()
 
@@ -57,21 +57,13 @@ struct InProcessPipeline {
     }
 }
 
-extension DaemonDefaultRules {
-    /// The daemon's default rules against the trust store at `trustStorePath`.
-    init(trustStorePath: String) throws {
-        do {
-            store = try TrustStore(path: trustStorePath)
-            suffixes = try PublicSuffixList.system()
-        } catch { throw BenchError("rules with trust store \(trustStorePath): \(error)") }
-    }
-}
-
 extension CapturedFrames {
     /// One pass as `runPass` makes it, with the chain rules of `rules` but missing-sct off.
     func passWithoutMissingSCT(rules: DaemonDefaultRules, indicators: IndicatorSet) -> PassOutcome {
         let tally = SessionTally()
-        var pipeline = Pipeline(observer: DetectionObserver(indicators: indicators, chainJudge: rules.judge()) { report in
+        var configuration = rules.configuration(indicators)
+        configuration.missingSCT = false
+        var pipeline = Pipeline(observer: DetectionObserver(rules: RuleSet(configuration)) { report in
             tally.sessions += 1
             if report.session.serverChain != nil { tally.sessionsWithChain += 1 }
             tally.findings += report.findings.count
