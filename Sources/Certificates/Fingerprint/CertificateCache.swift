@@ -16,6 +16,9 @@ public struct KnownCertificate: Sendable {
     /// Lowercase hex key identifiers.
     public var subjectKeyIdentifier: String?
     public var authorityKeyIdentifier: String?
+    /// The DER, shared with the cache's copy (copy-on-write: handing it on copies no byte), for
+    /// what must see the bytes after the message is gone — OpenSSL, an alert that prints them.
+    public var der: [UInt8] = []
 }
 
 /// Certificates seen before are neither hashed nor parsed again. Most real traffic repeats a
@@ -75,8 +78,9 @@ public struct CertificateCache {
             return slot.known
         }
         misses += 1
-        let known = Self.examine(der, hasher: hasher)
-        let slot = Slot(der: Array(copying: der), known: known)
+        var known = Self.examine(der, hasher: hasher)
+        known.der = Array(copying: der)
+        let slot = Slot(der: known.der, known: known)
         if slot.bytes <= maxBytes / 4 { insert(key, slot) }
         return known
     }

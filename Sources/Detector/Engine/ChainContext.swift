@@ -41,8 +41,11 @@ public struct ChainContext: ~Escapable {
     /// No certificate, or one our DER parser rejects: nothing here says "interception".
     public var isMalformed: Bool { certificates.isEmpty || certificates.contains { $0.layout == nil } }
 
-    /// The DER of the certificate at `position`, copied (for OpenSSL, on a cache miss).
+    /// The DER of the certificate at `position` (for OpenSSL, on a cache miss): the certificate
+    /// cache's copy, shared, or copied from the message when the cache did not keep one.
     public func der(at position: Int) -> [UInt8]? {
+        guard certificates.indices.contains(position) else { return nil }
+        if !certificates[position].der.isEmpty { return certificates[position].der }
         var index = 0
         var copy: [UInt8]?
         chain.forEach { bytes in
@@ -52,8 +55,10 @@ public struct ChainContext: ~Escapable {
         return copy
     }
 
-    /// Every certificate's DER, copied (for OpenSSL on a cache miss, or an alert that prints it).
+    /// Every certificate's DER (for OpenSSL on a cache miss, or an alert that prints it): the
+    /// cache's copies, shared — one array of references, no certificate bytes copied.
     public func copyDER() -> [[UInt8]] {
+        guard certificates.contains(where: { $0.der.isEmpty }) else { return certificates.map(\.der) }
         var der: [[UInt8]] = []
         der.reserveCapacity(certificates.count)
         chain.forEach { der.append(Array(copying: $0)) }

@@ -19,6 +19,7 @@ public final class SessionFindings: SessionAnnotation {
                 total + MemoryLayout<KnownCertificate>.stride + (known.subjectName?.utf8.count ?? 0)
                     + (known.issuerName?.utf8.count ?? 0)
             }
+            // The DER is shared with the certificates' (the cache's) copies: counted once.
             + chainDER.reduce(0) { $0 + $1.count }
     }
 }
