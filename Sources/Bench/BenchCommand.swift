@@ -7,7 +7,7 @@ struct BenchCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "mitmwatch-bench",
         abstract: "Benchmarks of mitmwatch's parsers against reference implementations.",
-        subcommands: [X509Bench.self, PipelineBench.self, FlowsBench.self]
+        subcommands: [X509Bench.self, PipelineBench.self, FlowsBench.self, RecordsBench.self]
     )
 }
 
