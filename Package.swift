@@ -51,16 +51,19 @@ let package = Package(
         .target(name: "OpenSSLReference", path: "Sources/OpenSSLReference",
                 linkerSettings: [.linkedLibrary("crypto")]),
 
+        // JSON records (sessions, alerts, certificates) written straight into byte buffers.
+        .target(name: "Output", dependencies: ["Wire", "Certificates", "Sniffer", "Detector"], swiftSettings: strict),
+
         // The `mitmwatch` executable: commands and outputs.
         .executableTarget(name: "Daemon", dependencies: [
-            "Certificates", "Sniffer", "Detector", "CLinux",
+            "Certificates", "Sniffer", "Detector", "Output", "CLinux",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ], swiftSettings: strict),
 
         // `mitmwatch-bench`: X.509 parse speed and allocations against OpenSSL and swift-certificates.
         .target(name: "BenchAllocationCounter", path: "Sources/BenchAllocationCounter"),
         .executableTarget(name: "Bench", dependencies: [
-            "Wire", "Certificates", "Sniffer", "Detector", "OpenSSLReference", "BenchAllocationCounter",
+            "Wire", "Certificates", "Sniffer", "Detector", "Output", "OpenSSLReference", "BenchAllocationCounter",
             .product(name: "X509", package: "swift-certificates"),
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ], path: "Sources/Bench", swiftSettings: strict),
@@ -77,6 +80,9 @@ let package = Package(
         .testTarget(name: "SnifferTests", dependencies: ["Certificates", "Sniffer", "Wire", "Detector", "TestSupport"],
                     exclude: ["Fixtures"], swiftSettings: strict),
         .testTarget(name: "PeerCorpusTests", dependencies: ["Certificates", "Sniffer", "Detector"], swiftSettings: strict),
+        // The JSON encoder and records: hostile strings, the previous writer as the oracle, real parsers.
+        .testTarget(name: "OutputTests", dependencies: ["Output", "Certificates", "Detector", "Sniffer", "Wire", "TestSupport"],
+                    swiftSettings: strict),
         .testTarget(name: "CLITests", dependencies: ["Daemon", "Certificates", "Detector", "Sniffer", "TestSupport"],
                     swiftSettings: strict),
         // The certificate view against OpenSSL over every certificate available offline.

@@ -8,7 +8,7 @@ struct BenchCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "mitmwatch-bench",
         abstract: "Benchmarks of mitmwatch's parsers against reference implementations.",
-        subcommands: [X509Bench.self, PipelineBench.self, FlowsBench.self, ReadBench.self]
+        subcommands: [X509Bench.self, PipelineBench.self, FlowsBench.self, ReadBench.self, RecordsBench.self]
     )
 }
 

@@ -186,30 +186,36 @@ public struct CertificateDescription: Sendable, Equatable {
     }
 }
 
-/// Algorithm names in the style ECS recommends (Go's crypto/x509 names).
-enum AlgorithmNames {
-    static let signature: [String: String] = [
-        "1.2.840.113549.1.1.2": "MD2-RSA", "1.2.840.113549.1.1.4": "MD5-RSA", "1.2.840.113549.1.1.5": "SHA1-RSA",
-        "1.2.840.113549.1.1.11": "SHA256-RSA", "1.2.840.113549.1.1.12": "SHA384-RSA",
-        "1.2.840.113549.1.1.13": "SHA512-RSA", "1.2.840.113549.1.1.14": "SHA224-RSA",
-        "1.2.840.113549.1.1.10": "RSASSA-PSS",
-        "1.2.840.10040.4.3": "DSA-SHA1", "2.16.840.1.101.3.4.3.2": "DSA-SHA256",
-        "1.2.840.10045.4.1": "ECDSA-SHA1", "1.2.840.10045.4.3.2": "ECDSA-SHA256",
-        "1.2.840.10045.4.3.3": "ECDSA-SHA384", "1.2.840.10045.4.3.4": "ECDSA-SHA512",
-        "1.3.101.112": "Ed25519", "1.3.101.113": "Ed448",
-        "1.2.643.7.1.1.3.2": "GOST2012-256", "1.2.643.7.1.1.3.3": "GOST2012-512",
-        "2.16.840.1.101.3.4.3.17": "ML-DSA-44", "2.16.840.1.101.3.4.3.18": "ML-DSA-65",
-        "2.16.840.1.101.3.4.3.19": "ML-DSA-87",
+/// Algorithm names in the style ECS recommends (Go's crypto/x509 names): the one table, by dotted
+/// OID, that `CertificateDescription` and the alert writer (by content octets) both read.
+public enum AlgorithmNames {
+    public static let signatureList: [(dotted: String, name: StaticString)] = [
+        ("1.2.840.113549.1.1.2", "MD2-RSA"), ("1.2.840.113549.1.1.4", "MD5-RSA"),
+        ("1.2.840.113549.1.1.5", "SHA1-RSA"), ("1.2.840.113549.1.1.11", "SHA256-RSA"),
+        ("1.2.840.113549.1.1.12", "SHA384-RSA"), ("1.2.840.113549.1.1.13", "SHA512-RSA"),
+        ("1.2.840.113549.1.1.14", "SHA224-RSA"), ("1.2.840.113549.1.1.10", "RSASSA-PSS"),
+        ("1.2.840.10040.4.3", "DSA-SHA1"), ("2.16.840.1.101.3.4.3.2", "DSA-SHA256"),
+        ("1.2.840.10045.4.1", "ECDSA-SHA1"), ("1.2.840.10045.4.3.2", "ECDSA-SHA256"),
+        ("1.2.840.10045.4.3.3", "ECDSA-SHA384"), ("1.2.840.10045.4.3.4", "ECDSA-SHA512"),
+        ("1.3.101.112", "Ed25519"), ("1.3.101.113", "Ed448"), ("1.2.643.7.1.1.3.2", "GOST2012-256"),
+        ("1.2.643.7.1.1.3.3", "GOST2012-512"), ("2.16.840.1.101.3.4.3.17", "ML-DSA-44"),
+        ("2.16.840.1.101.3.4.3.18", "ML-DSA-65"), ("2.16.840.1.101.3.4.3.19", "ML-DSA-87"),
     ]
-    static let publicKey: [String: String] = [
-        "1.2.840.113549.1.1.1": "RSA", "1.2.840.113549.1.1.10": "RSA-PSS", "1.2.840.10045.2.1": "ECDSA",
-        "1.2.840.10040.4.1": "DSA", "1.3.101.112": "Ed25519", "1.3.101.113": "Ed448", "1.3.101.110": "X25519",
-        "1.3.101.111": "X448", "1.2.643.7.1.1.1.1": "GOST2012-256", "1.2.643.7.1.1.1.2": "GOST2012-512",
-        "2.16.840.1.101.3.4.3.17": "ML-DSA-44", "2.16.840.1.101.3.4.3.18": "ML-DSA-65",
-        "2.16.840.1.101.3.4.3.19": "ML-DSA-87",
+    public static let publicKeyList: [(dotted: String, name: StaticString)] = [
+        ("1.2.840.113549.1.1.1", "RSA"), ("1.2.840.113549.1.1.10", "RSA-PSS"), ("1.2.840.10045.2.1", "ECDSA"),
+        ("1.2.840.10040.4.1", "DSA"), ("1.3.101.112", "Ed25519"), ("1.3.101.113", "Ed448"),
+        ("1.3.101.110", "X25519"), ("1.3.101.111", "X448"), ("1.2.643.7.1.1.1.1", "GOST2012-256"),
+        ("1.2.643.7.1.1.1.2", "GOST2012-512"), ("2.16.840.1.101.3.4.3.17", "ML-DSA-44"),
+        ("2.16.840.1.101.3.4.3.18", "ML-DSA-65"), ("2.16.840.1.101.3.4.3.19", "ML-DSA-87"),
     ]
+    static let signature = dictionary(signatureList)
+    static let publicKey = dictionary(publicKeyList)
     static let curves: [String: String] = [
         "1.2.840.10045.3.1.7": "nistp256", "1.3.132.0.34": "nistp384", "1.3.132.0.35": "nistp521",
         "1.3.132.0.33": "nistp224", "1.2.840.10045.3.1.1": "nistp192", "1.3.132.0.10": "secp256k1",
     ]
+
+    private static func dictionary(_ list: [(dotted: String, name: StaticString)]) -> [String: String] {
+        Dictionary(list.map { ($0.dotted, "\($0.name)") }, uniquingKeysWith: { first, _ in first })
+    }
 }

@@ -24,9 +24,13 @@ public enum TLSBytes {
     public static func handshake(_ type: UInt8, _ body: [UInt8]) -> [UInt8] { [type] + u24(body.count) + body }
 
     public static func clientHello(sni: String?, supportedVersions: [Int] = []) -> [UInt8] {
+        clientHello(sniBytes: sni.map { Array($0.utf8) }, supportedVersions: supportedVersions)
+    }
+
+    /// A ClientHello whose server name is these bytes exactly (hostile ones included).
+    public static func clientHello(sniBytes: [UInt8]?, supportedVersions: [Int] = []) -> [UInt8] {
         var extensions: [UInt8] = []
-        if let sni {
-            let name = Array(sni.utf8)
+        if let name = sniBytes {
             let entry: [UInt8] = [0] + u16(name.count) + name
             extensions += u16(0) + u16(entry.count + 2) + u16(entry.count) + entry
         }

@@ -47,6 +47,13 @@ extension Array where Element == UInt8 {
     public mutating func append(contentsOf span: Span<UInt8>) {
         unsafe span.withUnsafeBufferPointer { unsafe self.append(contentsOf: $0) }
     }
+
+    /// Appends the UTF-8 of a compile-time string (JSON keys: one copy, no String made).
+    @inline(__always)
+    public mutating func append(_ text: StaticString) {
+        // unsafe: a StaticString's bytes are a constant in the binary, valid for the whole run.
+        text.withUTF8Buffer { unsafe self.append(contentsOf: $0) }
+    }
 }
 
 extension ByteCursor {

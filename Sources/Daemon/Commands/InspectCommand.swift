@@ -1,5 +1,6 @@
 import ArgumentParser
 import Detector
+import Output
 
 #if canImport(Glibc)
 import Glibc
@@ -38,9 +39,13 @@ struct InspectCommand: ParsableCommand {
                 do {
                     let view = try CertificateView(der: entry.der.span)
                     let description = CertificateDescription(view)
-                    StandardStreams.writeLine(format == .json
-                        ? CertificateRecord.json(description, path: path, location: entry.location)
-                        : CertificateRecord.text(description, path: path, location: entry.location) + "\n")
+                    var record = JSONBuffer()
+                    if format == .json {
+                        CertificateRecord.write(description, path: path, location: entry.location, into: &record)
+                    } else {
+                        record.appendLine(CertificateRecord.text(description, path: path, location: entry.location) + "\n")
+                    }
+                    StandardStreams.write(record.bytes)
                 } catch {
                     printToStandardError("mitmwatch: \(path) (\(entry.location)): \(error)")
                     failures += 1

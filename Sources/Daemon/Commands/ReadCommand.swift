@@ -1,5 +1,6 @@
 import ArgumentParser
 import Detector
+import Output
 import Sniffer
 
 /// `mitmwatch read FILE...`: process capture files and print one record per TLS session.
@@ -45,6 +46,9 @@ struct ReadCommand: ParsableCommand {
     @Option(help: "Summary on stderr: text (for people) or json (one object).")
     var summaryFormat: Format = .text
 
+    /// Bytes of records gathered before they are written.
+    static let flushBytes = 64 << 10
+
     mutating func run() throws {
         var captures: [PcapFile] = []
         for path in files {
@@ -58,24 +62,38 @@ struct ReadCommand: ParsableCommand {
         let indicators = rules.indicators
         var deduplicator = dedup ? AlertDeduplicator(windowSeconds: dedupWindow) : nil
         var alertCount = 0
+        // Records gather here and go out in writes of about `flushBytes` (one write(2) per record
+        // would cost more than finding them); the rest is written at the end, before the summary.
+        var output = JSONBuffer(capacity: Self.flushBytes + 16384)
+        defer { StandardStreams.write(output.bytes) }
         let observer = DetectionObserver(rules: rules) { report in
             if events != .alerts {
-                StandardStreams.writeLine(format == .json ? SessionRecord.json(report.session, verdict: report.verdict)
-                                                          : SessionRecord.text(report.session))
-            }
-            guard events != .sessions else { return }
-            for finding in report.findings {
-                var suppressedBefore = 0
-                if deduplicator != nil {
-                    let decision = deduplicator!.admit(finding, report.session)
-                    guard decision.emit else { continue }
-                    suppressedBefore = decision.suppressedBefore
+                if format == .json {
+                    SessionRecord.write(report.session, verdict: report.verdict, into: &output)
+                } else {
+                    output.appendLine(SessionRecord.text(report.session))
                 }
-                alertCount += 1
-                StandardStreams.writeLine(format == .json
-                    ? AlertRecord.json(finding, report: report, indicators: indicators, includeChain: includeChain,
-                                       suppressedBefore: suppressedBefore)
-                    : AlertRecord.text(finding, report: report, indicators: indicators))
+            }
+            if events != .sessions {
+                for finding in report.findings {
+                    var suppressedBefore = 0
+                    if deduplicator != nil {
+                        let decision = deduplicator!.admit(finding, report.session)
+                        guard decision.emit else { continue }
+                        suppressedBefore = decision.suppressedBefore
+                    }
+                    alertCount += 1
+                    if format == .json {
+                        AlertRecord.write(finding, report: report, indicators: indicators, includeChain: includeChain,
+                                          suppressedBefore: suppressedBefore, into: &output)
+                    } else {
+                        output.appendLine(AlertRecord.text(finding, report: report, indicators: indicators))
+                    }
+                }
+            }
+            if output.count >= Self.flushBytes {
+                StandardStreams.write(output.bytes)
+                output.removeAll()
             }
         }
         var pipeline = Pipeline(limits: try limits.snifferLimits(), observer: observer)
@@ -97,6 +115,8 @@ struct ReadCommand: ParsableCommand {
         summary.alerts = alertCount
         summary.alertsSuppressed = deduplicator?.suppressedTotal ?? 0
         summary.peakRSSBytes = ProcessMemory.peakResidentBytes()
+        StandardStreams.write(output.bytes)
+        output.removeAll()
         if !quiet { printToStandardError(summaryFormat == .json ? summary.json : summary.text) }
     }
 }

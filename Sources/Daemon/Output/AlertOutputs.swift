@@ -1,4 +1,5 @@
 import Detector
+import Output
 import Sniffer
 import Synchronization
 
@@ -80,11 +81,11 @@ final class AlertOutputs {
         return Plan(alerts: alerts, indicators: indicators, sessionRecord: sessions, json: jsonLog != nil || toStdout)
     }
 
-    /// Writes JSON lines, then counts the alerts among them.
-    func write(_ lines: [String], alerts: [Rule]) {
-        for line in lines {
-            if let jsonLog { jsonLog.write(line) }
-            if toStdout { StandardStreams.writeLine(line) }
+    /// Writes a session's JSON lines (one write to each output), then counts the alerts among them.
+    func write(_ lines: [UInt8], alerts: [Rule]) {
+        if !lines.isEmpty {
+            if let jsonLog { jsonLog.write(lines: lines) }
+            if toStdout { StandardStreams.write(lines) }
         }
         for rule in alerts {
             alertCount += 1
@@ -104,18 +105,19 @@ final class SharedOutputs: Sendable {
 
     /// A finished session: its findings are deduplicated under the lock, the records are made
     /// outside it (formatting an alert costs far more than deciding on it, and several capture
-    /// threads may be reporting), the journal gets each alert, then the JSON lines are written
-    /// and counted under the lock. Without a journal, alerts go to stderr in words.
+    /// threads may be reporting), the journal gets each alert, then the session's JSON lines are
+    /// written (one write per output, right away: nothing waits in a buffer) and counted under
+    /// the lock. Without a journal, alerts go to stderr in words.
     func report(_ report: SessionReport) {
         let plan = outputs.withLock { $0.plan(report) }
         guard plan.sessionRecord || !plan.alerts.isEmpty else { return }
-        var lines: [String] = []
-        if plan.sessionRecord && plan.json { lines.append(SessionRecord.json(report.session, verdict: report.verdict)) }
+        var lines = JSONBuffer(capacity: plan.json ? 4096 : 0)
+        if plan.sessionRecord && plan.json { SessionRecord.write(report.session, verdict: report.verdict, into: &lines) }
         let journal = !plan.alerts.isEmpty && Log.hasJournal
         for (finding, suppressedBefore) in plan.alerts {
             if plan.json {
-                lines.append(AlertRecord.json(finding, report: report, indicators: plan.indicators, includeChain: false,
-                                              suppressedBefore: suppressedBefore))
+                AlertRecord.write(finding, report: report, indicators: plan.indicators, includeChain: false,
+                                  suppressedBefore: suppressedBefore, into: &lines)
             }
             // Not taken by the journal (none configured, unreachable, or its queue full even after
             // the writer's wait): in words on stderr, so the alert is never lost.
@@ -124,7 +126,7 @@ final class SharedOutputs: Sendable {
             }
         }
         let rules = plan.alerts.map(\.finding.rule)
-        outputs.withLock { $0.write(lines, alerts: rules) }
+        outputs.withLock { $0.write(lines.bytes, alerts: rules) }
     }
 
     func apply(_ config: DaemonConfig) { outputs.withLock { $0.apply(config) } }

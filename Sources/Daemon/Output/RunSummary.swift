@@ -1,4 +1,5 @@
 import Foundation
+import Output
 import Sniffer
 
 /// What a `read` run did, printed on stderr at the end.
@@ -79,38 +80,44 @@ struct RunSummary {
     /// The same as one JSON object (`event.dataset: mitmwatch.summary`): every counter by its
     /// name, drops apart.
     var json: String {
-        var record = JSONObjectWriter()
-        record.object("event") { event in
-            event.field("kind", "metric")
-            event.field("dataset", "mitmwatch.summary")
+        var json = JSONBuffer(capacity: 2048)
+        json.beginRecord()
+        json.beginObject("event")
+        json.field("kind", "metric")
+        json.field("dataset", "mitmwatch.summary")
+        json.endObject()
+        json.beginArray("files")
+        for file in files {
+            json.beginObjectElement()
+            json.field("path", file.path)
+            json.field("packets", file.packets)
+            json.field("link_type", file.linkType)
+            json.field("link_types", file.linkTypes.map(\.description))
+            json.field("format", file.format.description)
+            json.beginObject("packets_dropped")
+            json.field("unknown_interface", file.drops.unknownInterface)
+            json.field("malformed", file.drops.malformedPackets)
+            json.endObject()
+            if case .truncated(let reason) = file.outcome { json.field("truncated", "\(reason)") }
+            json.endObject()
         }
-        record.objects("files", files) { object, file in
-            object.field("path", file.path)
-            object.field("packets", file.packets)
-            object.field("link_type", file.linkType)
-            object.field("link_types", file.linkTypes.map(\.description))
-            object.field("format", file.format.description)
-            object.object("packets_dropped") { dropped in
-                dropped.field("unknown_interface", file.drops.unknownInterface)
-                dropped.field("malformed", file.drops.malformedPackets)
-            }
-            if case .truncated(let reason) = file.outcome { object.field("truncated", "\(reason)") }
-        }
-        record.object("counters") { object in
-            for counter in Counter.allCases where !counter.isDrop { object.field(counter.name, counters[counter]) }
-        }
-        record.object("drops") { object in
-            for (counter, value) in counters.drops { object.field(counter.name, value) }
-        }
-        record.object("reassembly") { $0.field("peak_buffered_bytes", reassemblyPeakBytes) }
-        record.object("certificate_cache") { cache in
-            cache.field("hits", certificateCacheHits)
-            cache.field("misses", certificateCacheMisses)
-        }
-        record.field("alerts", alerts)
-        record.field("alerts_suppressed", alertsSuppressed)
-        record.object("process") { $0.field("peak_rss_bytes", peakRSSBytes) }
-        return record.finished
+        json.endArray()
+        json.beginObject("counters")
+        for counter in Counter.allCases where !counter.isDrop { json.field(named: counter.name, counters[counter]) }
+        json.endObject()
+        json.beginObject("drops")
+        for (counter, value) in counters.drops { json.field(named: counter.name, value) }
+        json.endObject()
+        json.beginObject("reassembly"); json.field("peak_buffered_bytes", reassemblyPeakBytes); json.endObject()
+        json.beginObject("certificate_cache")
+        json.field("hits", certificateCacheHits)
+        json.field("misses", certificateCacheMisses)
+        json.endObject()
+        json.field("alerts", alerts)
+        json.field("alerts_suppressed", alertsSuppressed)
+        json.beginObject("process"); json.field("peak_rss_bytes", peakRSSBytes); json.endObject()
+        json.endRecord()
+        return String(decoding: json.bytes.dropLast(), as: UTF8.self)
     }
 }
 

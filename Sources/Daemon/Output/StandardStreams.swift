@@ -5,7 +5,8 @@ import Glibc
 #endif
 
 /// Unbuffered line output on stdout and stderr, so records and messages keep their order and
-/// a record is out the moment it is final.
+/// a record is out the moment it is final (`read` gathers its records into batches of about
+/// 64 KiB and writes each with `write(_:)`; the daemon writes each session's lines at once).
 ///
 /// A stream nobody reads any more (the pipe to a logger that died; the daemon ignores SIGPIPE)
 /// fails with EPIPE: the line is dropped, counted (`stdoutFailures`, `stderrFailures`), and the
@@ -36,11 +37,19 @@ enum StandardStreams {
     private static let stderrNoWaitUntil = Atomic<UInt64>(0)
 
     static func writeLine(_ text: String, fileDescriptor: Int32 = 1) {
-        var line = text + "\n"
+        var line = Array(text.utf8)
+        line.append(UInt8(ascii: "\n"))
+        write(line, fileDescriptor: fileDescriptor)
+    }
+
+    /// Writes whole lines (each ending in `\n`) with as few `write(2)`s as the stream takes. A
+    /// failure drops what was not written and counts every line not written whole.
+    static func write(_ lines: [UInt8], fileDescriptor: Int32 = 1) {
+        guard !lines.isEmpty else { return }
         let socket = neverBlockOnSockets.load(ordering: .relaxed)
             && (fileDescriptor == 1 ? stdoutIsSocket : fileDescriptor == 2 ? stderrIsSocket : false)
-        let error = line.withUTF8 { buffer -> Int32 in
-            var offset = 0
+        var offset = 0
+        let error = unsafe lines.withUnsafeBufferPointer { buffer -> Int32 in
             var waits = 0
             while offset < buffer.count {
                 let written = socket
@@ -56,7 +65,9 @@ enum StandardStreams {
             }
             return 0
         }
-        if error != 0 { failed(fileDescriptor, error) }
+        guard error != 0 else { return }
+        let unwritten = lines[offset...].reduce(0) { $1 == UInt8(ascii: "\n") ? $0 + 1 : $0 }
+        failed(fileDescriptor, error, lines: UInt64(max(unwritten, 1)))
     }
 
     /// A full socket stream: waits up to `retryWaitMilliseconds` for room, unless the waits of this
@@ -83,15 +94,15 @@ enum StandardStreams {
         return unsafe fstat(fileDescriptor, &status) == 0 && status.st_mode & S_IFMT == S_IFSOCK
     }
 
-    private static func failed(_ fileDescriptor: Int32, _ error: Int32) {
+    private static func failed(_ fileDescriptor: Int32, _ error: Int32, lines: UInt64) {
         let name: String
         switch fileDescriptor {
         case 1:
-            stdoutFailures.add(1, ordering: .relaxed)
+            stdoutFailures.add(lines, ordering: .relaxed)
             guard !stdoutFailed.exchange(true, ordering: .acquiringAndReleasing) else { return }
             name = "stdout"
         case 2:
-            stderrFailures.add(1, ordering: .relaxed)
+            stderrFailures.add(lines, ordering: .relaxed)
             guard !stderrFailed.exchange(true, ordering: .acquiringAndReleasing) else { return }
             name = "stderr"
         default:

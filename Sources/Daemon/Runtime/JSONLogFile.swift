@@ -41,38 +41,53 @@ final class JSONLogFile {
     /// Writes one line; false when it could not be written (the caller still has the journal or stderr).
     @discardableResult
     func write(_ line: String) -> Bool {
+        var bytes = Array(line.utf8)
+        bytes.append(UInt8(ascii: "\n"))
+        return write(lines: bytes)
+    }
+
+    /// Writes whole lines (each ending in `\n`, a session's records) with one `write(2)` when the
+    /// disk takes them; false when some could not be written. Those that were written whole stay,
+    /// a line written in part is cut off again, and every line not written is counted.
+    @discardableResult
+    func write(lines: [UInt8]) -> Bool {
+        guard !lines.isEmpty else { return true }
         if descriptor < 0 || isUnlinked { reopen() }
         guard descriptor >= 0 else {
-            failedWrites += 1
+            failedWrites += Self.lineCount(lines[...])
             return false
         }
-        // Where the line starts, so that a line written in part can be cut off again.
+        // Where the lines start, so that a line written in part can be cut off again.
         let start = lseek(descriptor, 0, SEEK_END)
-        var text = line + "\n"
-        let written = text.withUTF8 { buffer -> Int in
-            var offset = 0
+        var offset = 0
+        let error = unsafe lines.withUnsafeBufferPointer { buffer -> Int32 in
             while offset < buffer.count {
                 let count = unsafe Glibc.write(descriptor, buffer.baseAddress! + offset, buffer.count - offset)
                 if count < 0 && errno == EINTR { continue }
-                guard count > 0 else { return count == 0 ? -Int(EIO) : -Int(errno) }
+                guard count > 0 else { return count == 0 ? EIO : errno }
                 offset += count
             }
-            return offset
+            return 0
         }
-        if written > 0 {
+        if error == 0 {
             if lastError != nil {
                 lastError = nil
                 onStateChange("JSON log \(path) is writable again")
             }
             return true
         }
-        let error = Int32(-written)
-        if start >= 0 { _ = ftruncate(descriptor, start) }
-        failedWrites += 1
+        // Keep the lines written whole: cut back to just after the last newline that made it.
+        let whole = lines[..<offset].lastIndex(of: UInt8(ascii: "\n")).map { $0 + 1 } ?? 0
+        if start >= 0 { _ = ftruncate(descriptor, start + off_t(whole)) }
+        failedWrites += Self.lineCount(lines[whole...])
         report("write failed: " + Self.errorText(error))
         close(descriptor)
         descriptor = -1
         return false
+    }
+
+    private static func lineCount(_ bytes: ArraySlice<UInt8>) -> UInt64 {
+        UInt64(max(1, bytes.reduce(0) { $1 == UInt8(ascii: "\n") ? $0 + 1 : $0 }))
     }
 
     /// The open file has no name left (deleted, or its directory removed).

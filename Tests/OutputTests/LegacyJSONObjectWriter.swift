@@ -1,3 +1,5 @@
+// The JSON writer records were made with before the byte-buffer encoder: the tests' oracle.
+
 /// Writes one JSON object with keys in the order given (records stay diff-able and greppable).
 /// Nested objects are written through closures; empty objects and nil values are left out.
 struct JSONObjectWriter {

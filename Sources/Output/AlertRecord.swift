@@ -1,0 +1,138 @@
+import Detector
+import Sniffer
+import Wire
+import Certificates
+
+/// The ECS alert object of one finding (`event.kind: alert`, `event.dataset: mitmwatch.alert`).
+/// The one place a `Finding` and its `SessionReport` become JSON fields.
+public enum AlertRecord {
+    /// Appends the alert's record as one line.
+    public static func write(_ finding: Finding, report: SessionReport, indicators: IndicatorSet,
+                             includeChain: Bool, suppressedBefore: Int, into json: inout JSONBuffer) {
+        let session = report.session
+        let rule = finding.rule
+        json.beginRecord()
+        json.field("@timestamp", timestamp: session.end)
+        json.field("message", AlertText.message(finding, in: report, indicators: indicators))
+        json.beginObject("event")
+        json.field("kind", "alert")
+        json.beginArray("category"); json.element("network"); json.element("intrusion_detection"); json.endArray()
+        json.beginArray("type"); json.element("info"); json.endArray()
+        json.field("dataset", "mitmwatch.alert")
+        json.field("severity", rule.severity.score)
+        json.field("start", timestamp: session.start)
+        json.endObject()
+        json.beginObject("rule")
+        json.field("id", rule.rawValue)
+        json.field("name", rule.name)
+        json.field("description", rule.description)
+        json.field("reference", rule.reference)
+        json.endObject()
+        SessionRecord.endpoints(session, into: &json)
+        json.beginObject("tls")
+        SessionRecord.tlsFields(session, into: &json)
+        json.beginObject("server")
+        if let leaf = session.serverChain?.fingerprints.first {
+            json.beginObject("hash"); json.field("sha256", fingerprint: leaf); json.endObject()
+        }
+        if let der = report.serverChainDER.first, let view = try? CertificateView(der: der.span) {
+            // The report's chain and DER are kept together (both, the leaf only, or neither).
+            let known = report.serverChain.first
+            LeafCertificateFields.write(view, subjectName: known?.subjectName, issuerName: known?.issuerName, into: &json)
+        }
+        if includeChain {
+            json.beginArray("certificate_chain")
+            for der in report.serverChainDER {
+                json.separate()
+                PEM.write(der, into: &json)
+            }
+            json.endArray()
+        }
+        json.endObject()
+        json.endObject()
+        if let index = finding.indicator {
+            threat(indicators.indicators[index], into: &json)
+        }
+        json.beginObject("mitmwatch")
+        json.field("session_id", session.id)
+        json.field("verdict", report.verdict)
+        json.field("severity", rule.severity.rawValue)
+        json.field("reasons", finding.reasons.isEmpty ? nil : finding.reasons)
+        json.field("detail", finding.detail)
+        if let index = finding.indicator {
+            let indicator = indicators.indicators[index]
+            json.beginObject("match")
+            json.field("type", finding.matchType?.rawValue)
+            json.field("position", finding.position)
+            json.field("sha256", indicator.sha256)
+            json.field("signature_verified", finding.signatureVerified)
+            json.endObject()
+            json.beginObject("indicator")
+            json.field("signal", indicator.signal.rawValue)
+            json.field("kind", indicator.kind)
+            json.field("country", indicator.country)
+            json.field("years", indicator.years)
+            json.endObject()
+        } else {
+            json.beginObject("match"); json.field("position", finding.position); json.endObject()
+        }
+        if let chain = session.serverChain { json.field("chain_sha256", fingerprints: chain.fingerprints) }
+        json.field("suppressed_before", suppressedBefore > 0 ? suppressedBefore : nil)
+        json.endObject()
+        json.endRecord()
+    }
+
+    /// ECS `threat.indicator.*`: the indicator the finding matched.
+    private static func threat(_ indicator: Indicator, into json: inout JSONBuffer) {
+        json.beginObject("threat")
+        json.beginObject("indicator")
+        json.field("name", indicator.id)
+        json.field("type", "x509-certificate")
+        json.field("description", indicator.name)
+        json.field("reference", indicator.sources.first)
+        json.field("provider", indicator.origin == "built-in" ? "mitmwatch built-in indicators" : indicator.origin)
+        json.beginObject("x509")
+        json.field("serial_number", indicator.serial?.uppercased())
+        json.beginObject("subject"); json.field("distinguished_name", indicator.subject); json.endObject()
+        json.beginObject("issuer"); json.field("distinguished_name", indicator.issuer); json.endObject()
+        json.field("not_before", indicator.notBefore)
+        json.field("not_after", indicator.notAfter)
+        json.endObject()
+        json.endObject()
+        json.endObject()
+    }
+
+    /// A readable line for people.
+    public static func text(_ finding: Finding, report: SessionReport, indicators: IndicatorSet) -> String {
+        "ALERT [\(finding.rule.severity.rawValue)] \(finding.rule.rawValue): "
+            + AlertText.message(finding, in: report, indicators: indicators)
+    }
+}
+
+/// PEM encoding of a certificate (RFC 7468), 64 characters a line.
+enum PEM {
+    static let alphabet: [UInt8] = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/".utf8)
+
+    /// The PEM text as a JSON string (its line ends as `\n`).
+    static func write(_ der: [UInt8], into json: inout JSONBuffer) {
+        json.appendStatic("\"-----BEGIN CERTIFICATE-----\\n")
+        var index = 0, column = 0
+        while index < der.count {
+            let chunk = min(3, der.count - index)
+            let value = UInt32(der[index]) << 16 | UInt32(chunk > 1 ? der[index + 1] : 0) << 8
+                | UInt32(chunk > 2 ? der[index + 2] : 0)
+            json.appendByte(alphabet[Int(value >> 18 & 63)])
+            json.appendByte(alphabet[Int(value >> 12 & 63)])
+            json.appendByte(chunk > 1 ? alphabet[Int(value >> 6 & 63)] : UInt8(ascii: "="))
+            json.appendByte(chunk > 2 ? alphabet[Int(value & 63)] : UInt8(ascii: "="))
+            index += 3
+            column += 4
+            if column == 64 && index < der.count {
+                json.appendStatic("\\n")
+                column = 0
+            }
+        }
+        if !der.isEmpty { json.appendStatic("\\n") }
+        json.appendStatic("-----END CERTIFICATE-----\\n\"")
+    }
+}

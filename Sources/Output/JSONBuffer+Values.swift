@@ -1,0 +1,237 @@
+import Sniffer
+import Wire
+import Certificates
+
+// Values formatted straight into the buffer, each the same text its `String` form gives today
+// (`String(value)`, `Timestamp.rfc3339`, `CertificateFingerprint.description`,
+// `IPAddress.description`, `String(format4Hex:)`).
+
+extension JSONBuffer {
+    // MARK: Numbers
+
+    public mutating func int(_ value: Int) { int64(Int64(value)) }
+
+    public mutating func int64(_ value: Int64) {
+        if value < 0 { appendByte(UInt8(ascii: "-")) }
+        uint64(value.magnitude)
+    }
+
+    public mutating func uint64(_ value: UInt64) {
+        if value < 10 {
+            appendByte(0x30 + UInt8(value))
+            return
+        }
+        _ = reserve(Self.digitCount(value))
+        writeDigits(value, endingBefore: bytes.count)
+    }
+
+    public mutating func bool(_ value: Bool) {
+        if value { appendStatic("true") } else { appendStatic("false") }
+    }
+
+    @inline(__always)
+    static func digitCount(_ value: UInt64) -> Int {
+        var count = 1, rest = value
+        while rest >= 10 {
+            rest /= 10
+            count += 1
+        }
+        return count
+    }
+
+    /// Decimal digits of `value` written back to front into bytes already reserved before `end`.
+    @inline(__always)
+    private mutating func writeDigits(_ value: UInt64, endingBefore end: Int) {
+        var rest = value, index = end - 1
+        repeat {
+            set(index, 0x30 + UInt8(rest % 10))
+            rest /= 10
+            index -= 1
+        } while rest > 0
+    }
+
+    /// `value` left-padded with zeros to `width` characters, the sign counted as one (so -5 at
+    /// width 4 is `00-5`, as the `pad` of `Timestamp.rfc3339` makes it).
+    mutating func padded(_ value: Int64, width: Int) {
+        let magnitude = value.magnitude
+        let length = Self.digitCount(magnitude) + (value < 0 ? 1 : 0)
+        if length < width { _ = reserve(width - length) }
+        if value < 0 { appendByte(UInt8(ascii: "-")) }
+        _ = reserve(Self.digitCount(magnitude))
+        writeDigits(magnitude, endingBefore: bytes.count)
+    }
+
+    // MARK: Times
+
+    /// A quoted RFC 3339 UTC time with microseconds, as `Timestamp.rfc3339`.
+    public mutating func timestamp(_ time: Timestamp) {
+        let seconds = time.nanoseconds.floorDivided(by: 1_000_000_000)
+        let micros = (time.nanoseconds &- seconds &* 1_000_000_000) / 1000
+        rfc3339(seconds: seconds, microseconds: micros)
+    }
+
+    /// A quoted RFC 3339 UTC time to the second from seconds since the epoch (certificate
+    /// validity): proleptic Gregorian, right for every year 0000–9999 a certificate can carry.
+    public mutating func date(seconds: Int64) {
+        rfc3339(seconds: seconds, microseconds: nil)
+    }
+
+    private mutating func rfc3339(seconds: Int64, microseconds: Int64?) {
+        let days = seconds.floorDivided(by: 86_400)
+        let secondOfDay = seconds - days * 86_400
+        let date = CivilDate(daysSinceEpoch: days)
+        appendByte(UInt8(ascii: "\""))
+        padded(date.year, width: 4)
+        appendByte(UInt8(ascii: "-"))
+        padded(date.month, width: 2)
+        appendByte(UInt8(ascii: "-"))
+        padded(date.day, width: 2)
+        appendByte(UInt8(ascii: "T"))
+        padded(secondOfDay / 3600, width: 2)
+        appendByte(UInt8(ascii: ":"))
+        padded(secondOfDay / 60 % 60, width: 2)
+        appendByte(UInt8(ascii: ":"))
+        padded(secondOfDay % 60, width: 2)
+        if let microseconds {
+            appendByte(UInt8(ascii: "."))
+            padded(microseconds, width: 6)
+        }
+        appendStatic("Z\"")
+    }
+
+    // MARK: Hex
+
+    /// A quoted fingerprint: 64 lowercase hex digits.
+    public mutating func fingerprint(_ value: CertificateFingerprint) {
+        appendByte(UInt8(ascii: "\""))
+        hexWord(value.words.0)
+        hexWord(value.words.1)
+        hexWord(value.words.2)
+        hexWord(value.words.3)
+        appendByte(UInt8(ascii: "\""))
+    }
+
+    @inline(__always)
+    private mutating func hexWord(_ word: UInt64) {
+        var shift: UInt64 = 64
+        repeat {
+            shift -= 4
+            appendByte(HexDigits.lower(UInt8(truncatingIfNeeded: word >> shift) & 0x0f))
+        } while shift > 0
+    }
+
+    /// A quoted `0x` and four lowercase hex digits (cipher suites, groups).
+    public mutating func hex4(_ value: UInt16) {
+        appendStatic("\"0x")
+        appendByte(HexDigits.lower(UInt8(value >> 12)))
+        appendByte(HexDigits.lower(UInt8(value >> 8 & 0x0f)))
+        appendByte(HexDigits.lower(UInt8(value >> 4 & 0x0f)))
+        appendByte(HexDigits.lower(UInt8(value & 0x0f)))
+        appendByte(UInt8(ascii: "\""))
+    }
+
+    /// Quoted hex of bytes, two digits each.
+    public mutating func hexString(_ value: Span<UInt8>, uppercase: Bool) {
+        appendByte(UInt8(ascii: "\""))
+        for index in 0..<value.count {
+            let byte = value[index]
+            appendByte(uppercase ? HexDigits.upper(byte >> 4) : HexDigits.lower(byte >> 4))
+            appendByte(uppercase ? HexDigits.upper(byte & 0x0f) : HexDigits.lower(byte & 0x0f))
+        }
+        appendByte(UInt8(ascii: "\""))
+    }
+
+    // MARK: Addresses
+
+    /// A quoted address: dotted quad for IPv4, RFC 5952 for IPv6, as `IPAddress.description`.
+    public mutating func ipAddress(_ address: IPAddress) {
+        appendByte(UInt8(ascii: "\""))
+        if address.isIPv4 {
+            let v = UInt32(truncatingIfNeeded: address.low)
+            uint64(UInt64(v >> 24))
+            appendByte(UInt8(ascii: "."))
+            uint64(UInt64(v >> 16 & 0xff))
+            appendByte(UInt8(ascii: "."))
+            uint64(UInt64(v >> 8 & 0xff))
+            appendByte(UInt8(ascii: "."))
+            uint64(UInt64(v & 0xff))
+        } else {
+            ipv6(address)
+        }
+        appendByte(UInt8(ascii: "\""))
+    }
+
+    private mutating func ipv6(_ address: IPAddress) {
+        func group(_ index: Int) -> UInt16 {
+            let word = index < 4 ? address.high : address.low
+            return UInt16(truncatingIfNeeded: word >> UInt64(48 - 16 * (index % 4)))
+        }
+        // The longest run (length ≥ 2) of zero groups becomes "::" (the first one on ties).
+        var bestStart = -1, bestLength = 0, index = 0
+        while index < 8 {
+            if group(index) == 0 {
+                var end = index
+                while end < 8 && group(end) == 0 { end += 1 }
+                if end - index > bestLength {
+                    bestStart = index
+                    bestLength = end - index
+                }
+                index = end
+            } else {
+                index += 1
+            }
+        }
+        if bestLength < 2 { bestStart = -1 }
+        index = 0
+        var wroteAny = false, endsWithColon = false
+        while index < 8 {
+            if index == bestStart {
+                appendStatic("::")
+                wroteAny = true
+                endsWithColon = true
+                index += bestLength
+                continue
+            }
+            if wroteAny && !endsWithColon { appendByte(UInt8(ascii: ":")) }
+            let value = group(index)
+            var shift: UInt16 = 12
+            while shift > 0 && value >> shift == 0 { shift -= 4 }
+            while true {
+                appendByte(HexDigits.lower(UInt8(value >> shift & 0x0f)))
+                if shift == 0 { break }
+                shift -= 4
+            }
+            wroteAny = true
+            endsWithColon = false
+            index += 1
+        }
+    }
+}
+
+/// A proleptic Gregorian date from days since 1970-01-01 (Howard Hinnant's `civil_from_days`),
+/// valid for any day an Int64 count of seconds can name.
+struct CivilDate {
+    var year: Int64
+    var month: Int64
+    var day: Int64
+
+    init(daysSinceEpoch: Int64) {
+        let z = daysSinceEpoch + 719_468
+        let era = z.floorDivided(by: 146_097)
+        let dayOfEra = z - era * 146_097
+        let yearOfEra = (dayOfEra - dayOfEra / 1460 + dayOfEra / 36_524 - dayOfEra / 146_096) / 365
+        let dayOfYear = dayOfEra - (365 * yearOfEra + yearOfEra / 4 - yearOfEra / 100)
+        let monthIndex = (5 * dayOfYear + 2) / 153
+        day = dayOfYear - (153 * monthIndex + 2) / 5 + 1
+        month = monthIndex < 10 ? monthIndex + 3 : monthIndex - 9
+        year = yearOfEra + era * 400 + (month <= 2 ? 1 : 0)
+    }
+}
+
+extension Int64 {
+    @inline(__always)
+    func floorDivided(by divisor: Int64) -> Int64 {
+        let quotient = self / divisor
+        return (self % divisor != 0 && (self < 0) != (divisor < 0)) ? quotient - 1 : quotient
+    }
+}

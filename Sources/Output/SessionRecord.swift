@@ -1,0 +1,152 @@
+import Sniffer
+import Certificates
+
+/// The ECS-named JSON record of one TLS session (`event.dataset: mitmwatch.tls`).
+public enum SessionRecord {
+    /// Appends the session's record as one line.
+    public static func write(_ session: TLSSession, verdict: [String]? = nil, into json: inout JSONBuffer) {
+        json.beginRecord()
+        json.field("@timestamp", timestamp: session.start)
+        json.beginObject("event")
+        json.field("kind", "event")
+        json.beginArray("category"); json.element("network"); json.endArray()
+        json.beginArray("type"); json.element("protocol"); json.endArray()
+        json.field("dataset", "mitmwatch.tls")
+        json.field("start", timestamp: session.start)
+        json.field("end", timestamp: session.end)
+        json.endObject()
+        endpoints(session, into: &json)
+        json.beginObject("tls")
+        tlsFields(session, into: &json)
+        json.beginObject("server")
+        if let leaf = session.serverChain?.fingerprints.first {
+            json.beginObject("hash"); json.field("sha256", fingerprint: leaf); json.endObject()
+        }
+        json.endObject()
+        json.endObject()
+
+        json.beginObject("mitmwatch")
+        json.field("session_id", session.id)
+        json.field("verdict", verdict)
+        json.beginObject("chain")
+        json.field("observable", session.isChainObservable)
+        json.field("unobserved_reason", session.unobservedReason?.rawValue)
+        if let observed = session.serverChain {
+            json.field("sha256", fingerprints: observed.fingerprints)
+            json.field("length", observed.fingerprints.count)
+            json.field("truncated", observed.isTruncated)
+        }
+        json.endObject()
+        if let observed = session.clientChain {
+            json.beginObject("client_chain")
+            json.field("sha256", fingerprints: observed.fingerprints)
+            json.field("truncated", observed.isTruncated)
+            json.endObject()
+        }
+        handshakeFields(session, into: &json)
+        json.field("roles_decided_by", session.rolesDecidedBy.rawValue)
+        json.field("prelude_bytes", session.clientPreludeBytes > 0 ? session.clientPreludeBytes : nil)
+        json.field("gaps", session.gaps > 0 ? session.gaps : nil)
+        if session.overlapInconsistentBytes > 0 {
+            json.beginObject("tcp")
+            json.field("overlap_inconsistent_bytes", session.overlapInconsistentBytes)
+            json.field("overlap_inconsistent_segments", session.overlapInconsistentSegments)
+            json.endObject()
+        }
+        json.field("end_reason", session.endedBy.rawValue)
+        json.endObject()
+        json.endRecord()
+    }
+
+    /// `mitmwatch.tls`: what the hellos said.
+    private static func handshakeFields(_ session: TLSSession, into json: inout JSONBuffer) {
+        json.beginObject("tls")
+        json.field("version_name", session.version?.name)
+        if let hello = session.serverHello {
+            json.field("cipher_suite", hex4: hello.cipherSuite)
+            if let group = hello.keyShareGroup { json.field("key_share_group", hex4: group) }
+            json.field("hello_retry_request", hello.isHelloRetryRequest ? true : nil)
+            json.field("server_hello_malformed", hello.isMalformed ? true : nil)
+        }
+        if let hello = session.clientHellos.first {
+            json.field("client_version", hello.legacyVersion.name)
+            if !hello.supportedVersions.isEmpty {
+                json.beginArray("client_supported_versions")
+                for version in hello.supportedVersions { json.element(version.name) }
+                json.endArray()
+            }
+            json.field("alpn", hello.alpn.isEmpty ? nil : hello.alpn)
+            json.field("cipher_suites_offered", hello.cipherSuites.count)
+            if !hello.keyShareGroups.isEmpty {
+                json.beginArray("key_share_groups")
+                for group in hello.keyShareGroups {
+                    json.separate()
+                    json.hex4(group)
+                }
+                json.endArray()
+            }
+            json.field("sslv2_client_hello", hello.isSSLv2Compatible ? true : nil)
+            json.field("client_hello_malformed", hello.isMalformed ? true : nil)
+        }
+        // Two names need two hellos: the list is only made when there can be more than one.
+        if session.clientHellos.count > 1 {
+            let names = session.serverNames
+            json.field("server_names", names.count > 1 ? names : nil)
+        }
+        json.field("client_hellos", session.clientHellos.count)
+        json.field("certificate_requested", session.certificateRequested ? true : nil)
+        json.field("ocsp_stapled", session.ocspStapled ? true : nil)
+        json.endObject()
+    }
+
+    /// `source`, `destination` and `network` of a session (shared with alerts).
+    static func endpoints(_ session: TLSSession, into json: inout JSONBuffer) {
+        json.beginObject("source")
+        json.field("ip", ipAddress: session.client.address)
+        json.field("port", Int(session.client.port))
+        json.endObject()
+        json.beginObject("destination")
+        json.field("ip", ipAddress: session.server.address)
+        json.field("port", Int(session.server.port))
+        json.endObject()
+        json.beginObject("network")
+        json.field("transport", "tcp")
+        json.field("protocol", "tls")
+        json.endObject()
+    }
+
+    /// `tls.version`, `tls.version_protocol` and `tls.client.*` (shared with alerts).
+    static func tlsFields(_ session: TLSSession, into json: inout JSONBuffer) {
+        json.field("version", session.version?.ecsVersion)
+        json.field("version_protocol", session.version?.ecsProtocol)
+        json.beginObject("client")
+        json.field("server_name", session.serverName)
+        if let leaf = session.clientChain?.fingerprints.first {
+            json.beginObject("hash"); json.field("sha256", fingerprint: leaf); json.endObject()
+        }
+        json.endObject()
+    }
+
+    /// One readable line for people.
+    public static func text(_ session: TLSSession) -> String {
+        var line = "\(session.start.rfc3339) \(session.client.description) -> \(session.server.description)"
+        line += " \(session.version?.name ?? "version?")"
+        line += " sni=\(session.serverName.map { $0.debugDescription } ?? "-")"
+        if let chain = session.serverChain {
+            line += " chain=\(chain.fingerprints.count)\(chain.isTruncated ? "+truncated" : "")"
+            for (position, fingerprint) in chain.fingerprints.enumerated() {
+                line += "\n    [\(position)] sha256=\(fingerprint)"
+            }
+        } else {
+            line += " chain=unobserved(\(session.unobservedReason?.rawValue ?? "unknown"))"
+        }
+        if let chain = session.clientChain {
+            line += "\n    client chain: \(chain.fingerprints.map(\.description).joined(separator: ", "))"
+        }
+        if session.overlapInconsistentBytes > 0 {
+            line += "\n    tcp: \(session.overlapInconsistentBytes) bytes in \(session.overlapInconsistentSegments) "
+                + "overlapping segments differed from the copy examined (first copy wins)"
+        }
+        return line
+    }
+}
