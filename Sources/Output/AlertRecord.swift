@@ -50,17 +50,15 @@ public enum AlertRecord {
         }
         json.endObject()
         json.endObject()
-        if let index = finding.indicator {
-            threat(indicators.indicators[index], into: &json)
-        }
+        let indicator = finding.indicator.map { indicators.indicators[$0] }
+        if let indicator { threat(indicator, into: &json) }
         json.beginObject("mitmwatch")
         json.field("session_id", session.id)
         json.field("verdict", report.verdict)
         json.field("severity", rule.severity.rawValue)
         json.field("reasons", finding.reasons.isEmpty ? nil : finding.reasons)
         json.field("detail", finding.detail)
-        if let index = finding.indicator {
-            let indicator = indicators.indicators[index]
+        if let indicator {
             json.beginObject("match")
             json.field("type", finding.matchType?.rawValue)
             json.field("position", finding.position)

@@ -18,6 +18,9 @@ extension JSONBuffer {
         var index = 0, runStart = 0
         let count = value.count
         while index < count {
+            // Eight plain ASCII bytes at a time (nothing to escape or validate in them).
+            while index + 8 <= count && Self.isPlainASCII(value.loadUInt64LittleEndian(at: index)) { index += 8 }
+            guard index < count else { break }
             let byte = value[index]
             if byte < 0x80 {
                 if byte >= 0x20 && byte != UInt8(ascii: "\"") && byte != UInt8(ascii: "\\") && byte != 0x7f {
@@ -42,6 +45,19 @@ extension JSONBuffer {
         }
         if runStart < count { appendSpan(value.extracting(runStart..<count)) }
         appendByte(UInt8(ascii: "\""))
+    }
+
+    /// Whether none of eight bytes is below 0x20, `"`, `\`, DEL or above (exact: the usual
+    /// "has a zero byte" tricks give no false positive for the word as a whole).
+    @inline(__always)
+    static func isPlainASCII(_ word: UInt64) -> Bool {
+        let ones: UInt64 = 0x0101_0101_0101_0101, highs: UInt64 = 0x8080_8080_8080_8080
+        let control = (word &- ones &* 0x20) & ~word & highs
+        let quote = (word ^ (ones &* 0x22)), backslash = (word ^ (ones &* 0x5c))
+        let hasQuote = (quote &- ones) & ~quote & highs
+        let hasBackslash = (backslash &- ones) & ~backslash & highs
+        let deleteOrHigh = (word | ((word & ~highs) &+ ones)) & highs
+        return control | hasQuote | hasBackslash | deleteOrHigh == 0
     }
 
     /// A quoted string of one-byte characters as Latin-1 (byte n is U+00nn), as the certificate

@@ -17,12 +17,7 @@ extension JSONBuffer {
     }
 
     public mutating func uint64(_ value: UInt64) {
-        if value < 10 {
-            appendByte(0x30 + UInt8(value))
-            return
-        }
-        _ = reserve(Self.digitCount(value))
-        writeDigits(value, endingBefore: bytes.count)
+        write(upTo: 20) { $0.appendDecimal(value) }
     }
 
     public mutating func bool(_ value: Bool) {
@@ -80,6 +75,36 @@ extension JSONBuffer {
         let days = seconds.floorDivided(by: 86_400)
         let secondOfDay = seconds - days * 86_400
         let date = CivilDate(daysSinceEpoch: days)
+        guard (0...9999).contains(date.year) else {
+            rfc3339Padded(date, secondOfDay: secondOfDay, microseconds: microseconds)
+            return
+        }
+        // The usual case in one write: every part has a fixed width.
+        write(upTo: 29) { out in
+            out.append(UInt8(ascii: "\""))
+            out.appendDigits(UInt64(date.year), width: 4)
+            out.append(UInt8(ascii: "-"))
+            out.appendDigits(UInt64(date.month), width: 2)
+            out.append(UInt8(ascii: "-"))
+            out.appendDigits(UInt64(date.day), width: 2)
+            out.append(UInt8(ascii: "T"))
+            out.appendDigits(UInt64(secondOfDay / 3600), width: 2)
+            out.append(UInt8(ascii: ":"))
+            out.appendDigits(UInt64(secondOfDay / 60 % 60), width: 2)
+            out.append(UInt8(ascii: ":"))
+            out.appendDigits(UInt64(secondOfDay % 60), width: 2)
+            if let microseconds {
+                out.append(UInt8(ascii: "."))
+                out.appendDigits(UInt64(microseconds), width: 6)
+            }
+            out.append(UInt8(ascii: "Z"))
+            out.append(UInt8(ascii: "\""))
+        }
+    }
+
+    /// Years outside 0000–9999 (capture times far off; never a certificate's), padded as
+    /// `Timestamp.rfc3339` pads them.
+    private mutating func rfc3339Padded(_ date: CivilDate, secondOfDay: Int64, microseconds: Int64?) {
         appendByte(UInt8(ascii: "\""))
         padded(date.year, width: 4)
         appendByte(UInt8(ascii: "-"))
@@ -103,31 +128,28 @@ extension JSONBuffer {
 
     /// A quoted fingerprint: 64 lowercase hex digits.
     public mutating func fingerprint(_ value: CertificateFingerprint) {
-        appendByte(UInt8(ascii: "\""))
-        hexWord(value.words.0)
-        hexWord(value.words.1)
-        hexWord(value.words.2)
-        hexWord(value.words.3)
-        appendByte(UInt8(ascii: "\""))
-    }
-
-    @inline(__always)
-    private mutating func hexWord(_ word: UInt64) {
-        var shift: UInt64 = 64
-        repeat {
-            shift -= 4
-            appendByte(HexDigits.lower(UInt8(truncatingIfNeeded: word >> shift) & 0x0f))
-        } while shift > 0
+        write(upTo: 66) { out in
+            out.append(UInt8(ascii: "\""))
+            out.appendHexWord(value.words.0)
+            out.appendHexWord(value.words.1)
+            out.appendHexWord(value.words.2)
+            out.appendHexWord(value.words.3)
+            out.append(UInt8(ascii: "\""))
+        }
     }
 
     /// A quoted `0x` and four lowercase hex digits (cipher suites, groups).
     public mutating func hex4(_ value: UInt16) {
-        appendStatic("\"0x")
-        appendByte(HexDigits.lower(UInt8(value >> 12)))
-        appendByte(HexDigits.lower(UInt8(value >> 8 & 0x0f)))
-        appendByte(HexDigits.lower(UInt8(value >> 4 & 0x0f)))
-        appendByte(HexDigits.lower(UInt8(value & 0x0f)))
-        appendByte(UInt8(ascii: "\""))
+        write(upTo: 8) { out in
+            out.append(UInt8(ascii: "\""))
+            out.append(UInt8(ascii: "0"))
+            out.append(UInt8(ascii: "x"))
+            out.append(HexDigits.lower(UInt8(value >> 12)))
+            out.append(HexDigits.lower(UInt8(value >> 8 & 0x0f)))
+            out.append(HexDigits.lower(UInt8(value >> 4 & 0x0f)))
+            out.append(HexDigits.lower(UInt8(value & 0x0f)))
+            out.append(UInt8(ascii: "\""))
+        }
     }
 
     /// Quoted hex of bytes, two digits each.
@@ -145,20 +167,24 @@ extension JSONBuffer {
 
     /// A quoted address: dotted quad for IPv4, RFC 5952 for IPv6, as `IPAddress.description`.
     public mutating func ipAddress(_ address: IPAddress) {
-        appendByte(UInt8(ascii: "\""))
         if address.isIPv4 {
             let v = UInt32(truncatingIfNeeded: address.low)
-            uint64(UInt64(v >> 24))
-            appendByte(UInt8(ascii: "."))
-            uint64(UInt64(v >> 16 & 0xff))
-            appendByte(UInt8(ascii: "."))
-            uint64(UInt64(v >> 8 & 0xff))
-            appendByte(UInt8(ascii: "."))
-            uint64(UInt64(v & 0xff))
+            write(upTo: 17) { out in
+                out.append(UInt8(ascii: "\""))
+                out.appendDecimal(UInt64(v >> 24))
+                out.append(UInt8(ascii: "."))
+                out.appendDecimal(UInt64(v >> 16 & 0xff))
+                out.append(UInt8(ascii: "."))
+                out.appendDecimal(UInt64(v >> 8 & 0xff))
+                out.append(UInt8(ascii: "."))
+                out.appendDecimal(UInt64(v & 0xff))
+                out.append(UInt8(ascii: "\""))
+            }
         } else {
+            appendByte(UInt8(ascii: "\""))
             ipv6(address)
+            appendByte(UInt8(ascii: "\""))
         }
-        appendByte(UInt8(ascii: "\""))
     }
 
     private mutating func ipv6(_ address: IPAddress) {
@@ -205,6 +231,37 @@ extension JSONBuffer {
             endsWithColon = false
             index += 1
         }
+    }
+}
+
+extension OutputSpan where Element == UInt8 {
+    /// Decimal digits, as many as the value needs (at most 20).
+    @inline(__always)
+    mutating func appendDecimal(_ value: UInt64) {
+        appendDigits(value, width: JSONBuffer.digitCount(value))
+    }
+
+    /// The last `width` decimal digits of `value`, zero-padded (`width` at most 20).
+    @inline(__always)
+    mutating func appendDigits(_ value: UInt64, width: Int) {
+        var digits = InlineArray<20, UInt8>(repeating: UInt8(ascii: "0"))
+        var rest = value, index = 19
+        while rest > 0 && index >= 20 - width {
+            digits[index] = 0x30 &+ UInt8(truncatingIfNeeded: rest % 10)
+            rest /= 10
+            index -= 1
+        }
+        for position in (20 - width)..<20 { append(digits[position]) }
+    }
+
+    /// 16 lowercase hex digits.
+    @inline(__always)
+    mutating func appendHexWord(_ word: UInt64) {
+        var shift: UInt64 = 64
+        repeat {
+            shift -= 4
+            append(HexDigits.lower(UInt8(truncatingIfNeeded: word >> shift) & 0x0f))
+        } while shift > 0
     }
 }
 

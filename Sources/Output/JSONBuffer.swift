@@ -155,6 +155,12 @@ public struct JSONBuffer: Sendable {
         return start
     }
 
+    /// Up to `maximum` bytes written in one go by `body`: one capacity check instead of one per byte.
+    @inline(__always)
+    mutating func write(upTo maximum: Int, _ body: (inout OutputSpan<UInt8>) -> Void) {
+        bytes.append(addingCapacity: maximum, initializingWith: body)
+    }
+
     /// Takes back what was written after `count` bytes.
     mutating func truncate(to count: Int) { bytes.removeLast(bytes.count - count) }
 

@@ -44,12 +44,13 @@ extension Array where Element == UInt8 {
     }
 
     /// Appends the span's bytes.
+    @inlinable
     public mutating func append(contentsOf span: Span<UInt8>) {
         unsafe span.withUnsafeBufferPointer { unsafe self.append(contentsOf: $0) }
     }
 
     /// Appends the UTF-8 of a compile-time string (JSON keys: one copy, no String made).
-    @inline(__always)
+    @inlinable @inline(__always)
     public mutating func append(_ text: StaticString) {
         // unsafe: a StaticString's bytes are a constant in the binary, valid for the whole run.
         text.withUTF8Buffer { unsafe self.append(contentsOf: $0) }
@@ -75,6 +76,15 @@ extension ByteCursor {
 }
 
 extension Span where Element == UInt8 {
+    /// The eight bytes at `offset` as a little-endian word (for scanning eight bytes at a time).
+    @inlinable @inline(__always)
+    public func loadUInt64LittleEndian(at offset: Int) -> UInt64 {
+        precondition(offset >= 0 && offset <= count - 8, "load past the end of the span")
+        // unsafe: the eight bytes lie inside the span (checked just above); unaligned loads are fine on every target.
+        let raw = unsafe bytes
+        return UInt64(littleEndian: unsafe raw.unsafeLoadUnaligned(fromByteOffset: offset, as: UInt64.self))
+    }
+
     /// Whether both spans hold the same bytes (one `memcmp`, not a checked loop per byte).
     public func bytesEqual(_ other: Span<UInt8>) -> Bool {
         guard count == other.count else { return false }

@@ -77,6 +77,21 @@ import Certificates
         }
     }
 
+    /// The eight-bytes-at-a-time test is exact: every byte value in every position, next to
+    /// plain bytes and next to other non-plain ones.
+    @Test func wordScanAgreesWithTheByteTest() {
+        func plain(_ byte: UInt8) -> Bool { byte >= 0x20 && byte < 0x7f && byte != 0x22 && byte != 0x5c }
+        for byte in UInt8(0)...255 {
+            for position in 0..<8 {
+                for filler: UInt8 in [0x41, 0x20, 0x7e, 0x00, 0xff] {
+                    var word: UInt64 = 0
+                    for index in 0..<8 { word |= UInt64(index == position ? byte : filler) << UInt64(8 * index) }
+                    #expect(JSONBuffer.isPlainASCII(word) == (plain(byte) && plain(filler)), "byte \(byte) at \(position), filler \(filler)")
+                }
+            }
+        }
+    }
+
     @Test func escapesAreTheShortFormsOrLowercaseU00XX() {
         #expect(Self.line([0x0a, 0x0d, 0x09]) == Array(#"{"v":"\n\r\t"}"#.utf8) + [0x0a])
         #expect(Self.line([0x00, 0x08, 0x0c, 0x1f, 0x7f]) == Array(#"{"v":"\u0000\u0008\u000c\u001f\u007f"}"#.utf8) + [0x0a])
