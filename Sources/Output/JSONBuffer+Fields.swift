@@ -39,6 +39,17 @@ extension JSONBuffer {
         endArray()
     }
 
+    /// An array of integers (written even when empty; nil leaves it out).
+    public mutating func field(_ key: StaticString, _ values: [Int]?) {
+        guard let values else { return }
+        beginArray(key)
+        for value in values {
+            separate()
+            int(value)
+        }
+        endArray()
+    }
+
     public mutating func field(_ key: StaticString, timestamp: Timestamp) {
         self.key(key)
         self.timestamp(timestamp)

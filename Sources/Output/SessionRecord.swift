@@ -35,6 +35,8 @@ public enum SessionRecord {
             json.field("sha256", fingerprints: observed.fingerprints)
             json.field("length", observed.fingerprints.count)
             json.field("truncated", observed.isTruncated)
+            json.field("malformed", observed.isMalformed ? true : nil)
+            json.field("unparsable_positions", observed.unparsablePositions.isEmpty ? nil : observed.unparsablePositions)
         }
         json.endObject()
         if let observed = session.clientChain {
@@ -134,6 +136,7 @@ public enum SessionRecord {
         line += " sni=\(session.serverName.map { $0.debugDescription } ?? "-")"
         if let chain = session.serverChain {
             line += " chain=\(chain.fingerprints.count)\(chain.isTruncated ? "+truncated" : "")"
+                + (chain.isMalformed ? "+malformed" : "")
             for (position, fingerprint) in chain.fingerprints.enumerated() {
                 line += "\n    [\(position)] sha256=\(fingerprint)"
             }
