@@ -2,6 +2,7 @@
 public enum HostName {
     /// Lowercased (ASCII), without one trailing dot; nil for an empty name or one with an empty label.
     public static func normalise(_ name: String) -> String? {
+        if isNormal(name) { return name }
         var name = String(String.UnicodeScalarView(name.unicodeScalars.map { scalar in
             ("A"..."Z").contains(scalar) ? Unicode.Scalar(UInt8(scalar.value + 32)) : scalar
         }))
@@ -10,6 +11,25 @@ public enum HostName {
         guard !name.isEmpty, !name.split(separator: ".", omittingEmptySubsequences: false).contains(where: \.isEmpty)
         else { return nil }
         return name
+    }
+
+    /// Already normal (the SNI of nearly every session): lowercase ASCII letters, digits, `-`,
+    /// `_` and `.`, no empty label, no trailing dot — answered from the bytes, with no copy.
+    private static func isNormal(_ name: String) -> Bool {
+        var previous = UInt8(ascii: ".")
+        for byte in name.utf8 {
+            switch byte {
+            case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "0")...UInt8(ascii: "9"),
+                 UInt8(ascii: "-"), UInt8(ascii: "_"):
+                break
+            case UInt8(ascii: "."):
+                if previous == UInt8(ascii: ".") { return false }
+            default:
+                return false
+            }
+            previous = byte
+        }
+        return previous != UInt8(ascii: ".")
     }
 
     /// An IPv4 dotted quad, or anything with a colon (an IPv6 literal, bracketed or not: no host

@@ -38,22 +38,45 @@ public struct PublicSuffixList: Sendable {
     }
 
     /// Parses the list's format: one rule per line (up to the first white space), `//` comments.
+    /// Read as bytes: the list has some 10,000 lines, parsed at every start; only rules that
+    /// are not plain ASCII go through Unicode and Punycode.
     public init(text: String) {
-        for line in text.split(whereSeparator: \.isNewline) {
-            guard let token = line.split(whereSeparator: \.isWhitespace).first, !token.hasPrefix("//") else { continue }
-            var rule = String(token).lowercased()
-            var isException = false
-            var isWildcard = false
-            if rule.hasPrefix("!") {
-                isException = true
-                rule.removeFirst()
-            } else if rule.hasPrefix("*.") {
-                isWildcard = true
-                rule.removeFirst(2)
-            }
-            guard let ascii = Punycode.toASCII(rule), !ascii.isEmpty else { continue }
-            if isException { exceptions.insert(ascii) } else if isWildcard { wildcards.insert(ascii) } else { rules.insert(ascii) }
+        let bytes = Array(text.utf8)
+        var index = 0
+        while index < bytes.count {
+            var end = index
+            while end < bytes.count, bytes[end] != 0x0A, bytes[end] != 0x0D { end += 1 }
+            var start = index
+            while start < end, bytes[start] == 0x20 || bytes[start] == 0x09 { start += 1 }
+            var tokenEnd = start
+            while tokenEnd < end, bytes[tokenEnd] != 0x20, bytes[tokenEnd] != 0x09 { tokenEnd += 1 }
+            index = end + 1
+            guard tokenEnd > start, !(tokenEnd - start >= 2 && bytes[start] == 0x2F && bytes[start + 1] == 0x2F)
+            else { continue }
+            add(rule: bytes[start..<tokenEnd])
         }
+    }
+
+    private mutating func add(rule token: ArraySlice<UInt8>) {
+        var token = token
+        var isException = false
+        var isWildcard = false
+        if token.first == UInt8(ascii: "!") {
+            isException = true
+            token = token.dropFirst()
+        } else if token.starts(with: [UInt8(ascii: "*"), UInt8(ascii: ".")]) {
+            isWildcard = true
+            token = token.dropFirst(2)
+        }
+        let ascii: String
+        if token.allSatisfy({ $0 < 0x80 }) {
+            ascii = String(decoding: token.map { (0x41...0x5A).contains($0) ? $0 + 0x20 : $0 }, as: UTF8.self)
+        } else {
+            guard let encoded = Punycode.toASCII(String(decoding: token, as: UTF8.self).lowercased()) else { return }
+            ascii = encoded
+        }
+        guard !ascii.isEmpty else { return }
+        if isException { exceptions.insert(ascii) } else if isWildcard { wildcards.insert(ascii) } else { rules.insert(ascii) }
     }
 
     /// Whether `hostname` has at least one label below a public suffix (see the type's notes).
