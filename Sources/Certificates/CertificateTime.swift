@@ -23,7 +23,7 @@ public enum CertificateTime {
 
     /// The date of a day counted from 1970-01-01 (Howard Hinnant's `civil_from_days`, the
     /// inverse of `ASN1Time.daysFromCivil`).
-    static func civilDate(daysSinceEpoch: Int64) -> (year: Int64, month: Int64, day: Int64) {
+    public static func civilDate(daysSinceEpoch: Int64) -> (year: Int64, month: Int64, day: Int64) {
         let z = daysSinceEpoch + 719_468
         let era = (z >= 0 ? z : z - 146_096) / 146_097
         let dayOfEra = z - era * 146_097

@@ -1,3 +1,5 @@
+import OpenSSLBridge
+
 /// SHA-256 of a certificate's DER, held inline.
 public struct CertificateFingerprint: Hashable, Sendable, CustomStringConvertible {
     public var words: (UInt64, UInt64, UInt64, UInt64)
@@ -42,23 +44,13 @@ public struct CertificateFingerprint: Hashable, Sendable, CustomStringConvertibl
         words = (word(0), word(8), word(16), word(24))
     }
 
-    public static func == (lhs: Self, rhs: Self) -> Bool {
-        lhs.words.0 == rhs.words.0 && lhs.words.1 == rhs.words.1 && lhs.words.2 == rhs.words.2
-            && lhs.words.3 == rhs.words.3
-    }
+    /// The digest it is (equality, hashing and hex are the digest's).
+    public var digest: SHA256Digest { SHA256Digest(words: words) }
 
-    public func hash(into hasher: inout Hasher) {
-        hasher.combine(words.0)
-        hasher.combine(words.1)
-        hasher.combine(words.2)
-        hasher.combine(words.3)
-    }
+    public static func == (lhs: Self, rhs: Self) -> Bool { lhs.digest == rhs.digest }
+
+    public func hash(into hasher: inout Hasher) { digest.hash(into: &hasher) }
 
     /// Lowercase hex, 64 characters.
-    public var description: String {
-        [words.0, words.1, words.2, words.3].map { word in
-            let digits = String(word, radix: 16)
-            return String(repeating: "0", count: 16 - digits.count) + digits
-        }.joined()
-    }
+    public var description: String { digest.description }
 }

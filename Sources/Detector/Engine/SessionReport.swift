@@ -23,6 +23,7 @@ public struct SessionReport: Sendable {
 
     /// The rule ids that fired, each once, in rule order (`mitmwatch.verdict`).
     public var verdict: [String] {
-        Rule.allCases.filter { rule in findings.contains { $0.rule == rule } }.map(\.rawValue)
+        guard !findings.isEmpty else { return [] }
+        return Rule.allCases.filter { rule in findings.contains { $0.rule == rule } }.map(\.rawValue)
     }
 }

@@ -1,3 +1,4 @@
+import Certificates
 /// Capture time of a packet: nanoseconds since the Unix epoch, as recorded by the capture.
 /// Int64 nanoseconds reach 1677–2262 only: certificate times (years 0000–9999) are kept as seconds
 /// and printed by the Detector's `CertificateTime`, never through a `Timestamp`.
@@ -38,17 +39,9 @@ public struct Timestamp: Comparable, Hashable, Sendable {
             + "\(pad(secondOfDay / 60 % 60, 2)):\(pad(secondOfDay % 60, 2))\(fraction)Z"
     }
 
-    /// Proleptic Gregorian date from days since 1970-01-01 (Howard Hinnant's `civil_from_days`).
+    /// Proleptic Gregorian date from days since 1970-01-01 (the certificate module's).
     static func civilDate(daysSinceEpoch: Int64) -> (year: Int64, month: Int64, day: Int64) {
-        let z = daysSinceEpoch + 719_468
-        let era = z.dividedFloor(by: 146_097)
-        let dayOfEra = z - era * 146_097
-        let yearOfEra = (dayOfEra - dayOfEra / 1460 + dayOfEra / 36_524 - dayOfEra / 146_096) / 365
-        let dayOfYear = dayOfEra - (365 * yearOfEra + yearOfEra / 4 - yearOfEra / 100)
-        let monthIndex = (5 * dayOfYear + 2) / 153
-        let day = dayOfYear - (153 * monthIndex + 2) / 5 + 1
-        let month = monthIndex < 10 ? monthIndex + 3 : monthIndex - 9
-        return (yearOfEra + era * 400 + (month <= 2 ? 1 : 0), month, day)
+        CertificateTime.civilDate(daysSinceEpoch: daysSinceEpoch)
     }
 }
 

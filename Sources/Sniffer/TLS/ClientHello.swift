@@ -36,6 +36,8 @@ public struct ClientHello: Sendable, Equatable {
               body.readUInt8LengthPrefixed() != nil
         else { return nil }
         legacyVersion = TLSVersion(rawValue: version)
+        // Each list is sized once from its length prefix: one allocation, not one per doubling.
+        cipherSuites.reserveCapacity(suites.remaining / 2)
         while let suite = suites.readUInt16() {
             if !TLSVersion(rawValue: suite).isGREASE { cipherSuites.append(suite) }
         }
@@ -75,12 +77,14 @@ public struct ClientHello: Sendable, Equatable {
             while let name = list.readUInt8LengthPrefixed(), alpn.count < 16 { alpn.append(name.utf8String) }
         case 43:  // supported_versions (ClientHello form: 8-bit length list)
             guard var list = data.readUInt8LengthPrefixed() else { return }
+            supportedVersions.reserveCapacity(list.remaining / 2)
             while let raw = list.readUInt16() {
                 let version = TLSVersion(rawValue: raw)
                 if !version.isGREASE { supportedVersions.append(version) }
             }
         case 51:  // key_share: client_shares list of (group, key_exchange)
             guard var list = data.readUInt16LengthPrefixed() else { return }
+            keyShareGroups.reserveCapacity(min(list.remaining / 4, 64))
             while let group = list.readUInt16(), list.readUInt16LengthPrefixed() != nil {
                 if !TLSVersion(rawValue: group).isGREASE { keyShareGroups.append(group) }
             }
