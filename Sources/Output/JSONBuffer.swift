@@ -136,6 +136,12 @@ public struct JSONBuffer: Sendable {
         hasMember = true
     }
 
+    /// A member written before (`"key":value`, escaped, as `RuleObjects` keeps them), appended as it is.
+    mutating func member(encoded: [UInt8]) {
+        separate()
+        bytes.append(contentsOf: encoded)
+    }
+
     // MARK: Raw appends for the value writers
 
     @inline(__always)
