@@ -26,8 +26,9 @@ enum NameStructure {
             while !set.isEmpty {
                 guard var pair = set.readASN1(.sequence) else { return (set.offset, "AttributeTypeAndValue SEQUENCE") }
                 guard let type = pair.readASN1(.objectIdentifier) else { return (pair.offset, "attribute type OID") }
-                var probe = pair
-                guard let encoded = probe.readASN1Encoded(), let value = pair.readASN1Element() else {
+                // The value is read once; its whole encoding is the bytes that read consumed.
+                var whole = pair
+                guard let value = pair.readASN1Element(), let encoded = whole.read(pair.offset - whole.offset) else {
                     return (pair.offset, "attribute value")
                 }
                 guard pair.isEmpty else { return (pair.offset, "end of AttributeTypeAndValue") }
