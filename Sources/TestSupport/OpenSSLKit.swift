@@ -19,22 +19,7 @@ public final class OpenSSLKit {
     /// Runs `openssl` with `arguments` in `directory`; its stdout, or an error with its stderr.
     @discardableResult
     public static func run(_ arguments: [String], in directory: String) throws -> String {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/openssl")
-        process.arguments = arguments
-        process.currentDirectoryURL = URL(fileURLWithPath: directory)
-        let output = Pipe(), errors = Pipe()
-        process.standardOutput = output
-        process.standardError = errors
-        try process.run()
-        let data = output.fileHandleForReading.readDataToEndOfFile()
-        let message = errors.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        guard process.terminationStatus == 0 else {
-            throw NSError(domain: "openssl", code: Int(process.terminationStatus),
-                          userInfo: [NSLocalizedDescriptionKey: "openssl \(arguments.joined(separator: " ")): \(String(decoding: message, as: UTF8.self))"])
-        }
-        return String(decoding: data, as: UTF8.self)
+        try ToolProcess.run("/usr/bin/openssl", arguments, in: directory)
     }
 
     public func key(_ name: String, exponent: Int = 65537) throws {

@@ -17,24 +17,7 @@ public final class WiresharkTools {
     /// Runs `/usr/bin/<tool>` with `arguments`; its stdout, or an error with its stderr.
     @discardableResult
     public func run(_ tool: String, _ arguments: [String]) throws -> String {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/" + tool)
-        process.arguments = arguments
-        process.currentDirectoryURL = URL(fileURLWithPath: directory)
-        let output = Pipe(), errors = Pipe()
-        process.standardOutput = output
-        process.standardError = errors
-        try process.run()
-        let data = output.fileHandleForReading.readDataToEndOfFile()
-        let message = errors.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        guard process.terminationStatus == 0 else {
-            throw NSError(domain: tool, code: Int(process.terminationStatus), userInfo: [
-                NSLocalizedDescriptionKey: "\(tool) \(arguments.joined(separator: " ")): "
-                    + String(decoding: message, as: UTF8.self),
-            ])
-        }
-        return String(decoding: data, as: UTF8.self)
+        try ToolProcess.run("/usr/bin/" + tool, arguments, in: directory)
     }
 
     /// The real captures (Tests/SnifferTests/Fixtures/real) on each interface of `mixedLinkTypes`.
