@@ -104,4 +104,46 @@ import Testing
         }
         #expect(judged == chains.count)
     }
+
+    /// A reload replaces the rule set while a session waits for its end: the findings it drew
+    /// are judged at its end by the kind of rule that made them, not by whatever rule now sits
+    /// at the same place in the new set (there, missing-sct, which would have dropped an
+    /// untrusted-chain finding because the ServerHello carried an SCT).
+    @Test func findingsInFlightSurviveAReload() throws {
+        let pki = try ChainRuleTests.PKI()
+        let other = try ChainRuleTests.PKI()  // its leaf does not validate to `pki`'s root
+        let suffixes = try PublicSuffixList.system()
+        let before = DetectionConfiguration(
+            indicators: IndicatorSet(), trustStore: try TrustStore(path: pki.storeDirectory),
+            untrustedChain: .init(scope: .all, publicSuffixes: suffixes, allowList: InspectionAllowList()))
+        let after = DetectionConfiguration(indicators: IndicatorSet(), trustStore: try TrustStore(path: pki.storeDirectory),
+                                           missingSCT: true)
+        var script = SegmentScript()
+        script.handshake()
+        script.segments += script.cut(TLSBytes.record(22, TLSBytes.clientHello(sni: "www.bank.example")),
+                                      fromClient: true, size: 1460)
+        let flight = TLSBytes.record(22, TLSBytes.serverHello(scts: [[UInt8](repeating: 7, count: 40)])
+                                        + TLSBytes.certificate([try other.kit.der("leaf")]))
+        script.segments += script.cut(flight, fromClient: false, size: 1460)
+        let done = script.cut(TLSBytes.record(22, TLSBytes.serverHelloDone), fromClient: false, size: 1460,
+                              startOffset: flight.count)
+        final class Collected { var reports: [SessionReport] = [] }
+        let collected = Collected()
+        var pipeline = Pipeline(observer: DetectionObserver(rules: RuleSet(before)) { collected.reports.append($0) })
+        let start = Int64(Date().timeIntervalSince1970) + 60
+        func play(_ segments: [SegmentScript.Segment], from index: Int) {
+            for (offset, segment) in segments.enumerated() {
+                let bytes = script.frame(segment)
+                pipeline.process(frame: bytes.span, originalLength: bytes.count, linkType: .raw,
+                                 at: Timestamp(seconds: start, nanoseconds: Int64(index + offset) * 1000))
+            }
+        }
+        play(script.segments, from: 0)
+        #expect(collected.reports.isEmpty)
+        pipeline.observer.rules = RuleSet(after)
+        play(done, from: script.segments.count)
+        pipeline.finish()
+        #expect(collected.reports.count == 1)
+        #expect(collected.reports.first?.verdict == ["untrusted-chain"])
+    }
 }

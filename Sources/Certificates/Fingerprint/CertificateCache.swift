@@ -16,8 +16,9 @@ public struct KnownCertificate: Sendable {
     /// Lowercase hex key identifiers.
     public var subjectKeyIdentifier: String?
     public var authorityKeyIdentifier: String?
-    /// The DER, shared with the cache's copy (copy-on-write: handing it on copies no byte), for
-    /// what must see the bytes after the message is gone — OpenSSL, an alert that prints them.
+    /// The DER, copied once when the certificate is examined and shared from then on (with the
+    /// cache's slot, a session's findings: handing it on copies no byte), for what must see the
+    /// bytes after the message is gone — OpenSSL, an alert that prints them.
     public var der: [UInt8] = []
 }
 
@@ -31,8 +32,8 @@ public struct KnownCertificate: Sendable {
 /// from it.
 public struct CertificateCache {
     private struct Slot {
-        var der: [UInt8]
         var known: KnownCertificate
+        var der: [UInt8] { known.der }
 
         /// What the entry holds on the heap: the DER and the strings made from it (a name's
         /// RFC 2253 form can be three times its DER, a key identifier's hex twice).
@@ -78,9 +79,8 @@ public struct CertificateCache {
             return slot.known
         }
         misses += 1
-        var known = Self.examine(der, hasher: hasher)
-        known.der = Array(copying: der)
-        let slot = Slot(der: known.der, known: known)
+        let known = Self.examine(der, hasher: hasher)
+        let slot = Slot(known: known)
         if slot.bytes <= maxBytes / 4 { insert(key, slot) }
         return known
     }
@@ -96,6 +96,7 @@ public struct CertificateCache {
 
     /// Hashes and parses a certificate (the work the cache saves).
     public static func examine(_ der: Span<UInt8>, hasher: CertificateHasher = CertificateHasher()) -> KnownCertificate {
+        let copy = Array(copying: der)
         let sha256 = hasher.sha256(der)
         let sha1 = CertificateHasher.sha1Hex(der)
         do {
@@ -103,6 +104,7 @@ public struct CertificateCache {
             let layout = view.layout
             let spki = hasher.sha256(view.bytes(layout.subjectPublicKeyInfo))
             var known = KnownCertificate(sha256: sha256, spkiSHA256: spki, layout: layout, parseError: nil, sha1: sha1)
+            known.der = copy
             known.subjectName = DistinguishedName.rfc2253(view.bytes(layout.subject))
             known.issuerName = DistinguishedName.rfc2253(view.bytes(layout.issuer))
             if layout.extensions.subjectKeyIdentifier.isPresent {
@@ -113,7 +115,9 @@ public struct CertificateCache {
             }
             return known
         } catch {
-            return KnownCertificate(sha256: sha256, spkiSHA256: nil, layout: nil, parseError: error, sha1: sha1)
+            var known = KnownCertificate(sha256: sha256, spkiSHA256: nil, layout: nil, parseError: error, sha1: sha1)
+            known.der = copy
+            return known
         }
     }
 

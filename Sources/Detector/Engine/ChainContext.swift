@@ -41,29 +41,15 @@ public struct ChainContext: ~Escapable {
     /// No certificate, or one our DER parser rejects: nothing here says "interception".
     public var isMalformed: Bool { certificates.isEmpty || certificates.contains { $0.layout == nil } }
 
-    /// The DER of the certificate at `position` (for OpenSSL, on a cache miss): the certificate
-    /// cache's copy, shared, or copied from the message when the cache did not keep one.
+    /// The DER of the certificate at `position` (for OpenSSL, on a cache miss): the copy made
+    /// when the certificate cache first examined it, shared — no byte is copied here.
     public func der(at position: Int) -> [UInt8]? {
-        guard certificates.indices.contains(position) else { return nil }
-        if !certificates[position].der.isEmpty { return certificates[position].der }
-        var index = 0
-        var copy: [UInt8]?
-        chain.forEach { bytes in
-            if index == position { copy = Array(copying: bytes) }
-            index += 1
-        }
-        return copy
+        certificates.indices.contains(position) ? certificates[position].der : nil
     }
 
-    /// Every certificate's DER (for OpenSSL on a cache miss, or an alert that prints it): the
-    /// cache's copies, shared — one array of references, no certificate bytes copied.
-    public func copyDER() -> [[UInt8]] {
-        guard certificates.contains(where: { $0.der.isEmpty }) else { return certificates.map(\.der) }
-        var der: [[UInt8]] = []
-        der.reserveCapacity(certificates.count)
-        chain.forEach { der.append(Array(copying: $0)) }
-        return der
-    }
+    /// Every certificate's DER (for OpenSSL on a cache miss), shared as in `der(at:)`: one array
+    /// of references.
+    public func copyDER() -> [[UInt8]] { certificates.map(\.der) }
 
     /// Runs `body` over a chain that did not come from a capture (a probe's), DER leaf first, as
     /// the sniffer would have handed it over: the same certificate cache, the same context.

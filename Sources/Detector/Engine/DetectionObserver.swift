@@ -31,9 +31,9 @@ public struct DetectionObserver: TLSObserver {
                                    fingerprints: session.serverChain?.fingerprints ?? [], session: session,
                                    time: time, observation: .passive)
         let findings = rules.evaluate(context)
-        // A clean chain keeps nothing; one with findings keeps its DER for the alert.
+        // A clean chain keeps nothing; one with findings keeps the chain (its DER) for the alert.
         guard !findings.isEmpty else { return nil }
-        return SessionFindings(findings: findings, chain: known, chainDER: context.copyDER())
+        return SessionFindings(findings: findings, chain: known)
     }
 
     public mutating func sessionEnded(_ session: TLSSession) {
@@ -43,8 +43,8 @@ public struct DetectionObserver: TLSObserver {
         }
         var session = session
         session.annotation = nil
-        let findings = rules.standing(kept.findings, after: session)
+        let findings = RuleSet.standing(kept.findings, after: session)
         onReport(SessionReport(session: session, findings: findings, serverChain: findings.isEmpty ? [] : kept.chain,
-                               serverChainDER: findings.isEmpty ? [] : kept.chainDER))
+                               serverChainDER: findings.isEmpty ? [] : kept.chain.map(\.der)))
     }
 }

@@ -23,24 +23,23 @@ public struct RuleSet {
         self.rules = rules
     }
 
-    /// Every rule's findings on one chain, with the index of the rule that made each.
+    /// Every rule's findings on one chain, each with the kind of rule that made it.
     public mutating func evaluate(_ context: borrowing ChainContext) -> [RuledFinding] {
         var all: [RuledFinding] = []
         var findings: [Finding] = []
         for index in rules.indices {
             rules[index].evaluate(context, into: &findings)
-            for finding in findings { all.append(RuledFinding(rule: index, finding: finding)) }
+            let kind = type(of: rules[index])
+            for finding in findings { all.append(RuledFinding(rule: kind, finding: finding)) }
             findings.removeAll(keepingCapacity: true)
         }
         return all
     }
 
-    /// The findings that still stand now that their session has ended.
-    public func standing(_ findings: [RuledFinding], after session: TLSSession) -> [Finding] {
-        findings.compactMap { entry in
-            rules.indices.contains(entry.rule) && !rules[entry.rule].stands(entry.finding, after: session)
-                ? nil : entry.finding
-        }
+    /// The findings that still stand now that their session has ended (asked of the kind of
+    /// rule that made each, whatever rule set is in force now).
+    public static func standing(_ findings: [RuledFinding], after session: TLSSession) -> [Finding] {
+        findings.compactMap { entry in entry.rule.stands(entry.finding, after: session) ? entry.finding : nil }
     }
 
     /// Judges a chain that did not come from a capture (a probe's), as a finished session:
@@ -48,12 +47,12 @@ public struct RuleSet {
     public mutating func judgeFetched(_ der: [[UInt8]], session: TLSSession, at time: Timestamp,
                                       cache: inout CertificateCache) -> [Finding] {
         let findings = ChainContext.withFetched(der, session: session, at: time, cache: &cache) { evaluate($0) }
-        return standing(findings, after: session)
+        return Self.standing(findings, after: session)
     }
 }
 
-/// A finding and the rule (its index in the rule set) that made it.
+/// A finding and the kind of rule that made it.
 public struct RuledFinding: Sendable {
-    public var rule: Int
+    public var rule: any DetectionRule.Type
     public var finding: Finding
 }

@@ -6,20 +6,17 @@ import Sniffer
 /// describes. It travels in the flow's handshake state and is charged to the memcap there.
 public final class SessionFindings: SessionAnnotation {
     public let findings: [RuledFinding]
+    /// The chain as examined, each certificate with its DER.
     public let chain: [KnownCertificate]
-    public let chainDER: [[UInt8]]
     public let heapBytes: Int
 
-    init(findings: [RuledFinding], chain: [KnownCertificate], chainDER: [[UInt8]]) {
+    init(findings: [RuledFinding], chain: [KnownCertificate]) {
         self.findings = findings
         self.chain = chain
-        self.chainDER = chainDER
         heapBytes = MemoryLayout<RuledFinding>.stride * findings.count
             + chain.reduce(0) { total, known in
-                total + MemoryLayout<KnownCertificate>.stride + (known.subjectName?.utf8.count ?? 0)
+                total + MemoryLayout<KnownCertificate>.stride + known.der.count + (known.subjectName?.utf8.count ?? 0)
                     + (known.issuerName?.utf8.count ?? 0)
             }
-            // The DER is shared with the certificates' (the cache's) copies: counted once.
-            + chainDER.reduce(0) { $0 + $1.count }
     }
 }

@@ -20,7 +20,7 @@ public struct MissingSCTRule: DetectionRule {
                                 evidence: .noCertificateTransparency))
     }
 
-    public func stands(_ finding: Finding, after session: TLSSession) -> Bool {
+    public static func stands(_ finding: Finding, after session: TLSSession) -> Bool {
         (session.serverHello?.sctCount ?? 0) == 0
             && !(session.ocspResponse.map(OCSPStapling.carriesSCTs) ?? false)
     }

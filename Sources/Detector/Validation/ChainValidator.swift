@@ -53,8 +53,8 @@ public final class ChainValidator {
         return verdict
     }
 
-    /// The verdict on a rule's chain: the chain's DER is copied only when the verdict is not
-    /// cached, the leaf's only when its answer for this name is not.
+    /// The verdict on a rule's chain: its DER (the certificates' shared copies) is handed to
+    /// OpenSSL only when the verdict, or the leaf's answer for this name, is not cached.
     public func verify(_ context: borrowing ChainContext) -> ChainVerdict {
         // Several rules ask about the same chain one after the other (untrusted-chain, then
         // missing-sct): the last answer is kept, compared by the raw name before normalising it.
@@ -65,10 +65,8 @@ public final class ChainValidator {
         let request = Request(fingerprints: context.fingerprints, hostname: context.serverName,
                               at: context.time.seconds)
         var verdict = cachedVerdict(request) ?? freshVerdict(request, chain: context.copyDER())
-        if let name = request.name, let leaf = context.fingerprints.first {
-            let mismatch = names[NameKey(leaf: leaf, name: name)].map(\.mismatch)
-                ?? nameMismatch(name, leaf: context.der(at: 0) ?? [], fingerprint: leaf)
-            applyName(mismatch, to: &verdict)
+        if let name = request.name, let leaf = context.fingerprints.first, let der = context.der(at: 0) {
+            applyName(nameMismatch(name, leaf: der, fingerprint: leaf), to: &verdict)
         }
         lastContextVerdict = (context.fingerprints, context.serverName, context.time.seconds, verdict)
         return verdict

@@ -1,6 +1,5 @@
 import Certificates
 import Wire
-import Certificates
 
 /// The connection-wide view of a TLS handshake: who is client and server, what each hello said,
 /// the certificate chains, and when nothing more can be learned (time to bypass the flow).
@@ -192,9 +191,9 @@ struct HandshakeState {
             if sender == .server { unobservable(.certificateMessageOverCap) }
             return
         }
-        if sender == .server && (known.isEmpty || !unparsable.isEmpty) { context.counters.add(.malformedChains) }
         let chain = ObservedChain(fingerprints: known.map(\.sha256), isTruncated: view.isTruncated,
                                   unparsablePositions: unparsable)
+        if sender == .server && chain.isMalformed { context.counters.add(.malformedChains) }
         if sender == .server {
             session.serverChain = chain
         } else {
