@@ -14,12 +14,15 @@ public struct Pipeline<Observer: TLSObserver> {
     private var flows: FlowProcessor
     private var lastTime = Timestamp.zero
 
+    /// `shard`: keep only the flows of that share of the input (every frame is still decoded, so
+    /// this worker's decode counters are those of the whole input).
     public init(limits: SnifferLimits = SnifferLimits(), observer: Observer,
-                certificates: CertificateCache = CertificateCache()) {
+                certificates: CertificateCache = CertificateCache(), shard: FlowShard? = nil) {
         decoder = PacketDecoder(limits: limits.decoder)
         flows = FlowProcessor(table: FlowTable(limits: limits.flows),
                               context: SnifferContext(limits: limits.reassembly, observer: observer,
-                                                      certificates: certificates))
+                                                      certificates: certificates),
+                              shard: shard.flatMap { $0.count > 1 ? $0 : nil })
     }
 
     /// The worker's certificate cache (hits and misses for summaries and metrics).
@@ -31,6 +34,16 @@ public struct Pipeline<Observer: TLSObserver> {
         total.merge(flows.context.counters)
         return total
     }
+
+    /// What frames and their decoding counted (packets, bytes, what was not IP or TCP…): the same
+    /// in every shard of one input.
+    public var frameCounters: Counters { decodeCounters }
+
+    /// What the flows this pipeline kept counted (sessions, reassembly, TLS, drops by reason).
+    public var flowCounters: Counters { flows.context.counters }
+
+    /// Frames processed so far (the number of the last one).
+    public var frameNumber: UInt64 { flows.context.frameNumber }
 
     /// The observer, as given. Reading it is a dynamic cast; changing it (configuration reload)
     /// moves it out of the context and back so it stays uniquely referenced.
@@ -56,6 +69,7 @@ public struct Pipeline<Observer: TLSObserver> {
         decodeCounters.add(.packets)
         decodeCounters.add(.bytes, UInt64(max(originalLength, frame.count)))
         if time > lastTime { lastTime = time }
+        flows.context.frameNumber &+= 1
         decoder.decode(frame, linkType: linkType, at: time, counters: &decodeCounters, into: &flows)
     }
 
@@ -69,9 +83,18 @@ public struct Pipeline<Observer: TLSObserver> {
 struct FlowProcessor: SegmentSink {
     var table: FlowTable
     var context: SnifferContext
+    let shard: FlowShard?
 
     mutating func tcpSegment(_ header: TCPSegmentHeader, payload: Span<UInt8>, at time: Timestamp) {
-        table.segment(header, payload: payload, at: time, context: &context)
+        guard let shard else {
+            table.segment(header, payload: payload, at: time, context: &context)
+            return
+        }
+        let (key, direction) = FlowKey.of(header)
+        table.advance(to: time, context: &context)
+        if shard.owns(key) {
+            table.segment(header, key: key, direction: direction, payload: payload, at: time, context: &context)
+        }
     }
 }
 

@@ -26,8 +26,17 @@ import Testing
     }
 
     static func run(_ arguments: [String]) throws -> Result {
+        try run(executable: binary, arguments)
+    }
+
+    /// A shell command line (pipes), run by /bin/sh.
+    static func runShell(_ command: String) throws -> Result {
+        try run(executable: "/bin/sh", ["-c", command])
+    }
+
+    static func run(executable: String, _ arguments: [String]) throws -> Result {
         let process = Process()
-        process.executableURL = URL(fileURLWithPath: binary)
+        process.executableURL = URL(fileURLWithPath: executable)
         process.arguments = arguments
         let out = Pipe(), err = Pipe()
         process.standardOutput = out

@@ -46,77 +46,37 @@ struct ReadCommand: ParsableCommand {
     @Option(help: "Summary on stderr: text (for people) or json (one object).")
     var summaryFormat: Format = .text
 
-    /// Bytes of records gathered before they are written.
-    static let flushBytes = 64 << 10
+    @Option(help: ArgumentHelp(
+        "Threads that read the capture, each following its share of the connections (0: one per core).",
+        discussion: "Several workers write the records in the order one would; --dedup and standard input use one."))
+    var workers: Int = 0
 
     mutating func run() throws {
-        var captures: [PcapFile] = []
-        for path in files {
-            captures.append(try PcapFile(path: path))  // every file opens before any output
+        guard (0...ReadPlan.maxWorkers).contains(workers) else {
+            throw ValidationError("--workers must be from 0 (one per core) to \(ReadPlan.maxWorkers) (got \(workers))")
         }
         guard dedupWindow > 0, dedupWindow.isFinite else {
             throw ValidationError("--dedup-window must be a positive number of seconds (got \(dedupWindow))")
         }
-        let format = self.format, events = self.events, includeChain = certificateChain
-        let rules = try detection.setup.build()
-        let indicators = rules.indicators
-        var deduplicator = dedup ? AlertDeduplicator(windowSeconds: dedupWindow) : nil
-        var alertCount = 0
-        // Records gather here and go out in writes of about `flushBytes` (one write(2) per record
-        // would cost more than finding them); the rest is written at the end, before the summary.
-        var output = JSONBuffer(capacity: Self.flushBytes + 16384)
-        defer { StandardStreams.write(output.bytes) }
-        let observer = DetectionObserver(rules: rules) { report in
-            if events != .alerts {
-                if format == .json {
-                    SessionRecord.write(report.session, verdict: report.verdict, into: &output)
-                } else {
-                    output.appendLine(SessionRecord.text(report.session))
-                }
-            }
-            if events != .sessions {
-                for finding in report.findings {
-                    var suppressedBefore = 0
-                    if deduplicator != nil {
-                        let decision = deduplicator!.admit(finding, report.session)
-                        guard decision.emit else { continue }
-                        suppressedBefore = decision.suppressedBefore
-                    }
-                    alertCount += 1
-                    if format == .json {
-                        AlertRecord.write(finding, report: report, indicators: indicators, includeChain: includeChain,
-                                          suppressedBefore: suppressedBefore, into: &output)
-                    } else {
-                        output.appendLine(AlertRecord.text(finding, report: report, indicators: indicators))
-                    }
-                }
-            }
-            if output.count >= Self.flushBytes {
-                StandardStreams.write(output.bytes)
-                output.removeAll()
-            }
+        var captures: [PcapFile] = []
+        for path in files {
+            captures.append(try PcapFile(path: path))  // every file opens before any output
         }
-        var pipeline = Pipeline(limits: try limits.snifferLimits(), observer: observer)
-        var summary = RunSummary()
-        for capture in captures {
-            var packets = 0
-            let outcome = capture.forEachPacket { frame, originalLength, time, linkType in
-                packets += 1
-                pipeline.process(frame: frame, originalLength: originalLength, linkType: linkType, at: time)
-            }
-            summary.files.append(.init(path: capture.path, format: capture.format, linkTypes: capture.linkTypes,
-                                       packets: packets, drops: capture.report.drops, outcome: outcome))
+        let configuration = try detection.setup.prepare()
+        let records = ReadRecords(format: format, events: events, includeChain: certificateChain,
+                                  indicators: configuration.indicators,
+                                  deduplicator: dedup ? AlertDeduplicator(windowSeconds: dedupWindow) : nil)
+        let limits = try self.limits.snifferLimits()
+        let workerCount = ReadPlan.workerCount(requested: workers, dedup: dedup, captures: captures)
+        var summary: RunSummary
+        if workerCount == 1 {
+            summary = ReadPlan.runOne(captures, limits: limits, configuration: configuration, records: records)
+        } else {
+            captures = []  // each worker maps the files itself
+            summary = try ReadPlan.runSharded(files, workers: workerCount, limits: limits,
+                                              configuration: configuration, records: records)
         }
-        pipeline.finish()
-        summary.counters = pipeline.counters
-        summary.reassemblyPeakBytes = pipeline.reassemblyPeakBytes
-        summary.certificateCacheHits = pipeline.certificateCache.hits
-        summary.certificateCacheMisses = pipeline.certificateCache.misses
-        summary.alerts = alertCount
-        summary.alertsSuppressed = deduplicator?.suppressedTotal ?? 0
         summary.peakRSSBytes = ProcessMemory.peakResidentBytes()
-        StandardStreams.write(output.bytes)
-        output.removeAll()
         if !quiet { printToStandardError(summaryFormat == .json ? summary.json : summary.text) }
     }
 }

@@ -39,6 +39,8 @@ struct RunSummary {
     }
 
     var files: [File] = []
+    /// Threads that read the input (`read --workers`).
+    var workers = 1
     var counters = Counters()
     var reassemblyPeakBytes = 0
     var alerts = 0
@@ -66,6 +68,7 @@ struct RunSummary {
             + "out-of-order segments \(c[.segmentsOutOfOrder]), retransmissions \(c[.segmentsRetransmitted]), "
             + "overlaps that differed \(c[.segmentsOverlapInconsistent]) segments / "
             + "\(c[.overlapInconsistentBytes]) bytes, peak buffered bytes \(reassemblyPeakBytes)")
+        if workers > 1 { lines.append("workers \(workers), each following its share of the connections") }
         lines.append("memory: peak RSS " + (peakRSSBytes.map { "\($0) bytes (\($0 >> 20) MiB)" } ?? "unknown"))
         lines.append("alerts \(alerts)" + (alertsSuppressed > 0 ? " (\(alertsSuppressed) repeats suppressed)" : ""))
         let drops = c.drops
@@ -115,6 +118,7 @@ struct RunSummary {
         json.endObject()
         json.field("alerts", alerts)
         json.field("alerts_suppressed", alertsSuppressed)
+        json.field("workers", workers)
         json.beginObject("process"); json.field("peak_rss_bytes", peakRSSBytes); json.endObject()
         json.endRecord()
         return String(decoding: json.bytes.dropLast(), as: UTF8.self)

@@ -21,12 +21,17 @@ final class WorkerPool {
     /// the credentials (and the blocked signal mask) of the thread that creates them.
     func start(limits: SnifferLimits, detection: DetectionBroadcast, outputs: SharedOutputs) {
         for link in links {
+            // Each worker numbers its sessions apart (1, 1 + n, 1 + 2n…; 2, 2 + n…), so
+            // `mitmwatch.session_id` stays unique in the process.
+            var numbered = limits
+            numbered.flows.sessionNumbering = .counter(first: UInt64(link.index + 1), stride: UInt64(links.count))
+            let share = numbered
             let done = DispatchSemaphore(value: 0)
             finished.append(done)
             let name = "mitmwatch-w\(link.index)"
             let thread = Thread {
                 Thread.current.name = name  // the thread's name in top -H and /proc/PID/task/*/comm
-                var worker = CaptureWorker(link: link, limits: limits, detection: detection, outputs: outputs)
+                var worker = CaptureWorker(link: link, limits: share, detection: detection, outputs: outputs)
                 worker.run()
                 done.signal()
             }

@@ -37,6 +37,13 @@ public final class PcapFile {
         }
     }
 
+    /// Bytes of the file (mapped, or read from a pipe).
+    public var byteCount: Int { contents.withBytes { $0.count } }
+
+    /// Whether the file is mapped (a regular file) rather than read from a pipe: only a mapped
+    /// file can be opened again by another reader and give the same bytes.
+    public var isMapped: Bool { contents.isMapped }
+
     /// The distinct link types of the file's interfaces (known once the file has been read).
     public var linkTypes: [LinkType] { report.linkTypes }
 

@@ -5,6 +5,8 @@ public struct FlowLimits: Sendable, Equatable {
     public var maxFlows: Int = 262_144
     /// Seconds of capture time without a packet after which a flow is expired.
     public var idleTimeoutSeconds: Double = 120
+    /// How sessions are numbered (see ``SessionNumbering``).
+    public var sessionNumbering = SessionNumbering.sequential
 
     public init() {}
 }
@@ -38,12 +40,15 @@ struct FlowTable {
     private var oldest = InlineArray<2, Int32>(repeating: -1)
     private static let untracked = 0, tracked = 1
     private var nextSessionID: UInt64 = 1
+    /// Flows ending together (idle, end of input), reused between sweeps.
+    private var ending: [Int32] = []
     private var nextSweep = Timestamp.zero
     private let hashKey: (UInt64, UInt64)
     let limits: FlowLimits
 
     init(limits: FlowLimits) {
         self.limits = limits
+        if case .counter(let first, _) = limits.sessionNumbering { nextSessionID = first }
         var random = SystemRandomNumberGenerator()
         hashKey = (random.next(), random.next())
     }
@@ -56,16 +61,29 @@ struct FlowTable {
     /// trackers than the memcap has room for.
     var tableBytes: Int {
         flows.capacity * MemoryLayout<Flow>.stride + (newer.capacity + older.capacity + freeFlows.capacity
-            + freeTrackers.capacity) * MemoryLayout<Int32>.stride
+            + freeTrackers.capacity + ending.capacity) * MemoryLayout<Int32>.stride
             + index.bytes + trackers.capacity * MemoryLayout<FlowTracker>.stride
     }
 
     mutating func segment(
         _ header: TCPSegmentHeader, payload: Span<UInt8>, at time: Timestamp, context: inout SnifferContext
     ) {
+        advance(to: time, context: &context)
+        let (key, direction) = FlowKey.of(header)
+        segment(header, key: key, direction: direction, payload: payload, at: time, context: &context)
+    }
+
+    /// Capture time moves on (a segment this table does not keep still tells the time): idle
+    /// flows expire exactly when they would if the table kept every flow.
+    mutating func advance(to time: Timestamp, context: inout SnifferContext) {
         context.now = time
         if time >= nextSweep { expireIdle(now: time, context: &context) }
-        let (key, direction) = FlowKey.of(header)
+    }
+
+    mutating func segment(
+        _ header: TCPSegmentHeader, key: FlowKey, direction: Int, payload: Span<UInt8>, at time: Timestamp,
+        context: inout SnifferContext
+    ) {
         let hash = key.hash(key: hashKey)
         var found = index.find(hash) { flows[Int($0)].key == key }
         if let existing = found, flows[Int(existing)].isNewConnection(header) {
@@ -103,13 +121,32 @@ struct FlowTable {
         }
     }
 
-    /// Ends every flow (end of input), reporting their sessions, least recently active first.
+    /// Ends every flow (end of input), reporting their sessions in the order they began.
     mutating func finishAll(at time: Timestamp, context: inout SnifferContext) {
-        while true {
-            let a = oldest[Self.untracked], b = oldest[Self.tracked]
-            guard a >= 0 || b >= 0 else { return }
-            let slot = b < 0 || (a >= 0 && flows[Int(a)].lastSeen <= flows[Int(b)].lastSeen) ? a : b
-            remove(slot, end: .endOfCapture, at: time, context: &context)
+        collectEnding(Self.tracked, orderedByLastSeen: false) { _ in true }
+        for slot in ending { remove(slot, end: .endOfCapture, at: time, context: &context) }
+        while oldest[Self.untracked] >= 0 {
+            remove(oldest[Self.untracked], end: .endOfCapture, at: time, context: &context)
+        }
+    }
+
+    /// Puts the flows of `list` that `ends`, from the least recently active on, into `ending`,
+    /// ordered by the time each session will say it ended (its last packet, when expired; the
+    /// same for all at the end of input) and then by id: an order that depends neither on how
+    /// recently each flow was touched nor on how flows are shared out between workers, so `read`
+    /// with several workers writes exactly what one would.
+    private mutating func collectEnding(_ list: Int, orderedByLastSeen: Bool, while ends: (Flow) -> Bool) {
+        ending.removeAll(keepingCapacity: true)
+        var slot = oldest[list]
+        while slot >= 0, ends(flows[Int(slot)]) {
+            ending.append(slot)
+            slot = newer[Int(slot)]
+        }
+        guard ending.count > 1 else { return }
+        ending.sort { a, b in
+            let x = flows[Int(a)], y = flows[Int(b)]
+            if orderedByLastSeen, x.lastSeen != y.lastSeen { return x.lastSeen < y.lastSeen }
+            return x.id < y.id
         }
     }
 
@@ -124,8 +161,15 @@ struct FlowTable {
                 remove(victim, end: .evicted, at: time, context: &context)
             }
         }
-        let flow = Flow(key: key, hash: hash, id: nextSessionID, time: time)
-        nextSessionID &+= 1
+        let id: UInt64
+        switch limits.sessionNumbering {
+        case .counter(_, let stride):
+            id = nextSessionID
+            nextSessionID &+= stride
+        case .frameNumber:
+            id = context.frameNumber
+        }
+        let flow = Flow(key: key, hash: hash, id: id, time: time)
         context.counters.add(.flowsCreated)
         let slot: Int32
         if let free = freeFlows.popLast() {
@@ -158,11 +202,15 @@ struct FlowTable {
     private mutating func expireIdle(now: Timestamp, context: inout SnifferContext) {
         nextSweep = now.adding(seconds: 1)
         let cutoff = now.adding(seconds: -limits.idleTimeoutSeconds)
-        for list in [Self.untracked, Self.tracked] {
-            while oldest[list] >= 0, flows[Int(oldest[list])].lastSeen < cutoff {
-                context.counters.add(.flowsEvictedIdle)
-                remove(oldest[list], end: .idleTimeout, at: flows[Int(oldest[list])].lastSeen, context: &context)
-            }
+        while oldest[Self.untracked] >= 0, flows[Int(oldest[Self.untracked])].lastSeen < cutoff {
+            context.counters.add(.flowsEvictedIdle)
+            remove(oldest[Self.untracked], end: .idleTimeout, at: flows[Int(oldest[Self.untracked])].lastSeen,
+                   context: &context)
+        }
+        collectEnding(Self.tracked, orderedByLastSeen: true) { $0.lastSeen < cutoff }
+        for slot in ending {
+            context.counters.add(.flowsEvictedIdle)
+            remove(slot, end: .idleTimeout, at: flows[Int(slot)].lastSeen, context: &context)
         }
     }
 

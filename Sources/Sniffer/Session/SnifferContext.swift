@@ -8,6 +8,8 @@ struct SnifferContext {
     var counters = Counters()
     /// Capture time of the packet being processed.
     var now = Timestamp.zero
+    /// 1-based number of the frame being processed, over the whole input.
+    var frameNumber: UInt64 = 0
     var budget: MemoryBudget
     let limits: ReassemblyLimits
     var observer: any TLSObserver

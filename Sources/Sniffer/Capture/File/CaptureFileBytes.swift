@@ -79,6 +79,8 @@ final class CaptureFileBytes {
     }
 
     /// Runs `body` with the file's bytes, valid only during the call.
+    var isMapped: Bool { unsafe mapping != nil }
+
     func withBytes<R, E: Error>(_ body: (Span<UInt8>) throws(E) -> R) throws(E) -> R {
         if let mapping = unsafe mapping {
             // unsafe: the mapping holds `mappedCount` readable bytes until deinit, which cannot

@@ -1,0 +1,102 @@
+import Foundation
+import Detector
+import Sniffer
+import Synchronization
+
+/// How `read` spreads the input over workers, and the runs: one worker on this thread writing
+/// as it goes, or several threads — each decoding every frame and following its share of the
+/// connections, as the daemon's capture workers share an interface — whose records this thread
+/// merges back into the one order.
+enum ReadPlan {
+    static let maxWorkers = 64
+    /// Below this much input one worker is done before more would have started.
+    static let shardingBytes = 4 << 20
+    /// Batches a worker may hold ahead of the writer (each about `ReadWorker.batchBytes`).
+    static let channelCapacity = 8
+
+    /// The workers for this input: one when asked, when `--dedup` must decide in capture order,
+    /// when some input is a pipe (it can be read only once), or when the input is small.
+    static func workerCount(requested: Int, dedup: Bool, captures: [PcapFile]) -> Int {
+        if requested == 1 || dedup || captures.contains(where: { !$0.isMapped }) { return 1 }
+        if requested > 1 { return requested }
+        let bytes = captures.reduce(0) { $0 + $1.byteCount }
+        return bytes < shardingBytes ? 1 : min(ProcessInfo.processInfo.activeProcessorCount, 8)
+    }
+
+    /// Each worker's share of the limits, so that all of them together hold what one would.
+    static func limits(_ limits: SnifferLimits, workers: Int) -> SnifferLimits {
+        var share = limits
+        share.flows.sessionNumbering = .frameNumber
+        guard workers > 1 else { return share }
+        share.flows.maxFlows = max(1, (limits.flows.maxFlows + workers - 1) / workers)
+        share.reassembly.memcap = max(limits.reassembly.maxFlowBytes, limits.reassembly.memcap / workers)
+        return share
+    }
+
+    static func runOne(_ captures: [PcapFile], limits: SnifferLimits, configuration: DetectionConfiguration,
+                       records: ReadRecords) -> RunSummary {
+        let worker = ReadWorker(limits: Self.limits(limits, workers: 1), configuration: configuration,
+                                shard: nil, records: records)
+        let result = worker.run(captures) { batch in StandardStreams.write(batch.bytes) }
+        return summary([result], workers: 1)
+    }
+
+    static func runSharded(_ paths: [String], workers: Int, limits: SnifferLimits,
+                           configuration: DetectionConfiguration, records: ReadRecords) throws -> RunSummary {
+        var random = SystemRandomNumberGenerator()
+        let seed = (random.next() as UInt64, random.next() as UInt64)
+        let share = Self.limits(limits, workers: workers)
+        let channels = (0..<workers).map { _ in BatchChannel(capacity: channelCapacity) }
+        let results = Mutex<[Int: Result<ReadWorker.Result, PcapFile.OpenError>]>([:])
+        let finished = DispatchSemaphore(value: 0)
+        for index in 0..<workers {
+            let channel = channels[index]
+            let worker = ReadWorker(limits: share, configuration: configuration,
+                                    shard: FlowShard(index: index, of: workers, seed: seed), records: records)
+            let thread = Thread {
+                let outcome = Result { () throws(PcapFile.OpenError) in
+                    var captures: [PcapFile] = []
+                    for path in paths { captures.append(try PcapFile(path: path)) }
+                    return worker.run(captures) { channel.send($0) }
+                }
+                if case .failure = outcome { channel.send(.last()) }
+                results.withLock { $0[index] = outcome }
+                finished.signal()
+            }
+            thread.name = "mitmwatch-r\(index)"
+            thread.stackSize = 8 << 20
+            thread.start()
+        }
+        var merge = RecordMerge(channels) { StandardStreams.write($0) }
+        merge.run()
+        for _ in 0..<workers { finished.wait() }
+        let outcomes = results.withLock { $0 }
+        var done: [ReadWorker.Result] = []
+        for index in 0..<workers {
+            switch outcomes[index] {
+            case .success(let result)?: done.append(result)
+            case .failure(let error)?: throw error
+            case nil: preconditionFailure("read worker \(index) ended without a result")
+            }
+        }
+        return summary(done, workers: workers)
+    }
+
+    /// One summary of all workers: what frames counted from the first (every worker decodes every
+    /// frame), what flows counted from all.
+    static func summary(_ results: [ReadWorker.Result], workers: Int) -> RunSummary {
+        var summary = RunSummary()
+        summary.workers = workers
+        summary.files = results[0].files
+        summary.counters = results[0].frameCounters
+        for result in results {
+            summary.counters.merge(result.flowCounters)
+            summary.reassemblyPeakBytes += result.reassemblyPeakBytes
+            summary.certificateCacheHits += result.certificateCacheHits
+            summary.certificateCacheMisses += result.certificateCacheMisses
+            summary.alerts += result.alerts
+            summary.alertsSuppressed += result.alertsSuppressed
+        }
+        return summary
+    }
+}

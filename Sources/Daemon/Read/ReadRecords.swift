@@ -1,0 +1,42 @@
+import Detector
+import Output
+
+/// What `read` prints of one session's report — its session record and its alerts, in the
+/// format and for the events asked — appended to a buffer. One per worker.
+struct ReadRecords {
+    let format: ReadCommand.Format
+    let events: ReadCommand.Events
+    let includeChain: Bool
+    let indicators: IndicatorSet
+    /// Decides in the order reports come, so `--dedup` runs on one worker.
+    var deduplicator: AlertDeduplicator?
+    private(set) var alerts = 0
+
+    var suppressed: Int { deduplicator?.suppressedTotal ?? 0 }
+
+    mutating func append(_ report: SessionReport, into output: inout JSONBuffer) {
+        if events != .alerts {
+            if format == .json {
+                SessionRecord.write(report.session, verdict: report.verdict, into: &output)
+            } else {
+                output.appendLine(SessionRecord.text(report.session))
+            }
+        }
+        guard events != .sessions else { return }
+        for finding in report.findings {
+            var suppressedBefore = 0
+            if deduplicator != nil {
+                let decision = deduplicator!.admit(finding, report.session)
+                guard decision.emit else { continue }
+                suppressedBefore = decision.suppressedBefore
+            }
+            if format == .json {
+                AlertRecord.write(finding, report: report, indicators: indicators, includeChain: includeChain,
+                                  suppressedBefore: suppressedBefore, into: &output)
+            } else {
+                output.appendLine(AlertRecord.text(finding, report: report, indicators: indicators))
+            }
+            alerts += 1  // written (into the buffer that goes out) before it is counted
+        }
+    }
+}
