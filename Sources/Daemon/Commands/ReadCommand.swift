@@ -72,9 +72,8 @@ struct ReadCommand: ParsableCommand {
         if workerCount == 1 {
             summary = ReadPlan.runOne(captures, limits: limits, configuration: configuration, records: records)
         } else {
-            captures = []  // each worker maps the files itself
-            summary = try ReadPlan.runSharded(files, workers: workerCount, limits: limits,
-                                              configuration: configuration, records: records)
+            summary = ReadPlan.runSharded(captures, workers: workerCount, limits: limits,
+                                          configuration: configuration, records: records)
         }
         summary.peakRSSBytes = ProcessMemory.peakResidentBytes()
         if !quiet { printToStandardError(summaryFormat == .json ? summary.json : summary.text) }

@@ -41,26 +41,22 @@ enum ReadPlan {
         return summary([result], workers: 1)
     }
 
-    static func runSharded(_ paths: [String], workers: Int, limits: SnifferLimits,
-                           configuration: DetectionConfiguration, records: ReadRecords) throws -> RunSummary {
+    static func runSharded(_ captures: [PcapFile], workers: Int, limits: SnifferLimits,
+                           configuration: DetectionConfiguration, records: ReadRecords) -> RunSummary {
         var random = SystemRandomNumberGenerator()
         let seed = (random.next() as UInt64, random.next() as UInt64)
         let share = Self.limits(limits, workers: workers)
+        let files = captures.map(\.shared)  // one mapping of each file, read by every worker
         let channels = (0..<workers).map { _ in BatchChannel(capacity: channelCapacity) }
-        let results = Mutex<[Int: Result<ReadWorker.Result, PcapFile.OpenError>]>([:])
+        let results = Mutex<[Int: ReadWorker.Result]>([:])
         let finished = DispatchSemaphore(value: 0)
         for index in 0..<workers {
             let channel = channels[index]
             let worker = ReadWorker(limits: share, configuration: configuration,
                                     shard: FlowShard(index: index, of: workers, seed: seed), records: records)
             let thread = Thread {
-                let outcome = Result { () throws(PcapFile.OpenError) in
-                    var captures: [PcapFile] = []
-                    for path in paths { captures.append(try PcapFile(path: path)) }
-                    return worker.run(captures) { channel.send($0) }
-                }
-                if case .failure = outcome { channel.send(.last()) }
-                results.withLock { $0[index] = outcome }
+                let result = worker.run(files.map(PcapFile.init)) { channel.send($0) }
+                results.withLock { $0[index] = result }
                 finished.signal()
             }
             thread.name = "mitmwatch-r\(index)"
@@ -70,15 +66,7 @@ enum ReadPlan {
         var merge = RecordMerge(channels) { StandardStreams.write($0) }
         merge.run()
         for _ in 0..<workers { finished.wait() }
-        let outcomes = results.withLock { $0 }
-        var done: [ReadWorker.Result] = []
-        for index in 0..<workers {
-            switch outcomes[index] {
-            case .success(let result)?: done.append(result)
-            case .failure(let error)?: throw error
-            case nil: preconditionFailure("read worker \(index) ended without a result")
-            }
-        }
+        let done = results.withLock { results in (0..<workers).map { results[$0]! } }
         return summary(done, workers: workers)
     }
 

@@ -54,15 +54,30 @@ struct RecordMerge {
         return first
     }
 
+    /// Writes the chosen worker's waiting records, as many in a row as come before anything
+    /// another worker has waiting or may still report, in one copy.
     private mutating func take(from index: Int) {
         let batch = sources[index].batch!
-        let record = sources[index].next
-        let start = record == 0 ? 0 : batch.ends[record - 1]
-        output.append(contentsOf: batch.bytes[start..<batch.ends[record]])
-        sources[index].next += 1
+        let first = sources[index].next
+        var last = first + 1
+        while last < batch.ends.count, precedesOthers(batch.keys[last], chosen: index) { last += 1 }
+        let start = first == 0 ? 0 : batch.ends[first - 1]
+        output.append(contentsOf: batch.bytes[start..<batch.ends[last - 1]])
+        sources[index].next = last
         if output.count >= ReadWorker.batchBytes {
             write(output)
             output.removeAll(keepingCapacity: true)
         }
+    }
+
+    private func precedesOthers(_ key: RecordOrder, chosen: Int) -> Bool {
+        for index in sources.indices where index != chosen && !sources[index].finished {
+            if let head = sources[index].head {
+                if !(key < head) { return false }
+            } else if key.frame > sources[index].watermark {
+                return false
+            }
+        }
+        return true
     }
 }

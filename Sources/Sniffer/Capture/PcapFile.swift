@@ -37,6 +37,23 @@ public final class PcapFile {
         }
     }
 
+    /// The same file for another thread: its bytes (one mapping) shared, its own read report.
+    public struct Shared: Sendable {
+        fileprivate let path: String
+        fileprivate let format: CaptureFormat
+        fileprivate let contents: CaptureFileBytes
+        fileprivate let bufferLimit: Int
+    }
+
+    public var shared: Shared { Shared(path: path, format: format, contents: contents, bufferLimit: bufferLimit) }
+
+    public init(_ shared: Shared) {
+        path = shared.path
+        format = shared.format
+        contents = shared.contents
+        bufferLimit = shared.bufferLimit
+    }
+
     /// Bytes of the file (mapped, or read from a pipe).
     public var byteCount: Int { contents.withBytes { $0.count } }
 

@@ -15,8 +15,12 @@ import Glibc
 /// past the new end (true of every reader that maps, and why the mapping is never kept longer
 /// than the read). Growing it (dumpcap still writing) is harmless: only the size seen at open
 /// is read.
+///
+/// Several `read` workers read the same file at once: every stored property is a constant set in
+/// `init`, the mapping is read-only and the buffer never changes, so the object is shared between
+/// threads as it is (one mapping, counted once in the resident set), never written.
 @safe
-final class CaptureFileBytes {
+final class CaptureFileBytes: @unchecked Sendable {
     private let mapping: UnsafeMutableRawPointer?
     private let mappedCount: Int
     private let buffer: [UInt8]
