@@ -5,17 +5,16 @@ import Wire
 /// the certificate chains, and when nothing more can be learned (time to bypass the flow).
 /// Directions are 0 (from the flow key's first endpoint) and 1 (from the second).
 struct HandshakeState {
-    // The session record's fields, narrowed and ordered by size (the record itself is built
-    // when asked for: `session(id:key:)`); identity and endpoints come from the flow.
+    // The session record's fields, narrowed and ordered so that the 17-byte chains and the
+    // 15-byte server hello are followed by narrower fields (120 bytes in all); the record itself
+    // is built when asked for (`session(id:key:)`), identity and endpoints from the flow.
     private(set) var start: Timestamp
     /// ClientHellos seen (two after a HelloRetryRequest; more in odd captures), at most four.
     private(set) var clientHellos: [ClientHello] = []
-    private(set) var serverChain: ObservedChain?
-    private var clientChain: ObservedChain?
-    private var serverHello: ServerHello?
     private var ocspResponse: [UInt8]?
     /// What the observer attached (an `any SessionAnnotation`, held as its object alone).
     private var annotation: AnyObject?
+    private(set) var serverChain: ObservedChain?
     /// Bytes reserved from the memcap for what the session holds on the heap (hellos, the
     /// stapled OCSP response, chains' fingerprints, the annotation), given back when the
     /// tracker is released.
@@ -23,6 +22,8 @@ struct HandshakeState {
     private var clientPrelude32: UInt32 = 0
     /// Counts, saturating at 2^32 - 1.
     private var gaps32: UInt32 = 0
+    private var clientChain: ObservedChain?
+    private var serverHello: ServerHello?
     private var serverCertificateMessages32: UInt32 = 0
     private var clientCertificateMessages32: UInt32 = 0
     private var flags: UInt16 = 0

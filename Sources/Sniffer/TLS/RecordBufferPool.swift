@@ -1,8 +1,8 @@
 /// Byte buffers for partial TLS records and handshake messages, reused from flow to flow (one
-/// pool per worker): a record cut by a segment boundary is collected in a buffer sized once for
-/// the whole record, and the buffer goes back here when the record has been parsed, so a
-/// handshake in steady state allocates none. While a flow holds a buffer its capacity is
-/// charged to the memcap; the pool itself is bounded (`maxBuffers` of at most `maxCapacity`).
+/// pool per worker): a record cut by a segment boundary is collected in a pooled buffer, which
+/// goes back here when the record has been parsed, so a handshake in steady state allocates
+/// none. While a flow holds a buffer its capacity is charged to the memcap; the pool itself is
+/// bounded (`maxBuffers` of at most `maxCapacity`).
 struct RecordBufferPool {
     private var free: [[UInt8]] = []
     /// A TLS record is at most 5 + 2^14 + 2,048 bytes; larger buffers (handshake messages of
@@ -13,15 +13,10 @@ struct RecordBufferPool {
     /// Bytes of the buffers waiting here.
     private(set) var bytes = 0
 
-    /// An empty buffer with room for at least `capacity` bytes.
-    mutating func take(capacity: Int) -> [UInt8] {
-        if var buffer = free.popLast() {
-            bytes -= buffer.capacity
-            if buffer.capacity < capacity { buffer.reserveCapacity(capacity) }
-            return buffer
-        }
-        var buffer: [UInt8] = []
-        buffer.reserveCapacity(capacity)
+    /// An empty buffer from the pool, if it has one.
+    mutating func take() -> [UInt8]? {
+        guard let buffer = free.popLast() else { return nil }
+        bytes -= buffer.capacity
         return buffer
     }
 

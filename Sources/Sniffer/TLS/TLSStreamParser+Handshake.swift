@@ -24,7 +24,7 @@ extension TLSStreamParser {
                 }
                 // Collect the 4-byte header first, then the declared length.
                 guard let part = fragment.read(min(4 - message.count, fragment.remaining)) else { return }
-                reserveMessage(4, context: &context)
+                reserveMessage(adding: part.remaining, of: 4, context: &context)
                 message.append(contentsOf: part.bytes)
                 guard message.count == 4 else {
                     _ = reserveHeld(&context)
@@ -34,7 +34,7 @@ extension TLSStreamParser {
             }
             let keep = min(messageTotal, cap)
             if let part = fragment.read(min(keep - message.count, fragment.remaining)) {
-                reserveMessage(keep, context: &context)
+                reserveMessage(adding: part.remaining, of: keep, context: &context)
                 message.append(contentsOf: part.bytes)
             }
             guard reserveHeld(&context) else {

@@ -22,26 +22,29 @@ extension TLSStreamParser {
         }
     }
 
-    /// Room in `carry` for a record of `total` bytes: an empty carry takes a pooled buffer.
-    mutating func reserveCarry(_ total: Int, context: inout SnifferContext) {
-        guard carry.capacity < total else { return }
-        if carry.isEmpty {
-            context.buffers.give(&carry)
-            carry = context.buffers.take(capacity: total)
-        } else {
-            carry.reserveCapacity(total)
-        }
+    /// Room in `carry` for `count` more bytes of a record of `total` bytes.
+    mutating func reserveCarry(adding count: Int, of total: Int, context: inout SnifferContext) {
+        Self.reserve(&carry, adding: count, of: total, pool: &context.buffers)
     }
 
-    /// Room in `message` for a handshake message of `total` bytes (as for `carry`).
-    mutating func reserveMessage(_ total: Int, context: inout SnifferContext) {
-        guard message.capacity < total else { return }
-        if message.isEmpty {
-            context.buffers.give(&message)
-            message = context.buffers.take(capacity: total)
-        } else {
-            message.reserveCapacity(total)
+    /// Room in `message` for `count` more bytes of a handshake message of `total` bytes.
+    mutating func reserveMessage(adding count: Int, of total: Int, context: inout SnifferContext) {
+        Self.reserve(&message, adding: count, of: total, pool: &context.buffers)
+    }
+
+    /// An empty buffer takes a pooled one; without one, what arrived is allocated exactly (a
+    /// sender declaring a large record and sending a byte gets a byte's worth), and a buffer
+    /// that must grow grows once to the whole record if that is at most double, not by doublings.
+    private static func reserve(_ buffer: inout [UInt8], adding count: Int, of total: Int,
+                                pool: inout RecordBufferPool) {
+        let needed = buffer.count + count
+        guard buffer.capacity < needed else { return }
+        if buffer.isEmpty, let pooled = pool.take() {
+            pool.give(&buffer)
+            buffer = pooled
+            if buffer.capacity >= needed { return }
         }
+        buffer.reserveCapacity(buffer.isEmpty ? needed : max(needed, min(total, 2 * needed)))
     }
 
     /// `carry` was used up: its buffer goes back to the pool.

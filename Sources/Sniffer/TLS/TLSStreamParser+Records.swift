@@ -23,7 +23,7 @@ extension TLSStreamParser {
                 }
                 let total = TLSRecordHeader.length + header.bodyLength
                 if carry.count < total, let more = input.read(min(total - carry.count, input.remaining)) {
-                    reserveCarry(total, context: &context)
+                    reserveCarry(adding: more.remaining, of: total, context: &context)
                     carry.append(contentsOf: more.bytes)
                 }
                 guard reserveHeld(&context) else {
@@ -43,7 +43,7 @@ extension TLSStreamParser {
             }
             guard !input.isEmpty else { return }
             guard let header = TLSRecordHeader(input) else {
-                reserveCarry(TLSRecordHeader.length, context: &context)
+                reserveCarry(adding: input.remaining, of: TLSRecordHeader.length, context: &context)
                 carry.append(contentsOf: input.readRest().bytes)
                 _ = reserveHeld(&context)
                 return
@@ -53,7 +53,7 @@ extension TLSStreamParser {
                 return
             }
             guard let record = input.read(TLSRecordHeader.length + header.bodyLength) else {
-                reserveCarry(TLSRecordHeader.length + header.bodyLength, context: &context)
+                reserveCarry(adding: input.remaining, of: TLSRecordHeader.length + header.bodyLength, context: &context)
                 carry.append(contentsOf: input.readRest().bytes)
                 if !reserveHeld(&context) { memcapReached(direction: direction, state: &state, context: &context) }
                 return

@@ -66,6 +66,7 @@ import Testing
         #expect(FlowTable.fixedBytesPerFollowedHandshake
             == MemoryLayout<Flow>.stride + MemoryLayout<FlowTracker>.stride + 4 * MemoryLayout<Int32>.stride + 4 * 8)
         #expect(FlowTable.fixedBytesPerFollowedHandshake <= 480)
+        #expect(Pipeline<SessionsOnlyObserver>.fixedBytesPerFollowedHandshake == FlowTable.fixedBytesPerFollowedHandshake)
     }
 
     @Test func halfOpenFlowsHoldNoTracker() {
