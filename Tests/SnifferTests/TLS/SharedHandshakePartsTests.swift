@@ -1,5 +1,6 @@
 import Certificates
 @testable import Sniffer
+import TestSupport
 import Testing
 import Wire
 
@@ -75,5 +76,30 @@ import Wire
         }
         #expect(taken == RecordBufferPool.maxBuffers)
         #expect(pool.bytes == 0)
+    }
+
+    /// A record buffer holds what arrived, not what the record's header declares: 2,000
+    /// connections each declaring a 16 KiB ClientHello record and sending 20 bytes of it cost
+    /// their trackers and about 20 bytes each against the memcap, not 16 KiB.
+    @Test func aDeclaredLengthReservesNothingThatDidNotArrive() {
+        var script = SegmentScript()
+        var pipeline = Pipeline(observer: SessionsOnlyObserver { _ in })
+        let start: [UInt8] = [0x16, 0x03, 0x01, 0x40, 0x00, 0x01, 0x00, 0x3f, 0xfc, 0x03, 0x03] + [UInt8](repeating: 0x42, count: 9)
+        let flows = 2000
+        for index in 0..<flows {
+            script.client.1 = UInt16(20000 + index)
+            script.segments = []
+            script.handshake()
+            script.segments += script.cut(start, fromClient: true, size: start.count)
+            for segment in script.segments {
+                let bytes = script.frame(segment)
+                pipeline.process(frame: bytes.span, originalLength: bytes.count, linkType: .raw,
+                                 at: Timestamp(seconds: 1_700_000_000, nanoseconds: Int64(index)))
+            }
+        }
+        #expect(pipeline.trackedFlows == flows)
+        #expect(pipeline.reassemblyBytes <= flows * (Pipeline<SessionsOnlyObserver>.trackerBytes + 64))
+        pipeline.finish()
+        #expect(pipeline.reassemblyBytes == 0)
     }
 }
