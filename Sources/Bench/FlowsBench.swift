@@ -52,6 +52,10 @@ struct FlowsBench: ParsableCommand {
         let baseline = try runChild(0)
         print("flows bench: shape \(shape.rawValue)\(shape == .pending ? ", \(pendingBytes) bytes pending per flow" : ""), memcap \(memcapMb) MiB")
         print("baseline (0 flows): RSS \(baseline.rssKiB / 1024) MiB")
+        typealias Sizes = Pipeline<SessionsOnlyObserver>
+        let fixed = Sizes.fixedBytesPerFollowedHandshake, entry = Sizes.flowEntryBytes, tracker = Sizes.trackerBytes
+        print("fixed state per followed handshake: \(fixed) bytes (flow entry \(entry), tracker \(tracker), "
+            + "links, free-list slots and index buckets at a quarter load)")
         print("| flows | RSS growth (MiB) | bytes/flow (RSS) | table bytes/flow | tracked | buffered peak (MiB) | memcap (MiB) | memcap held | drops: buffers / flow state | evicted for memcap | pass (ms) |")
         print("|---:|---:|---:|---:|---:|---:|---:|---|---:|---:|---:|")
         for count in list {

@@ -89,13 +89,14 @@ struct PipelineBench: ParsableCommand {
                                 nanoseconds: percentile(passNanoseconds, 0.5) - percentile(prefixNanoseconds, 0.5))
         }
 
+        let bypassedAllocations = frames.bypassedPacketAllocations(indicators: indicators)
         let baseline = tshark == "none" ? nil : try TSharkBaseline.run(executable: tshark, capture: capture)
         let result = PipelineResult(
             capture: capture, frames: frames, outcome: reference, iterations: iterations,
             medianNs: percentile(passNanoseconds, 0.5), bestNs: passNanoseconds[0],
             worstNs: passNanoseconds[passNanoseconds.count - 1],
             allocations: allocations, rssAfterLoadKiB: rssAfterLoad, peakRSSKiB: peakResidentKiB(),
-            tshark: baseline, bypass: bypass
+            tshark: baseline, bypass: bypass, bypassedAllocations: bypassedAllocations
         )
         switch format {
         case .text: print(result.text())
@@ -157,6 +158,31 @@ struct CapturedFrames {
             bypassed = now
         }
         return start
+    }
+
+    /// Heap allocations made while processing the packets that land in bypassed flows (each
+    /// packet counted on its own, in a pass that is not timed; an idle sweep that falls on such a
+    /// packet counts too).
+    func bypassedPacketAllocations(indicators: IndicatorSet) -> BypassedAllocations {
+        let configuration = detection?.configuration(indicators) ?? DetectionConfiguration(indicators: indicators)
+        var pipeline = Pipeline(observer: DetectionObserver(rules: RuleSet(configuration)) { _ in })
+        let all = storage.span
+        var result = BypassedAllocations()
+        var bypassed = pipeline.counters[.segmentsInBypassedFlows]
+        for index in ranges.indices {
+            mw_alloc_counter_start()
+            pipeline.process(frame: all.extracting(ranges[index]), originalLength: wireLengths[index],
+                             linkType: linkType, at: times[index])
+            let counted = mw_alloc_counter_stop()
+            let now = pipeline.counters[.segmentsInBypassedFlows]
+            if now != bypassed {
+                result.packets += 1
+                result.allocations += counted.allocations
+            }
+            bypassed = now
+        }
+        pipeline.finish()
+        return result
     }
 
     /// One pass of a fresh pipeline over every frame (or the first `end`), then `finish()`.
@@ -266,6 +292,7 @@ struct PipelineResult {
     var peakRSSKiB: Int
     var tshark: TSharkBaseline?
     var bypass: BypassTail?
+    var bypassedAllocations: BypassedAllocations
 
     var packets: Double { Double(frames.count) }
     var packetsPerSecond: Double { packets / (medianNs / 1e9) }
@@ -291,6 +318,7 @@ struct PipelineResult {
             "  allocs/packet:   \(fixed(allocationsPerPacket, 3)) (\(fixed(allocationsPerHandshake, 1)) per handshake; \(allocations.bytes) bytes in the counted pass)",
             "  peak RSS:        \(peakRSSKiB / 1024) MiB (VmHWM; \(rssAfterLoadKiB / 1024) MiB after loading the capture)",
         ]
+        lines.append("  bypassed:        \(bypassedAllocations.packets) packets in bypassed flows, \(bypassedAllocations.allocations) allocations while processing them")
         if let bypass {
             lines.append("  bypassed tail:   \(bypass.packets) packets, \(fixed(bypass.nanosecondsPerPacket, 1)) ns/packet (whole pass minus the pass that stops before them)")
         }
@@ -318,6 +346,8 @@ struct PipelineResult {
             "\"allocs_per_packet\":\(number(allocationsPerPacket))", "\"alloc_bytes\":\(allocations.bytes)",
             "\"peak_rss_kib\":\(peakRSSKiB)", "\"rss_after_load_kib\":\(rssAfterLoadKiB)",
         ]
+        fields += ["\"bypassed_packets\":\(bypassedAllocations.packets)",
+                   "\"bypassed_packet_allocations\":\(bypassedAllocations.allocations)"]
         if let bypass {
             fields += ["\"bypassed_tail_packets\":\(bypass.packets)", "\"ns_per_bypassed_packet\":\(number(bypass.nanosecondsPerPacket))"]
         }
@@ -330,6 +360,12 @@ struct PipelineResult {
         }
         return "{" + fields.joined(separator: ",") + "}"
     }
+}
+
+/// Packets that landed in bypassed flows and the allocations made while processing them.
+struct BypassedAllocations {
+    var packets = 0
+    var allocations: UInt64 = 0
 }
 
 /// The packets at the end of a capture that all belong to bypassed flows, and what they cost.

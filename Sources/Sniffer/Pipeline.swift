@@ -62,6 +62,12 @@ public struct Pipeline<Observer: TLSObserver> {
     public var trackedFlows: Int { flows.table.trackedCount }
     /// Memory of the flow table itself (entries, index, tracker pool), not counting buffers.
     public var flowTableBytes: Int { flows.table.tableBytes }
+    /// Fixed-size state per flow-table entry, per tracker, and per followed handshake (entry,
+    /// tracker, links, free-list slots and index buckets at the index's lowest load), outside
+    /// the buffers.
+    public static var flowEntryBytes: Int { MemoryLayout<Flow>.stride }
+    public static var trackerBytes: Int { FlowTable.trackerBytes }
+    public static var fixedBytesPerFollowedHandshake: Int { FlowTable.fixedBytesPerFollowedHandshake }
     public var reassemblyBytes: Int { flows.context.budget.used }
     public var reassemblyPeakBytes: Int { flows.context.budget.peak }
 

@@ -26,15 +26,21 @@ public struct RuleSet {
     /// Every rule's findings on one chain, each with the kind of rule that made it.
     public mutating func evaluate(_ context: borrowing ChainContext) -> [RuledFinding] {
         var all: [RuledFinding] = []
+        // Each rule adds to a scratch array kept from chain to chain: a chain with findings
+        // allocates only the array it returns.
         var findings: [Finding] = []
+        swap(&findings, &scratch)
         for index in rules.indices {
             rules[index].evaluate(context, into: &findings)
             let kind = type(of: rules[index])
             for finding in findings { all.append(RuledFinding(rule: kind, finding: finding)) }
             findings.removeAll(keepingCapacity: true)
         }
+        swap(&findings, &scratch)
         return all
     }
+
+    private var scratch: [Finding] = []
 
     /// The findings that still stand now that their session has ended (asked of the kind of
     /// rule that made each, whatever rule set is in force now).

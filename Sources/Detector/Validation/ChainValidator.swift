@@ -20,8 +20,10 @@ public final class ChainValidator {
     public let trustStore: TrustStore
     private let hasher = CertificateHasher()
     private var cache: VerdictCache
-    /// Leaves decoded for name checks, and the answers: bounded (cleared when full).
-    private var leaves: [CertificateFingerprint: OpenSSLCertificate] = [:]
+    /// Certificates decoded for verification and name checks (an OpenSSL decode costs about a
+    /// thousand allocations; a chain verified again in a later hour, or a leaf's name check after
+    /// its chain's verification, reuses it), and the names' answers: bounded (cleared when full).
+    private var decodedCertificates: [CertificateFingerprint: OpenSSLCertificate] = [:]
     private var names: [NameKey: NameAnswer] = [:]
     private struct NameKey: Hashable {
         var leaf: CertificateFingerprint
@@ -97,7 +99,8 @@ public final class ChainValidator {
     private func cachedVerdict(_ request: Request) -> ChainVerdict? { cache.lookup(request.key) }
 
     private func freshVerdict(_ request: Request, chain: [[UInt8]]) -> ChainVerdict {
-        let (fresh, stableForTheHour) = evaluate(chain: chain, hostname: nil, at: request.time,
+        let (fresh, stableForTheHour) = evaluate(chain: chain, fingerprints: request.key.chain, hostname: nil,
+                                                 at: request.time,
                                                  hour: request.hour * 3600...request.hour * 3600 + 3599)
         if stableForTheHour { cache.insert(request.key, fresh) }
         return fresh
@@ -120,7 +123,7 @@ public final class ChainValidator {
         let key = NameKey(leaf: fingerprint, name: name)
         if let known = names[key] { return known.mismatch }
         if names.count >= 16_384 { names.removeAll(keepingCapacity: true) }
-        guard let leaf = decodedLeaf(der, fingerprint: fingerprint) else {
+        guard let leaf = decodedCertificate(der, fingerprint: fingerprint) else {
             names[key] = NameAnswer(mismatch: nil)
             return nil
         }
@@ -145,22 +148,25 @@ public final class ChainValidator {
         HostName.isIPLiteral(name) ? .ipAddress(HostName.strippingBrackets(name)) : .host(name)
     }
 
-    private func decodedLeaf(_ der: [UInt8], fingerprint: CertificateFingerprint) -> OpenSSLCertificate? {
-        if let leaf = leaves[fingerprint] { return leaf }
-        guard let leaf = OpenSSLCertificate(der: der) else { return nil }
-        if leaves.count >= 1024 { leaves.removeAll(keepingCapacity: true) }
-        leaves[fingerprint] = leaf
-        return leaf
+    private func decodedCertificate(_ der: [UInt8], fingerprint: CertificateFingerprint) -> OpenSSLCertificate? {
+        if let certificate = decodedCertificates[fingerprint] { return certificate }
+        guard let certificate = OpenSSLCertificate(der: der) else { return nil }
+        if decodedCertificates.count >= 1024 { decodedCertificates.removeAll(keepingCapacity: true) }
+        decodedCertificates[fingerprint] = certificate
+        return certificate
     }
 
     // MARK: Verification
 
-    private func evaluate(chain: [[UInt8]], hostname: String?, at time: Int64,
+    /// `fingerprints` are the SHA-256 of each element of `chain`.
+    private func evaluate(chain: [[UInt8]], fingerprints: [CertificateFingerprint], hostname: String?, at time: Int64,
                           hour: ClosedRange<Int64>) -> (ChainVerdict, Bool) {
         guard !chain.isEmpty else {
             return (ChainVerdict(trusted: false, reasons: [.other], detail: "no certificate"), true)
         }
-        let decoded = chain.map { OpenSSLCertificate(der: $0) }
+        let decoded = fingerprints.count == chain.count
+            ? chain.indices.map { decodedCertificate(chain[$0], fingerprint: fingerprints[$0]) }
+            : chain.map { OpenSSLCertificate(der: $0) }
         guard let leaf = decoded[0] else {
             return (ChainVerdict(trusted: false, reasons: [.invalidCertificate],
                                  detail: "the certificate at depth 0 does not parse"), true)

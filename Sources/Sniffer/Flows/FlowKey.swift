@@ -1,7 +1,21 @@
 /// A TCP connection, keyed without direction: `a` is the lower endpoint, `b` the higher.
+/// Stored as two addresses then two ports (36 bytes), not as two `Endpoint`s (48 with padding):
+/// every flow entry holds one.
 struct FlowKey: Equatable {
-    var a: Endpoint
-    var b: Endpoint
+    private var addressA: IPAddress
+    private var addressB: IPAddress
+    private var portA: UInt16
+    private var portB: UInt16
+
+    init(a: Endpoint, b: Endpoint) {
+        addressA = a.address
+        addressB = b.address
+        portA = a.port
+        portB = b.port
+    }
+
+    var a: Endpoint { Endpoint(address: addressA, port: portA) }
+    var b: Endpoint { Endpoint(address: addressB, port: portB) }
 
     /// The key for a segment and the direction it travels in (0: a → b, 1: b → a).
     static func of(_ header: TCPSegmentHeader) -> (FlowKey, direction: Int) {
@@ -17,9 +31,9 @@ struct FlowKey: Equatable {
     /// cannot choose tuples that collide (a flood aimed at one probe chain); the mixing is a
     /// 64×64→128-bit multiply per word pair, much cheaper than `Hasher`'s SipHash.
     func hash(key: (UInt64, UInt64)) -> UInt64 {
-        let ports = UInt64(a.port) << 16 | UInt64(b.port)
-        var h = Self.mix(a.address.high ^ key.0, a.address.low ^ key.1)
-        h = Self.mix(h ^ b.address.high, b.address.low ^ key.0)
+        let ports = UInt64(portA) << 16 | UInt64(portB)
+        var h = Self.mix(addressA.high ^ key.0, addressA.low ^ key.1)
+        h = Self.mix(h ^ addressB.high, addressB.low ^ key.0)
         return Self.mix(h ^ ports, key.1)
     }
 

@@ -112,6 +112,7 @@ struct FlowTable {
             }
             tracker = started
         }
+        context.follow(flows[Int(slot)])
         trackers[Int(tracker)].receive(header, payload: payload, direction: direction, context: &context)
         if trackers[Int(tracker)].isNotTLS {
             stopTracking(slot, context: &context)
@@ -190,12 +191,15 @@ struct FlowTable {
         let flow = flows[Int(slot)]
         let tracker = flow.tracker
         if tracker >= 0 {
-            if flow.phase == .tracking { trackers[Int(tracker)].flush(context: &context) }
+            if flow.phase == .tracking {
+                context.follow(flow)
+                trackers[Int(tracker)].flush(context: &context)
+            }
             report(slot, flows[Int(slot)].isClosed ? .connectionClosed : end, at: time, context: &context)
         }
         unlink(slot)
         releaseTracker(slot, context: &context)
-        index.remove(flow.hash, slot: slot)
+        index.remove(UInt64(flow.hash), slot: slot)
         freeFlows.append(slot)
     }
 
@@ -233,10 +237,16 @@ struct FlowTable {
     /// cannot grow memory past it.
     static let trackerBytes = MemoryLayout<FlowTracker>.stride
 
+    /// Fixed-size state of one followed handshake, outside its buffers: the flow entry, the
+    /// tracker, two recency links, a slot in each free list, and index buckets (8 bytes each)
+    /// at the index's lowest load, a quarter full.
+    static let fixedBytesPerFollowedHandshake = MemoryLayout<Flow>.stride + trackerBytes
+        + 4 * MemoryLayout<Int32>.stride + 4 * 8
+
     /// Takes a tracker for the flow, or nil when the memcap has no room for one.
     private mutating func startTracking(_ slot: Int32, at time: Timestamp, context: inout SnifferContext) -> Int32? {
         guard context.budget.reserve(Self.trackerBytes) else { return nil }
-        var fresh = FlowTracker(flow: flows[Int(slot)], time: time)
+        var fresh = FlowTracker(time: time)
         fresh.adoptSYNs(of: flows[Int(slot)], budget: &context.budget)
         let tracker: Int32
         if let free = freeTrackers.popLast() {
@@ -264,7 +274,7 @@ struct FlowTable {
     private mutating func releaseTracker(_ slot: Int32, context: inout SnifferContext) {
         let tracker = flows[Int(slot)].tracker
         guard tracker >= 0 else { return }
-        trackers[Int(tracker)].release(budget: &context.budget)
+        trackers[Int(tracker)].release(context: &context)
         trackers[Int(tracker)] = FlowTracker()
         context.budget.release(Self.trackerBytes)
         freeTrackers.append(tracker)
@@ -277,7 +287,8 @@ struct FlowTable {
         guard tracker >= 0, !flows[Int(slot)].sessionReported, trackers[Int(tracker)].sawTLS else { return }
         flows[Int(slot)].markReported()
         context.counters.add(.tlsSessions)
-        context.observer.sessionEnded(trackers[Int(tracker)].finalSession(endedBy: end, at: time))
+        let flow = flows[Int(slot)]
+        context.observer.sessionEnded(trackers[Int(tracker)].finalSession(of: flow, endedBy: end, at: time))
     }
 
     // MARK: Recency lists

@@ -1,6 +1,7 @@
 /// What a flow needs while its handshake is followed: both directions' reassembly and TLS
 /// parsing, and the connection-wide handshake state. Pooled by the flow table; its fixed size
-/// is reserved from the reassembly memcap while in use.
+/// is reserved from the reassembly memcap while in use. The session's identity and endpoints
+/// are the flow's (`SnifferContext.flowID`/`flowKey` while a segment is handled), not copies.
 struct FlowTracker {
     private var streamA = StreamReassembler()
     private var streamB = StreamReassembler()
@@ -8,17 +9,13 @@ struct FlowTracker {
     private var parserB = TLSStreamParser()
     private(set) var handshake: HandshakeState
 
-    init(flow: Flow, time: Timestamp) {
-        let key = flow.key
-        let session = TLSSession(id: flow.id, start: time, end: time, client: key.a, server: key.b)
-        handshake = HandshakeState(session: session, senders: (key.a, key.b))
+    init(time: Timestamp) {
+        handshake = HandshakeState(start: time)
     }
 
     /// A tracker in the free pool: holds nothing.
     init() {
-        let nowhere = Endpoint(address: IPAddress(high: 0, low: 0), port: 0)
-        let session = TLSSession(id: 0, start: .zero, end: .zero, client: nowhere, server: nowhere)
-        handshake = HandshakeState(session: session, senders: (nowhere, nowhere))
+        handshake = HandshakeState(start: .zero)
     }
 
     /// Replays what the flow saw before this tracker existed: the SYNs and who sent the first.
@@ -68,20 +65,21 @@ struct FlowTracker {
     mutating func flush(context: inout SnifferContext) { drainBoth(flush: true, context: &context) }
 
     /// The session record, final.
-    mutating func finalSession(endedBy end: SessionEnd, at time: Timestamp) -> TLSSession {
-        handshake.session.overlapInconsistentBytes = streamA.inconsistentBytes + streamB.inconsistentBytes
-        handshake.session.overlapInconsistentSegments = streamA.inconsistentSegments + streamB.inconsistentSegments
-        handshake.finalize(endedBy: end, at: time)
-        return handshake.session
+    mutating func finalSession(of flow: Flow, endedBy end: SessionEnd, at time: Timestamp) -> TLSSession {
+        handshake.finalize()
+        return handshake.session(
+            id: flow.id, key: flow.key, end: time, endedBy: end,
+            overlap: (streamA.inconsistentBytes + streamB.inconsistentBytes,
+                      streamA.inconsistentSegments + streamB.inconsistentSegments))
     }
 
-    /// Frees every buffer back to the memcap.
-    mutating func release(budget: inout MemoryBudget) {
-        streamA.releaseAll(budget: &budget)
-        streamB.releaseAll(budget: &budget)
-        parserA.finish(budget: &budget)
-        parserB.finish(budget: &budget)
-        budget.release(handshake.reservedBytes)
+    /// Frees every buffer back to the memcap (record buffers to the pool).
+    mutating func release(context: inout SnifferContext) {
+        streamA.releaseAll(budget: &context.budget)
+        streamB.releaseAll(budget: &context.budget)
+        parserA.finish(context: &context)
+        parserB.finish(context: &context)
+        context.budget.release(handshake.reservedBytes)
     }
 
     private mutating func drainBoth(flush: Bool, context: inout SnifferContext) {

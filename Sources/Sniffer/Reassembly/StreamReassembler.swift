@@ -59,28 +59,57 @@ struct StreamReassembler {
         case gap(missing: Int)
     }
 
-    private(set) var nextSequence: UInt32 = 0
-    /// Whether `nextSequence` is known (from a SYN or the first data segment).
-    private(set) var isSynchronized = false
-    private(set) var sawSYN = false
-    private(set) var deliveredBytes = 0
-    private(set) var heldBytes = 0
+    // Stored fields are ordered by size and narrowed (80 bytes a direction; two per followed
+    // handshake): byte counts are within the per-flow cap, which `SnifferContext` keeps below 2^31.
     private var held: [HeldSegment] = []
     /// The last four delivered segments, for the inconsistency check (a ring).
     private var delivered = InlineArray<4, DeliveredRecord>(repeating: DeliveredRecord())
-    private var deliveredNext: UInt8 = 0
+    private(set) var nextSequence: UInt32 = 0
+    /// Highest acknowledgment the peer sent for this direction's bytes (when `hasAcknowledgment`).
+    private var acknowledgment: UInt32 = 0
+    private var held32: UInt32 = 0
     /// Bytes of later copies found to differ from another copy of the same range, and the
     /// segments that brought them (this direction's share of the session record's count).
     private var inconsistent: (bytes: UInt32, segments: UInt32) = (0, 0)
+    private var deliveredNext: UInt8 = 0
+    private var flags: UInt8 = 0
+
+    private static let synchronizedFlag: UInt8 = 1, sawSYNFlag: UInt8 = 2, acknowledgedFlag: UInt8 = 4
+    private static let deliveredFlag: UInt8 = 8
+
+    /// Whether `nextSequence` is known (from a SYN or the first data segment).
+    private(set) var isSynchronized: Bool {
+        get { flags & Self.synchronizedFlag != 0 }
+        set { flags = newValue ? flags | Self.synchronizedFlag : flags & ~Self.synchronizedFlag }
+    }
+    private(set) var sawSYN: Bool {
+        get { flags & Self.sawSYNFlag != 0 }
+        set { flags = newValue ? flags | Self.sawSYNFlag : flags & ~Self.sawSYNFlag }
+    }
+    /// Whether any byte was delivered.
+    private var deliveredAny: Bool {
+        get { flags & Self.deliveredFlag != 0 }
+        set { flags = newValue ? flags | Self.deliveredFlag : flags & ~Self.deliveredFlag }
+    }
+    private(set) var heldBytes: Int {
+        get { Int(held32) }
+        set { held32 = UInt32(newValue) }
+    }
     var inconsistentBytes: Int { Int(inconsistent.bytes) }
     var inconsistentSegments: Int { Int(inconsistent.segments) }
     /// Highest acknowledgment the peer sent for this direction's bytes.
-    private var acknowledgedByPeer: UInt32?
+    private var acknowledgedByPeer: UInt32? {
+        get { flags & Self.acknowledgedFlag != 0 ? acknowledgment : nil }
+        set {
+            acknowledgment = newValue ?? 0
+            flags = newValue != nil ? flags | Self.acknowledgedFlag : flags & ~Self.acknowledgedFlag
+        }
+    }
     /// A SYN fixes the initial sequence number. A second SYN with a different ISN before any
     /// data (e.g. two SYN-ACKs for one SYN) leaves it open which one the data will follow, so the
     /// first data segment decides, as for a connection picked up mid-stream.
     mutating func receiveSYN(sequence: UInt32, budget: inout MemoryBudget) {
-        guard deliveredBytes == 0 else { return }
+        guard !deliveredAny else { return }
         if sawSYN {
             if isSynchronized && sequence &+ 1 != nextSequence {
                 releaseAll(budget: &budget)
@@ -254,6 +283,6 @@ struct StreamReassembler {
 
     private mutating func advance(by count: Int) {
         nextSequence &+= UInt32(truncatingIfNeeded: count)
-        deliveredBytes += count
+        if count > 0 { deliveredAny = true }
     }
 }

@@ -5,38 +5,96 @@ import Wire
 /// the certificate chains, and when nothing more can be learned (time to bypass the flow).
 /// Directions are 0 (from the flow key's first endpoint) and 1 (from the second).
 struct HandshakeState {
-    var session: TLSSession
-    /// Which direction carries the client's bytes, once known.
-    private(set) var clientDirection: Int?
-    /// A hello or a Certificate was parsed: this connection is TLS and gets a session record.
-    private(set) var sawTLS = false
-    private var done: (Bool, Bool) = (false, false)
-    private var serverFlightComplete = false
-    private var serverSentCCSBeforeCertificate = false
-    private var serverReachedTLS = false
-    private var certificateLostInGap = false
-    /// Bytes reserved from the memcap for what `session` holds on the heap (hellos, the stapled
-    /// OCSP response), given back when the tracker is released.
-    private(set) var reservedBytes = 0
+    // The session record's fields, narrowed and ordered so that the 17-byte chains and the
+    // 15-byte server hello are followed by narrower fields (120 bytes in all); the record itself
+    // is built when asked for (`session(id:key:)`), identity and endpoints from the flow.
+    private(set) var start: Timestamp
+    /// ClientHellos seen (two after a HelloRetryRequest; more in odd captures), at most four.
+    private(set) var clientHellos: [ClientHello] = []
+    private var ocspResponse: [UInt8]?
+    /// What the observer attached (an `any SessionAnnotation`, held as its object alone).
+    private var annotation: AnyObject?
+    private(set) var serverChain: ObservedChain?
+    /// Bytes reserved from the memcap for what the session holds on the heap (hellos, the
+    /// stapled OCSP response, chains' fingerprints, the annotation), given back when the
+    /// tracker is released.
+    private var reserved32: UInt32 = 0
+    private var clientPrelude32: UInt32 = 0
+    /// Counts, saturating at 2^32 - 1.
+    private var gaps32: UInt32 = 0
+    private var clientChain: ObservedChain?
+    private var serverHello: ServerHello?
+    private var serverCertificateMessages32: UInt32 = 0
+    private var clientCertificateMessages32: UInt32 = 0
+    private var flags: UInt16 = 0
+    /// Which direction carries the client's bytes, or -1 while unknown.
+    private var client8: Int8 = -1
+    private var rolesDecidedBy: TLSSession.RoleEvidence = .guess
+    private var unobservedReason: UnobservedReason?
 
-    /// The sender of direction 0 and of direction 1.
-    private let senders: (Endpoint, Endpoint)
-
-    init(session: TLSSession, senders: (Endpoint, Endpoint)) {
-        self.session = session
-        self.senders = senders
+    /// One bit each of `flags`.
+    private enum Flag: UInt16 {
+        /// A hello or a Certificate was parsed: this connection is TLS and gets a session record.
+        case sawTLS = 1
+        case done0 = 2, done1 = 4
+        case serverFlightComplete = 8, serverSentCCSBeforeCertificate = 16, serverReachedTLS = 32
+        case certificateLostInGap = 64, certificateRequested = 128, ocspStapled = 256
     }
 
-    func isDone(_ direction: Int) -> Bool { direction == 0 ? done.0 : done.1 }
+    private func has(_ flag: Flag) -> Bool { flags & flag.rawValue != 0 }
+    private mutating func set(_ flag: Flag) { flags |= flag.rawValue }
+
+    init(start: Timestamp) {
+        self.start = start
+    }
+
+    /// Which direction carries the client's bytes, once known.
+    var clientDirection: Int? { client8 < 0 ? nil : Int(client8) }
+    /// A hello or a Certificate was parsed: this connection is TLS and gets a session record.
+    var sawTLS: Bool { has(.sawTLS) }
+    var reservedBytes: Int { Int(reserved32) }
+    private var serverFlightComplete: Bool { has(.serverFlightComplete) }
+    private var certificateRequested: Bool { has(.certificateRequested) }
+
+    /// Plaintext bytes the client sent before its ClientHello (STARTTLS, proxy requests).
+    mutating func setClientPrelude(_ bytes: Int) { clientPrelude32 = UInt32(clamping: bytes) }
+
+    /// The session record as it stands (`end` is the start until `finalize`).
+    func session(id: UInt64, key: FlowKey, end: Timestamp? = nil, endedBy: SessionEnd = .endOfCapture,
+                 overlap: (bytes: Int, segments: Int) = (0, 0)) -> TLSSession {
+        let clientIsB = client8 == 1
+        var session = TLSSession(id: id, start: start, end: end ?? start, client: clientIsB ? key.b : key.a,
+                                 server: clientIsB ? key.a : key.b)
+        session.rolesDecidedBy = rolesDecidedBy
+        session.clientPreludeBytes = Int(clientPrelude32)
+        session.clientHellos = clientHellos
+        session.serverHello = serverHello
+        session.serverChain = serverChain
+        session.clientChain = clientChain
+        session.certificateRequested = certificateRequested
+        session.ocspStapled = has(.ocspStapled)
+        session.ocspResponse = ocspResponse
+        session.serverCertificateMessages = Int(serverCertificateMessages32)
+        session.clientCertificateMessages = Int(clientCertificateMessages32)
+        session.gaps = Int(gaps32)
+        session.overlapInconsistentBytes = overlap.bytes
+        session.overlapInconsistentSegments = overlap.segments
+        session.unobservedReason = unobservedReason
+        session.endedBy = endedBy
+        session.annotation = annotation.flatMap { $0 as? any SessionAnnotation }
+        return session
+    }
+
+    func isDone(_ direction: Int) -> Bool { has(direction == 0 ? .done0 : .done1) }
 
     /// Nothing more of interest will come: the server's side is over, and the client's too
     /// unless the server asked for a client certificate that has not come yet.
     /// The ClientHello must have been seen too: with reordered capture, a server's flight can be
     /// processed before the client's hello, which must not be lost to the bypass.
     var isComplete: Bool {
-        guard let client = clientDirection else { return done.0 && done.1 }
+        guard let client = clientDirection else { return isDone(0) && isDone(1) }
         let serverDone = isDone(1 - client)
-        return serverDone && (isDone(client) || (!session.certificateRequested && !session.clientHellos.isEmpty))
+        return serverDone && (isDone(client) || (!certificateRequested && !clientHellos.isEmpty))
     }
 
     mutating func setRolesFromSYN(clientDirection direction: Int) {
@@ -50,25 +108,25 @@ struct HandshakeState {
     }
 
     mutating func markDone(_ direction: Int) {
-        if direction == 0 { done.0 = true } else { done.1 = true }
+        set(direction == 0 ? .done0 : .done1)
     }
 
     mutating func enteredTLS(_ direction: Int) {
-        if role(of: direction) == .server { serverReachedTLS = true }
+        if role(of: direction) == .server { set(.serverReachedTLS) }
     }
 
     mutating func changeCipherSpec(from direction: Int) {
-        if role(of: direction) == .server && session.serverChain == nil { serverSentCCSBeforeCertificate = true }
+        if role(of: direction) == .server && serverChain == nil { set(.serverSentCCSBeforeCertificate) }
         markDone(direction)
     }
 
     mutating func gap(in direction: Int, lostCertificate: Bool) {
-        session.gaps += 1
-        if lostCertificate && role(of: direction) != .client { certificateLostInGap = true }
+        gaps32 = gaps32 == .max ? gaps32 : gaps32 + 1
+        if lostCertificate && role(of: direction) != .client { set(.certificateLostInGap) }
     }
 
     mutating func unobservable(_ reason: UnobservedReason) {
-        if session.unobservedReason == nil { session.unobservedReason = reason }
+        if unobservedReason == nil { unobservedReason = reason }
     }
 
     // MARK: Handshake messages
@@ -79,7 +137,7 @@ struct HandshakeState {
     ) {
         switch type {
         case 1:
-            guard let hello = ClientHello(body: body) else {
+            guard let hello = ClientHello(body: body, interner: &context.hellos) else {
                 context.counters.add(.dropHandshakeMalformed)
                 return
             }
@@ -91,27 +149,27 @@ struct HandshakeState {
             }
             serverHello(hello, from: direction, context: &context)
         case 11:
-            let version = session.serverHello?.negotiatedVersion
+            let version = serverHello?.negotiatedVersion
             let format: CertificateChainView.Format = version?.isTLS13Family == true ? .tls13 : .tls12
             certificateMessage(body: body, format: format, isTruncated: isTruncated, from: direction,
                                context: &context)
         case 13:
-            session.certificateRequested = true
+            set(.certificateRequested)
         case 14:  // ServerHelloDone: the server's first flight is over
-            serverFlightComplete = true
+            set(.serverFlightComplete)
             markDone(direction)
-            if !session.certificateRequested, !session.clientHellos.isEmpty, let client = clientDirection {
+            if !certificateRequested, !clientHellos.isEmpty, let client = clientDirection {
                 markDone(client)
             }
         case 16:  // ClientKeyExchange: a client certificate, if any, came before it
             markDone(direction)
         case 22:  // CertificateStatus: status_type ocsp(1), then the OCSPResponse
-            session.ocspStapled = true
+            set(.ocspStapled)
             var status = body
             if status.readUInt8() == 1, let response = status.readUInt24LengthPrefixed(), response.remaining <= 64 << 10,
-               session.ocspResponse == nil {
+               ocspResponse == nil {
                 guard reserve(response.remaining, context: &context) else { return }
-                session.ocspResponse = Array(copying: response.bytes)
+                ocspResponse = Array(copying: response.bytes)
             }
         default:
             break
@@ -121,13 +179,13 @@ struct HandshakeState {
     mutating func clientHello(_ hello: ClientHello, from direction: Int,
                                         context: inout SnifferContext) {
         context.counters.add(hello.isSSLv2Compatible ? .sslv2Hellos : .clientHellos)
-        sawTLS = true
+        set(.sawTLS)
         if clientDirection != direction { assignClient(direction, evidence: .clientHello) }
-        if session.clientHellos.count < 4, reserve(hello.heapBytes, context: &context) {
-            session.clientHellos.append(hello)
+        if clientHellos.count < 4, reserve(hello.heapBytes, context: &context) {
+            clientHellos.append(hello)
         }
         // The server already chose TLS 1.3 (its hello was processed first): nothing more here.
-        if let server = session.serverHello, server.negotiatedVersion.isTLS13Family, !server.isHelloRetryRequest {
+        if let server = serverHello, server.negotiatedVersion.isTLS13Family, !server.isHelloRetryRequest {
             markDone(direction)
         }
     }
@@ -135,16 +193,19 @@ struct HandshakeState {
     mutating func serverHello(_ hello: ServerHello, from direction: Int,
                                         context: inout SnifferContext) {
         context.counters.add(.serverHellos)
-        sawTLS = true
+        set(.sawTLS)
         if clientDirection == nil { assignClient(1 - direction, evidence: .serverHello) }
-        serverReachedTLS = true
-        session.serverHello = hello
+        set(.serverReachedTLS)
+        serverHello = hello
         if hello.negotiatedVersion.isTLS13Family && !hello.isHelloRetryRequest {
             // Everything after a TLS 1.3 ServerHello is encrypted, in both directions.
             context.counters.add(.tls13ChainsEncrypted)
             unobservable(.tls13Encrypted)
             markDone(direction)
-            if !session.clientHellos.isEmpty { done = (true, true) }
+            if !clientHellos.isEmpty {
+                markDone(0)
+                markDone(1)
+            }
         }
     }
 
@@ -154,7 +215,8 @@ struct HandshakeState {
         serverHello(hello, from: direction, context: &context)
         certificateMessage(body: certificate, format: .sslv2, isTruncated: false, from: direction,
                            context: &context)
-        done = (true, true)
+        markDone(0)
+        markDone(1)
     }
 
     private mutating func certificateMessage(
@@ -162,10 +224,14 @@ struct HandshakeState {
         context: inout SnifferContext
     ) {
         context.counters.add(.certificateMessages)
-        sawTLS = true
+        set(.sawTLS)
         if clientDirection == nil { assignClient(1 - direction, evidence: .guess) }
         let sender = role(of: direction) ?? .server
-        if sender == .server { session.serverCertificateMessages += 1 } else { session.clientCertificateMessages += 1 }
+        if sender == .server {
+            serverCertificateMessages32 = serverCertificateMessages32 == .max ? .max : serverCertificateMessages32 + 1
+        } else {
+            clientCertificateMessages32 = clientCertificateMessages32 == .max ? .max : clientCertificateMessages32 + 1
+        }
         guard let view = CertificateChainView(body: body, format: format, isTruncated: isTruncated,
                                               maxCertificates: context.limits.maxCertificatesPerChain) else {
             context.counters.add(.dropCertificateMessageMalformed)
@@ -174,11 +240,16 @@ struct HandshakeState {
         }
         if isTruncated { context.counters.add(.dropCertificateMessageOverCap) }
         // Only the first Certificate message of each side is the chain (renegotiation aside).
-        if sender == .server ? session.serverChain != nil : session.clientChain != nil { return }
+        if sender == .server ? serverChain != nil : clientChain != nil { return }
         if view.certificatesOverCap > 0 {
             context.counters.add(.dropChainCertificatesOverCap, UInt64(view.certificatesOverCap))
         }
         var known: [KnownCertificate] = []
+        swap(&known, &context.knownScratch)
+        defer {
+            known.removeAll(keepingCapacity: true)
+            swap(&known, &context.knownScratch)
+        }
         known.reserveCapacity(4)
         var unparsable: [Int] = []
         view.forEach { der in
@@ -191,15 +262,16 @@ struct HandshakeState {
             if sender == .server { unobservable(.certificateMessageOverCap) }
             return
         }
-        let chain = ObservedChain(fingerprints: known.map(\.sha256), isTruncated: view.isTruncated,
+        let chain = ObservedChain(fingerprints: context.chains.fingerprints(of: known), isTruncated: view.isTruncated,
                                   unparsablePositions: unparsable)
         if sender == .server && chain.isMalformed { context.counters.add(.malformedChains) }
         if sender == .server {
-            session.serverChain = chain
+            serverChain = chain
         } else {
-            session.clientChain = chain
+            clientChain = chain
         }
-        let annotation = context.observer.certificates(view, known: known, from: sender, session: session,
+        let snapshot = session(id: context.flowID, key: context.flowKey)
+        let annotation = context.observer.certificates(view, known: known, from: sender, session: snapshot,
                                                        at: context.now)
         // The session keeps the fingerprints and the annotation until it is reported: counted
         // against the memcap, never refused (what was detected is not dropped; the flow table
@@ -207,9 +279,9 @@ struct HandshakeState {
         let bytes = known.count * MemoryLayout<CertificateFingerprint>.stride + unparsable.count * 8
             + (annotation?.heapBytes ?? 0)
         context.budget.take(bytes)
-        reservedBytes += bytes
+        reserved32 = UInt32(clamping: Int(reserved32) + bytes)
         if sender == .server {
-            session.annotation = annotation
+            self.annotation = annotation
             if serverFlightComplete { markDone(direction) }
         }
     }
@@ -220,30 +292,26 @@ struct HandshakeState {
             context.counters.add(.dropFlowStateMemcap)
             return false
         }
-        reservedBytes += bytes
+        reserved32 = UInt32(clamping: Int(reserved32) + bytes)
         return true
     }
 
     private mutating func assignClient(_ direction: Int, evidence: TLSSession.RoleEvidence) {
-        clientDirection = direction
-        session.rolesDecidedBy = evidence
-        session.client = direction == 0 ? senders.0 : senders.1
-        session.server = direction == 0 ? senders.1 : senders.0
+        client8 = Int8(direction)
+        rolesDecidedBy = evidence
     }
 
     /// Settles the reason a chain is missing, once the session is over.
-    mutating func finalize(endedBy end: SessionEnd, at time: Timestamp) {
-        session.end = time
-        session.endedBy = end
-        guard session.serverChain == nil, session.unobservedReason == nil else { return }
-        if certificateLostInGap {
-            session.unobservedReason = .captureGap
-        } else if !serverReachedTLS {
-            session.unobservedReason = .serverNotSeen
-        } else if serverFlightComplete || serverSentCCSBeforeCertificate {
-            session.unobservedReason = .noCertificateMessage
+    mutating func finalize() {
+        guard serverChain == nil, unobservedReason == nil else { return }
+        if has(.certificateLostInGap) {
+            unobservedReason = .captureGap
+        } else if !has(.serverReachedTLS) {
+            unobservedReason = .serverNotSeen
+        } else if serverFlightComplete || has(.serverSentCCSBeforeCertificate) {
+            unobservedReason = .noCertificateMessage
         } else {
-            session.unobservedReason = .handshakeIncomplete
+            unobservedReason = .handshakeIncomplete
         }
     }
 }

@@ -15,11 +15,38 @@ struct SnifferContext {
     var observer: any TLSObserver
     /// Certificates seen before are neither hashed nor parsed again (one per worker).
     var certificates: CertificateCache
+    /// Buffers for records and handshake messages cut by segment or record boundaries.
+    var buffers = RecordBufferPool()
+    /// Hello lists and server names seen before, shared (see `HelloInterner`).
+    var hellos = HelloInterner()
+    /// Chains seen before, so a session reuses their fingerprints (see `ChainFingerprints`).
+    var chains = ChainFingerprints()
+    /// The array a Certificate message's certificates are collected in, reused from one message
+    /// to the next (an observer that keeps it makes the next message allocate a new one).
+    var knownScratch: [KnownCertificate] = []
+    /// The flow whose segment is being handled: the session's id and endpoints.
+    private(set) var flowID: UInt64 = 0
+    private(set) var flowKey = FlowKey(a: Endpoint(address: IPAddress(high: 0, low: 0), port: 0),
+                                       b: Endpoint(address: IPAddress(high: 0, low: 0), port: 0))
+
+    /// Byte counts per flow are kept in 32 bits (`StreamReassembler`, `TLSStreamParser`): the
+    /// per-flow cap and the scan limits stay below 2^30 here (the daemon's configuration allows
+    /// at most 1 GiB per flow already).
+    static let maxPerFlowLimit = 1 << 30
 
     init(limits: ReassemblyLimits, observer: any TLSObserver, certificates: CertificateCache) {
+        var limits = limits
+        limits.maxFlowBytes = min(limits.maxFlowBytes, Self.maxPerFlowLimit)
+        limits.maxPreludeBytes = min(limits.maxPreludeBytes, Self.maxPerFlowLimit)
+        limits.maxResyncBytes = min(limits.maxResyncBytes, Self.maxPerFlowLimit)
         self.limits = limits
         self.budget = MemoryBudget(limit: limits.memcap)
         self.observer = observer
         self.certificates = certificates
+    }
+
+    mutating func follow(_ flow: Flow) {
+        flowID = flow.id
+        flowKey = flow.key
     }
 }

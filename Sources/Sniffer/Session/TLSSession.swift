@@ -18,12 +18,13 @@ public enum EndpointRole: String, Sendable {
 /// The certificates of one side's (first) Certificate message, as fingerprints in the order sent.
 public struct ObservedChain: Sendable, Equatable {
     public var fingerprints: [CertificateFingerprint]
-    /// The message exceeded the per-flow cap; `fingerprints` lists the certificates that fit.
-    public var isTruncated: Bool
     /// Certificates of the chain that are not DER X.509 (garbage, cut off, zero length), leaf first.
     /// A chain with any, or with no certificate at all, is malformed: anyone can send one, so it
     /// says nothing about interception.
     public var unparsablePositions: [Int]
+    /// The message exceeded the per-flow cap; `fingerprints` lists the certificates that fit.
+    /// (Last, so the flag packs into the padding after it in the handshake state.)
+    public var isTruncated: Bool
     public init(fingerprints: [CertificateFingerprint], isTruncated: Bool, unparsablePositions: [Int] = []) {
         self.fingerprints = fingerprints
         self.isTruncated = isTruncated

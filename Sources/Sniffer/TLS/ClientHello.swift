@@ -20,6 +20,8 @@ public struct ClientHello: Sendable, Equatable {
     /// Longest server name kept (a DNS name has at most 253 bytes; SNI allows 65,535): a longer
     /// one is cut here and the hello marked malformed.
     static let maxServerNameBytes = 255
+    /// ALPN protocol names kept.
+    static let maxProtocolNames = 16
 
     /// Heap bytes this hello's lists and strings take (about): what a session holding it
     /// reserves from the memcap, since a hello can carry tens of thousands of list entries.
@@ -29,18 +31,15 @@ public struct ClientHello: Sendable, Equatable {
     }
 
     /// Parses the body of a ClientHello handshake message (after the 4-byte message header).
-    init?(body: consuming ByteCursor) {
+    /// The cipher suites, ALPN list and server name come from `interner` when seen before.
+    init?(body: consuming ByteCursor, interner: inout HelloInterner) {
         guard let version = body.readUInt16(), body.skip(32),
               body.readUInt8LengthPrefixed() != nil,
-              var suites = body.readUInt16LengthPrefixed(),
+              let suites = body.readUInt16LengthPrefixed(),
               body.readUInt8LengthPrefixed() != nil
         else { return nil }
         legacyVersion = TLSVersion(rawValue: version)
-        // Each list is sized once from its length prefix: one allocation, not one per doubling.
-        cipherSuites.reserveCapacity(suites.remaining / 2)
-        while let suite = suites.readUInt16() {
-            if !TLSVersion(rawValue: suite).isGREASE { cipherSuites.append(suite) }
-        }
+        cipherSuites = interner.cipherSuites(suites)
         guard !body.isEmpty else { return }  // no extensions (SSLv3, early TLS)
         var extensions: ByteCursor
         if let declared = body.readUInt16LengthPrefixed() {
@@ -56,11 +55,11 @@ public struct ClientHello: Sendable, Equatable {
                 isMalformed = true
                 return
             }
-            parseExtension(type, data)
+            parseExtension(type, data, interner: &interner)
         }
     }
 
-    private mutating func parseExtension(_ type: UInt16, _ data: consuming ByteCursor) {
+    private mutating func parseExtension(_ type: UInt16, _ data: consuming ByteCursor, interner: inout HelloInterner) {
         switch type {
         case 0:  // server_name: list of (name_type, HostName)
             guard var list = data.readUInt16LengthPrefixed() else { return }
@@ -70,11 +69,18 @@ public struct ClientHello: Sendable, Equatable {
                     name.truncate(to: Self.maxServerNameBytes)
                     isMalformed = true
                 }
-                serverName = name.utf8String
+                serverName = interner.serverName(name)
             }
         case 16:  // application_layer_protocol_negotiation
             guard var list = data.readUInt16LengthPrefixed() else { return }
-            while let name = list.readUInt8LengthPrefixed(), alpn.count < 16 { alpn.append(name.utf8String) }
+            if alpn.isEmpty {
+                alpn = interner.protocolNames(list, limit: Self.maxProtocolNames)
+                return
+            }
+            // A second ALPN extension (hostile or broken): its names follow the first's.
+            while let name = list.readUInt8LengthPrefixed(), alpn.count < Self.maxProtocolNames {
+                alpn.append(name.utf8String)
+            }
         case 43:  // supported_versions (ClientHello form: 8-bit length list)
             guard var list = data.readUInt8LengthPrefixed() else { return }
             supportedVersions.reserveCapacity(list.remaining / 2)

@@ -3,19 +3,26 @@ import Wire
 /// What a ServerHello says (RFC 8446 §4.1.3 and earlier versions, plus the pre-standard
 /// TLS 1.3 draft layout).
 public struct ServerHello: Sendable, Equatable {
+    // Stored fields are ordered so that the hello takes 15 bytes in the handshake state.
     public var legacyVersion: TLSVersion
+    public var cipherSuite: UInt16
     /// From `supported_versions` when present.
     public var selectedVersion: TLSVersion?
-    public var cipherSuite: UInt16
-    public var keyShareGroup: UInt16?
     /// A HelloRetryRequest: a ServerHello with the special random (RFC 8446 §4.1.3), after
     /// which the client sends a second ClientHello and the handshake goes on.
     public var isHelloRetryRequest = false
+    public var keyShareGroup: UInt16?
     /// The extensions' framing was broken; what came before the break was kept.
     public var isMalformed = false
+    private var storedSCTCount: UInt16?
+
     /// Signed certificate timestamps sent in the `signed_certificate_timestamp` extension
-    /// (RFC 6962 §3.3.1), counted; nil when the extension is absent.
-    public var sctCount: Int?
+    /// (RFC 6962 §3.3.1), counted; nil when the extension is absent. A list of at most 65,535
+    /// bytes holds at most 32,767 (each has a 2-byte length), so 16 bits keep the count.
+    public var sctCount: Int? {
+        get { storedSCTCount.map(Int.init) }
+        set { storedSCTCount = newValue.map { UInt16(clamping: $0) } }
+    }
 
     /// The version the handshake continues with.
     public var negotiatedVersion: TLSVersion { selectedVersion ?? legacyVersion }

@@ -24,6 +24,7 @@ extension TLSStreamParser {
                 }
                 // Collect the 4-byte header first, then the declared length.
                 guard let part = fragment.read(min(4 - message.count, fragment.remaining)) else { return }
+                reserveMessage(adding: part.remaining, of: 4, context: &context)
                 message.append(contentsOf: part.bytes)
                 guard message.count == 4 else {
                     _ = reserveHeld(&context)
@@ -33,6 +34,7 @@ extension TLSStreamParser {
             }
             let keep = min(messageTotal, cap)
             if let part = fragment.read(min(keep - message.count, fragment.remaining)) {
+                reserveMessage(adding: part.remaining, of: keep, context: &context)
                 message.append(contentsOf: part.bytes)
             }
             guard reserveHeld(&context) else {
@@ -45,7 +47,7 @@ extension TLSStreamParser {
             // Take the message out of `self` so it can be read while the parser is updated.
             var whole: [UInt8] = []
             swap(&whole, &message)
-            clearMessage(budget: &context.budget)
+            clearMessage(&context)
             let type = whole[0]
             if !isTruncated || type == 11 {
                 deliverMessage(type: type, ByteCursor(whole.span), isTruncated: isTruncated, direction: direction,
@@ -53,6 +55,7 @@ extension TLSStreamParser {
             } else {
                 context.counters.add(.dropHandshakeMalformed)
             }
+            context.buffers.give(&whole)
             if skipRemaining > 0 {
                 let count = min(skipRemaining, fragment.remaining)
                 _ = fragment.skip(count)

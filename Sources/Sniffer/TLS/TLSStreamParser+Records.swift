@@ -23,6 +23,7 @@ extension TLSStreamParser {
                 }
                 let total = TLSRecordHeader.length + header.bodyLength
                 if carry.count < total, let more = input.read(min(total - carry.count, input.remaining)) {
+                    reserveCarry(adding: more.remaining, of: total, context: &context)
                     carry.append(contentsOf: more.bytes)
                 }
                 guard reserveHeld(&context) else {
@@ -37,10 +38,12 @@ extension TLSStreamParser {
                 buffered.removeFirst(total)
                 swap(&buffered, &carry)
                 releaseUnused(budget: &context.budget)
+                returnCarryIfEmpty(&context)
                 continue
             }
             guard !input.isEmpty else { return }
             guard let header = TLSRecordHeader(input) else {
+                reserveCarry(adding: input.remaining, of: TLSRecordHeader.length, context: &context)
                 carry.append(contentsOf: input.readRest().bytes)
                 _ = reserveHeld(&context)
                 return
@@ -50,6 +53,7 @@ extension TLSStreamParser {
                 return
             }
             guard let record = input.read(TLSRecordHeader.length + header.bodyLength) else {
+                reserveCarry(adding: input.remaining, of: TLSRecordHeader.length + header.bodyLength, context: &context)
                 carry.append(contentsOf: input.readRest().bytes)
                 if !reserveHeld(&context) { memcapReached(direction: direction, state: &state, context: &context) }
                 return
@@ -62,7 +66,7 @@ extension TLSStreamParser {
         context.counters.add(.dropTLSRecordInvalid)
         // Resynchronise from the byte after the bad header; what is in `carry` is rescanned.
         if !carry.isEmpty { carry.removeFirst() }
-        clearMessage(budget: &context.budget)
+        clearMessage(&context)
         mode = .resync
         scannedBytes = 0
     }

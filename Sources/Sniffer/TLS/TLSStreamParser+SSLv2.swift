@@ -37,6 +37,7 @@ extension TLSStreamParser {
         record.removeFirst(total)
         swap(&record, &carry)
         releaseUnused(budget: &context.budget)
+        returnCarryIfEmpty(&context)
         mode = state.isDone(direction) ? .done : .records
     }
 }

@@ -35,7 +35,7 @@ extension TLSStreamParser {
             if target == .detecting {
                 state.enteredTLS(direction)
                 if state.role(of: direction) != .server {
-                    state.session.clientPreludeBytes = streamBytes - carry.count
+                    state.setClientPrelude(streamBytes - carry.count)
                 }
             } else {
                 context.counters.add(.tlsResyncs)

@@ -8,7 +8,7 @@ import Wire
 /// only a record cut by a segment boundary (`carry`) or a handshake message cut by a record
 /// boundary (`message`) is copied, and both are bounded by the per-flow cap and the memcap.
 struct TLSStreamParser {
-    enum Mode: Equatable {
+    enum Mode: UInt8 {
         /// Looking for the first ClientHello/ServerHello (any port, after any prelude).
         case detecting
         /// Cutting TLS records.
@@ -21,22 +21,47 @@ struct TLSStreamParser {
         case done
     }
 
-    var mode: Mode = .detecting
-    var streamBytes = 0
-    /// Bytes examined while detecting or resynchronising (bounded by the limits).
-    var scannedBytes = 0
+    // Stored fields are ordered by size and narrowed (40 bytes a direction): every count is
+    // within the per-flow cap or a limit, which `SnifferContext` keeps below 2^31.
     /// A partial record, or the unscanned tail while detecting/resynchronising.
     var carry: [UInt8] = []
     /// A partial handshake message.
     var message: [UInt8] = []
-    /// Declared total length (header included) of the message being collected in `message`.
-    var messageTotal = 0
-    /// Bytes still to skip of a handshake message too large to keep.
-    var skipRemaining = 0
-    /// Bytes reserved from the memcap for `carry` and `message`.
-    var reservedBytes = 0
+    private var stream32: UInt32 = 0
+    private var scanned32: UInt32 = 0
+    private var messageTotal32: UInt32 = 0
+    private var skip32: UInt32 = 0
+    private var reserved32: UInt32 = 0
+    var mode: Mode = .detecting
 
-    var heldBytes: Int { reservedBytes }
+    /// Bytes fed (saturating: only its start and the prelude, within the limits, are read).
+    var streamBytes: Int {
+        get { Int(stream32) }
+        set { stream32 = UInt32(clamping: newValue) }
+    }
+    /// Bytes examined while detecting or resynchronising (bounded by the limits).
+    var scannedBytes: Int {
+        get { Int(scanned32) }
+        set { scanned32 = UInt32(clamping: newValue) }
+    }
+    /// Declared total length (header included) of the message being collected in `message`.
+    var messageTotal: Int {
+        get { Int(messageTotal32) }
+        set { messageTotal32 = UInt32(clamping: newValue) }
+    }
+    /// Bytes still to skip of a handshake message too large to keep.
+    var skipRemaining: Int {
+        get { Int(skip32) }
+        set { skip32 = UInt32(clamping: newValue) }
+    }
+    /// Bytes reserved from the memcap for `carry` and `message`.
+    var reservedBytes: Int {
+        get { Int(reserved32) }
+        set { reserved32 = UInt32(clamping: newValue) }
+    }
+
+    /// Bytes held (against the per-flow cap, with what the reassembler holds).
+    var heldBytes: Int { carry.count + message.count }
 
     // MARK: Input
 
@@ -85,8 +110,8 @@ struct TLSStreamParser {
     /// The capture lost bytes of this direction: drop partial data and look for the next record.
     mutating func gap(direction: Int, state: inout HandshakeState, context: inout SnifferContext) {
         let lostCertificate = (messageTotal > 0 && message.first == 11) || skipRemaining > 0 || mode == .records
-        state.gap(in: direction, lostCertificate: lostCertificate && state.session.serverChain == nil)
-        clearBuffers(budget: &context.budget)
+        state.gap(in: direction, lostCertificate: lostCertificate && state.serverChain == nil)
+        clearBuffers(&context)
         skipRemaining = 0
         switch mode {
         case .records, .sslv2, .resync:
@@ -103,8 +128,8 @@ struct TLSStreamParser {
         }
     }
 
-    mutating func finish(budget: inout MemoryBudget) {
-        clearBuffers(budget: &budget)
+    mutating func finish(context: inout SnifferContext) {
+        clearBuffers(&context)
         mode = .done
     }
 

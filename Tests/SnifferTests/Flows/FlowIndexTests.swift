@@ -48,8 +48,25 @@ import Testing
 /// What a connection costs while it is only an entry, and while its handshake is followed.
 @Suite struct FlowStateSizeTests {
     @Test func aFlowEntryIsSmallAndFixedSize() {
-        // Key (two endpoints), hash, id, time, tracker index, flags, SYN sequence numbers.
-        #expect(MemoryLayout<Flow>.stride <= 128)
+        // Key (two addresses, two ports: 36 bytes), 32 bits of hash, id, time, tracker index,
+        // SYN sequence numbers, flags.
+        #expect(MemoryLayout<Flow>.stride <= 72)
+    }
+
+    /// What following one handshake costs in fixed-size state, outside the buffers (partial
+    /// records, held segments, the hellos' lists, the chain's fingerprints, which are charged to
+    /// the memcap as they are made): the flow entry, its tracker from the pool, its recency links,
+    /// its free-list slots and its share of the index at the lowest load (a quarter full).
+    @Test func followedHandshakeStateIsBounded() {
+        #expect(MemoryLayout<StreamReassembler>.stride <= 80)
+        #expect(MemoryLayout<TLSStreamParser>.stride <= 40)
+        #expect(MemoryLayout<HandshakeState>.stride <= 120)
+        #expect(MemoryLayout<FlowTracker>.stride <= 360)
+        #expect(FlowTable.trackerBytes == MemoryLayout<FlowTracker>.stride)
+        #expect(FlowTable.fixedBytesPerFollowedHandshake
+            == MemoryLayout<Flow>.stride + MemoryLayout<FlowTracker>.stride + 4 * MemoryLayout<Int32>.stride + 4 * 8)
+        #expect(FlowTable.fixedBytesPerFollowedHandshake <= 480)
+        #expect(Pipeline<SessionsOnlyObserver>.fixedBytesPerFollowedHandshake == FlowTable.fixedBytesPerFollowedHandshake)
     }
 
     @Test func halfOpenFlowsHoldNoTracker() {
