@@ -166,11 +166,14 @@ extension JSONBuffer {
     // MARK: Addresses
 
     /// A quoted address: dotted quad for IPv4, RFC 5952 for IPv6, as `IPAddress.description`.
-    public mutating func ipAddress(_ address: IPAddress) {
+    public mutating func ipAddress(_ address: IPAddress) { ipAddress(address, quoted: true) }
+
+    /// The address's text, quoted or not (inside a sentence).
+    mutating func ipAddress(_ address: IPAddress, quoted: Bool) {
         if address.isIPv4 {
             let v = UInt32(truncatingIfNeeded: address.low)
             write(upTo: 17) { out in
-                out.append(UInt8(ascii: "\""))
+                if quoted { out.append(UInt8(ascii: "\"")) }
                 out.appendDecimal(UInt64(v >> 24))
                 out.append(UInt8(ascii: "."))
                 out.appendDecimal(UInt64(v >> 16 & 0xff))
@@ -178,12 +181,12 @@ extension JSONBuffer {
                 out.appendDecimal(UInt64(v >> 8 & 0xff))
                 out.append(UInt8(ascii: "."))
                 out.appendDecimal(UInt64(v & 0xff))
-                out.append(UInt8(ascii: "\""))
+                if quoted { out.append(UInt8(ascii: "\"")) }
             }
         } else {
-            appendByte(UInt8(ascii: "\""))
+            if quoted { appendByte(UInt8(ascii: "\"")) }
             ipv6(address)
-            appendByte(UInt8(ascii: "\""))
+            if quoted { appendByte(UInt8(ascii: "\"")) }
         }
     }
 
