@@ -1,4 +1,5 @@
 import Foundation
+import Wire
 
 /// The Public Suffix List (publicsuffix.org), both its ICANN and private sections.
 ///
@@ -32,20 +33,24 @@ public struct PublicSuffixList: Sendable {
         guard let data = FileManager.default.contents(atPath: path) else {
             throw LoadError(path: path, reason: "cannot be read (on Debian: apt-get install publicsuffix)")
         }
-        let list = PublicSuffixList(text: String(decoding: data, as: UTF8.self))
+        let list = PublicSuffixList(bytes: [UInt8](data).span)
         if list.ruleCount == 0 { throw LoadError(path: path, reason: "no rules in it") }
         return list
     }
 
     /// Parses the list's format: one rule per line (up to the first white space), `//` comments.
-    /// Read as bytes: the list has some 10,000 lines, parsed at every start; only rules that
-    /// are not plain ASCII go through Unicode and Punycode.
-    public init(text: String) {
-        let bytes = Array(text.utf8)
+    public init(text: String) { self.init(bytes: text.utf8.span) }
+
+    /// The list's bytes, read as bytes: the list has some 10,000 lines, parsed at every start.
+    /// A plain ASCII rule becomes its string straight from its bytes; only the few hundred rules
+    /// that are not ASCII go through Unicode and Punycode.
+    init(bytes: Span<UInt8>) {
+        rules.reserveCapacity(bytes.count / 24)
         var index = 0
-        while index < bytes.count {
+        let count = bytes.count
+        while index < count {
             var end = index
-            while end < bytes.count, bytes[end] != 0x0A, bytes[end] != 0x0D { end += 1 }
+            while end < count, bytes[end] != 0x0A, bytes[end] != 0x0D { end += 1 }
             var start = index
             while start < end, bytes[start] == 0x20 || bytes[start] == 0x09 { start += 1 }
             var tokenEnd = start
@@ -53,26 +58,32 @@ public struct PublicSuffixList: Sendable {
             index = end + 1
             guard tokenEnd > start, !(tokenEnd - start >= 2 && bytes[start] == 0x2F && bytes[start + 1] == 0x2F)
             else { continue }
-            add(rule: bytes[start..<tokenEnd])
+            add(rule: bytes.extracting(start..<tokenEnd))
         }
     }
 
-    private mutating func add(rule token: ArraySlice<UInt8>) {
+    private mutating func add(rule token: Span<UInt8>) {
         var token = token
         var isException = false
         var isWildcard = false
-        if token.first == UInt8(ascii: "!") {
+        if token[0] == UInt8(ascii: "!") {
             isException = true
-            token = token.dropFirst()
-        } else if token.starts(with: [UInt8(ascii: "*"), UInt8(ascii: ".")]) {
+            token = token.extracting(1...)
+        } else if token.count >= 2 && token[0] == UInt8(ascii: "*") && token[1] == UInt8(ascii: ".") {
             isWildcard = true
-            token = token.dropFirst(2)
+            token = token.extracting(2...)
+        }
+        var isASCII = true, hasUppercase = false
+        for position in 0..<token.count {
+            let byte = token[position]
+            if byte >= 0x80 { isASCII = false }
+            if byte >= 0x41 && byte <= 0x5A { hasUppercase = true }
         }
         let ascii: String
-        if token.allSatisfy({ $0 < 0x80 }) {
-            ascii = String(decoding: token.map { (0x41...0x5A).contains($0) ? $0 + 0x20 : $0 }, as: UTF8.self)
+        if isASCII {
+            ascii = hasUppercase ? String(utf8: token).lowercased() : String(utf8: token)
         } else {
-            guard let encoded = Punycode.toASCII(String(decoding: token, as: UTF8.self).lowercased()) else { return }
+            guard let encoded = Punycode.toASCII(String(utf8: token).lowercased()) else { return }
             ascii = encoded
         }
         guard !ascii.isEmpty else { return }
