@@ -260,11 +260,28 @@ extension OutputSpan where Element == UInt8 {
     /// 16 lowercase hex digits.
     @inline(__always)
     mutating func appendHexWord(_ word: UInt64) {
-        var shift: UInt64 = 64
-        repeat {
-            shift -= 4
-            append(HexDigits.lower(UInt8(truncatingIfNeeded: word >> shift) & 0x0f))
-        } while shift > 0
+        appendHexDigits(UInt32(truncatingIfNeeded: word >> 32))
+        appendHexDigits(UInt32(truncatingIfNeeded: word))
+    }
+
+    /// 8 lowercase hex digits, made eight at a time: each nibble spread to a byte of its own
+    /// (the first digit in the top byte), then turned into its ASCII digit in every byte at once.
+    @inline(__always)
+    mutating func appendHexDigits(_ value: UInt32) {
+        var v = UInt64(value)
+        v = (v | v << 16) & 0x0000_ffff_0000_ffff
+        v = (v | v << 8) & 0x00ff_00ff_00ff_00ff
+        v = (v | v << 4) & 0x0f0f_0f0f_0f0f_0f0f
+        let letters = ((v &+ 0x0606_0606_0606_0606) >> 4) & 0x0101_0101_0101_0101  // 1 where the nibble is ≥ 10
+        v = v &+ 0x3030_3030_3030_3030 &+ letters &* 0x27
+        append(UInt8(truncatingIfNeeded: v >> 56))
+        append(UInt8(truncatingIfNeeded: v >> 48))
+        append(UInt8(truncatingIfNeeded: v >> 40))
+        append(UInt8(truncatingIfNeeded: v >> 32))
+        append(UInt8(truncatingIfNeeded: v >> 24))
+        append(UInt8(truncatingIfNeeded: v >> 16))
+        append(UInt8(truncatingIfNeeded: v >> 8))
+        append(UInt8(truncatingIfNeeded: v))
     }
 }
 

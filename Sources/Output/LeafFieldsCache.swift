@@ -5,9 +5,9 @@ import Certificates
 ///
 /// Interception repeats itself: one box serves the same minted leaf for a name to every client,
 /// and a CA missing from the trust store signs the same few leaves all day, so alerts concern a
-/// handful of leaves again and again. Bound and eviction: 64 direct-mapped slots chosen by the
-/// leaf's SHA-256 (uniform bits an attacker cannot steer to a slot without a hash preimage), a
-/// new leaf simply replaces the slot's previous one (no bookkeeping on a hit), and a member
+/// handful of leaves again and again. Bound and eviction: 64 slots, each leaf given two by its
+/// SHA-256 (uniform bits an attacker cannot steer without a hash preimage); a new leaf takes the
+/// free one of its two or else replaces its first slot's leaf (no bookkeeping on a hit), and a member
 /// longer than 4 KiB (a leaf with hundreds of alternative names) is not kept — so the cache never
 /// holds more than 64 × 4 KiB, whatever the traffic; a stream of distinct leaves only misses,
 /// each miss costing what writing the fields costs anyway plus one copy. A hit is confirmed on the
@@ -27,24 +27,36 @@ struct LeafFieldsCache: Sendable {
     /// Empty until the first leaf is kept (a buffer that never writes an alert allocates nothing).
     private var slots: [Slot?] = []
 
+    /// The two slots a leaf may sit in (two choices, so two hot leaves whose first slots
+    /// collide do not push each other out on every alert).
     @inline(__always)
-    private static func slot(_ fingerprint: CertificateFingerprint) -> Int {
-        Int(truncatingIfNeeded: fingerprint.words.0 & UInt64(slotCount - 1))
+    private static func slots(_ fingerprint: CertificateFingerprint) -> (Int, Int) {
+        let mask = UInt64(slotCount - 1)
+        return (Int(truncatingIfNeeded: fingerprint.words.0 & mask), Int(truncatingIfNeeded: fingerprint.words.1 & mask))
     }
 
     /// The member kept for this leaf, if any.
     func member(fingerprint: CertificateFingerprint, der: [UInt8], subjectName: String?,
                 issuerName: String?) -> [UInt8]? {
-        guard !slots.isEmpty, let slot = slots[Self.slot(fingerprint)], slot.der == der,
-              slot.subjectName == subjectName, slot.issuerName == issuerName
-        else { return nil }
-        return slot.member
+        guard !slots.isEmpty else { return nil }
+        let (first, second) = Self.slots(fingerprint)
+        func kept(_ index: Int) -> [UInt8]? {
+            guard let slot = slots[index], slot.der == der, slot.subjectName == subjectName,
+                  slot.issuerName == issuerName
+            else { return nil }
+            return slot.member
+        }
+        return kept(first) ?? kept(second)
     }
 
+    /// Keeps the member in the leaf's first slot if it is free, else in its second if that is
+    /// free, else in its first (the leaf there is evicted).
     mutating func keep(_ member: [UInt8], fingerprint: CertificateFingerprint, der: [UInt8], subjectName: String?,
                        issuerName: String?) {
         guard member.count <= Self.maxMemberBytes else { return }
         if slots.isEmpty { slots = Array(repeating: nil, count: Self.slotCount) }
-        slots[Self.slot(fingerprint)] = Slot(der: der, subjectName: subjectName, issuerName: issuerName, member: member)
+        let (first, second) = Self.slots(fingerprint)
+        let index = slots[first] != nil && slots[second] == nil ? second : first
+        slots[index] = Slot(der: der, subjectName: subjectName, issuerName: issuerName, member: member)
     }
 }

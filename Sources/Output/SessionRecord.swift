@@ -46,15 +46,19 @@ public enum SessionRecord {
         case .ids(let ids): json.field("verdict", ids)
         case .findings(let findings): json.verdict(of: findings)
         }
-        json.beginObject("chain")
-        json.field("observable", session.isChainObservable)
-        json.field("unobserved_reason", session.unobservedReason?.rawValue)
         if let observed = session.serverChain {
+            json.member(#""chain":{"observable":true"#)
+            json.continueObject()
+            json.field("unobserved_reason", session.unobservedReason?.rawValue)
             json.field("sha256", fingerprints: observed.fingerprints)
             json.field("length", observed.fingerprints.count)
             json.field("truncated", observed.isTruncated)
             if observed.isMalformed { json.member(#""malformed":true"#) }
             json.field("unparsable_positions", observed.unparsablePositions.isEmpty ? nil : observed.unparsablePositions)
+        } else {
+            json.member(#""chain":{"observable":false"#)
+            json.continueObject()
+            json.field("unobserved_reason", session.unobservedReason?.rawValue)
         }
         json.endObject()
         if let observed = session.clientChain {

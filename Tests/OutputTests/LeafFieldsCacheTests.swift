@@ -19,13 +19,20 @@ import Certificates
         #expect(cache.member(fingerprint: key, der: [1, 2, 3], subjectName: "CN=a", issuerName: "CN=c") == nil)
     }
 
-    @Test func aLeafInTheSameSlotReplacesTheOldOne() {
+    @Test func twoLeavesShareTheirFirstSlotAndAThirdEvicts() {
         var cache = LeafFieldsCache()
-        let first = Self.fingerprint(1), second = Self.fingerprint(1 + UInt64(LeafFieldsCache.slotCount))
-        cache.keep([1], fingerprint: first, der: [1], subjectName: nil, issuerName: nil)
-        cache.keep([2], fingerprint: second, der: [2], subjectName: nil, issuerName: nil)
-        #expect(cache.member(fingerprint: first, der: [1], subjectName: nil, issuerName: nil) == nil)
-        #expect(cache.member(fingerprint: second, der: [2], subjectName: nil, issuerName: nil) == [2])
+        let slots = UInt64(LeafFieldsCache.slotCount)
+        // Same first slot (words.0), different second slots (words.1).
+        let a = CertificateFingerprint(words: (1, 2, 0, 0)), b = CertificateFingerprint(words: (1 + slots, 3, 0, 0))
+        let c = CertificateFingerprint(words: (1 + 2 * slots, 3, 0, 0))  // both its slots taken
+        cache.keep([1], fingerprint: a, der: [1], subjectName: nil, issuerName: nil)
+        cache.keep([2], fingerprint: b, der: [2], subjectName: nil, issuerName: nil)
+        #expect(cache.member(fingerprint: a, der: [1], subjectName: nil, issuerName: nil) == [1])
+        #expect(cache.member(fingerprint: b, der: [2], subjectName: nil, issuerName: nil) == [2])
+        cache.keep([3], fingerprint: c, der: [3], subjectName: nil, issuerName: nil)
+        #expect(cache.member(fingerprint: c, der: [3], subjectName: nil, issuerName: nil) == [3])
+        #expect(cache.member(fingerprint: a, der: [1], subjectName: nil, issuerName: nil) == nil)
+        #expect(cache.member(fingerprint: b, der: [2], subjectName: nil, issuerName: nil) == [2])
     }
 
     @Test func aLongMemberIsNotKept() {
