@@ -74,7 +74,7 @@ extension JSONBuffer {
     private mutating func rfc3339(seconds: Int64, microseconds: Int64?) {
         let days = seconds.floorDivided(by: 86_400)
         let secondOfDay = seconds - days * 86_400
-        let date = CivilDate(daysSinceEpoch: days)
+        let date = civilDays.date(days)
         guard (0...9999).contains(date.year) else {
             rfc3339Padded(date, secondOfDay: secondOfDay, microseconds: microseconds)
             return
@@ -238,15 +238,38 @@ extension JSONBuffer {
 }
 
 extension OutputSpan where Element == UInt8 {
-    /// Decimal digits, as many as the value needs (at most 20).
+    /// Decimal digits, as many as the value needs (at most 20); values below 1000 (ports,
+    /// octets, counts) without a division by a divisor known only at run time.
     @inline(__always)
     mutating func appendDecimal(_ value: UInt64) {
-        appendDigits(value, width: JSONBuffer.digitCount(value))
+        switch value {
+        case 0..<10: appendDigits(value, width: 1)
+        case 10..<100: appendDigits(value, width: 2)
+        case 100..<1000: appendDigits(value, width: 3)
+        default: appendDigitsBackward(value, width: JSONBuffer.digitCount(value))
+        }
     }
 
-    /// The last `width` decimal digits of `value`, zero-padded (`width` at most 20).
+    /// The last `width` decimal digits of `value`, zero-padded (`width` 1 to 20): with a
+    /// constant width the divisions fold into multiplications.
     @inline(__always)
     mutating func appendDigits(_ value: UInt64, width: Int) {
+        var divisor: UInt64 = 1
+        var position = 1
+        while position < width {
+            divisor &*= 10
+            position += 1
+        }
+        while position > 0 {
+            append(0x30 &+ UInt8(truncatingIfNeeded: (value / divisor) % 10))
+            divisor /= 10
+            position -= 1
+        }
+    }
+
+    /// The last `width` decimal digits of `value`, zero-padded (`width` at most 20), made back to front.
+    @inline(__always)
+    mutating func appendDigitsBackward(_ value: UInt64, width: Int) {
         var digits = InlineArray<20, UInt8>(repeating: UInt8(ascii: "0"))
         var rest = value, index = 19
         while rest > 0 && index >= 20 - width {
@@ -285,9 +308,23 @@ extension OutputSpan where Element == UInt8 {
     }
 }
 
+/// The last day turned into a date: a capture's records mostly fall on one day.
+struct CivilDayCache: Sendable {
+    private var days: Int64 = 0
+    private var cached = CivilDate(daysSinceEpoch: 0)
+
+    mutating func date(_ days: Int64) -> CivilDate {
+        if days != self.days {
+            self.days = days
+            cached = CivilDate(daysSinceEpoch: days)
+        }
+        return cached
+    }
+}
+
 /// A proleptic Gregorian date from days since 1970-01-01 (Howard Hinnant's `civil_from_days`),
 /// valid for any day an Int64 count of seconds can name.
-struct CivilDate {
+struct CivilDate: Sendable {
     var year: Int64
     var month: Int64
     var day: Int64

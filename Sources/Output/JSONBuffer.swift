@@ -166,6 +166,8 @@ public struct JSONBuffer: Sendable {
 
     /// Encoded leaves' `x509` members (see `LeafFieldsCache`); kept across `removeAll()`.
     var leafFields = LeafFieldsCache()
+    /// The date of the last day a time was written on.
+    var civilDays = CivilDayCache()
 
     // MARK: Raw appends for the value writers
 
