@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 import Wire
 
 /// The Public Suffix List (publicsuffix.org), both its ICANN and private sections.
@@ -18,34 +19,110 @@ public struct PublicSuffixList: Sendable {
         public var description: String { "public suffix list \(path): \(reason)" }
     }
 
+    private let source: PublicSuffixSource
+
+    public var ruleCount: Int { source.rules.count }
+
+    /// The list Debian's `publicsuffix` package installs.
+    public static func system() throws(LoadError) -> PublicSuffixList { try load(path: systemPath) }
+
+    /// The list at `path`: read and checked now (a missing file, or one without a rule, is an
+    /// error at start as before), its 10,000 rules parsed when the first name is checked — the
+    /// list is only needed for sessions `untrusted-chain` judges, and a start should not pay for it.
+    public static func load(path: String) throws(LoadError) -> PublicSuffixList {
+        guard let data = FileManager.default.contents(atPath: path) else {
+            throw LoadError(path: path, reason: "cannot be read (on Debian: apt-get install publicsuffix)")
+        }
+        let bytes = [UInt8](data)
+        if PublicSuffixRules.hasPlainRule(bytes.span) { return PublicSuffixList(source: PublicSuffixSource(unparsed: bytes)) }
+        // No plain ASCII rule: only a full parse can tell whether any rule is left.
+        let list = PublicSuffixList(source: PublicSuffixSource(parsed: PublicSuffixRules(bytes: bytes.span)))
+        if list.ruleCount == 0 { throw LoadError(path: path, reason: "no rules in it") }
+        return list
+    }
+
+    private init(source: PublicSuffixSource) { self.source = source }
+
+    /// Parses the list's format: one rule per line (up to the first white space), `//` comments.
+    public init(text: String) { source = PublicSuffixSource(parsed: PublicSuffixRules(bytes: text.utf8.span)) }
+
+    /// Whether `hostname` has at least one label below a public suffix (see the type's notes).
+    public func isUnderPublicSuffix(_ hostname: String) -> Bool {
+        guard let normalised = HostName.normalise(hostname), !HostName.isIPLiteral(normalised),
+              let name = Punycode.toASCII(normalised.lowercased())
+        else { return false }
+        let labels = name.split(separator: ".")
+        guard labels.count >= 2, let top = labels.last, !HostName.specialUseTopLevels.contains(String(top)),
+              !top.allSatisfy({ ("0"..."9").contains($0) })
+        else { return false }
+        guard let suffixLabels = publicSuffixLength(labels) else { return false }
+        return labels.count > suffixLabels
+    }
+
+    /// How many trailing labels form the public suffix by the prevailing explicit rule, or nil
+    /// when no rule matches.
+    func publicSuffixLength(_ labels: [Substring]) -> Int? { source.rules.publicSuffixLength(labels) }
+}
+
+/// The list's bytes until a name is first checked, then its rules. Shared by every copy of the
+/// list (every worker's rule set); the lock is taken once per name a worker has not judged
+/// before (`UntrustedChainRule` keeps its answers), not per packet.
+final class PublicSuffixSource: Sendable {
+    private enum State {
+        case unparsed([UInt8])
+        case parsed(PublicSuffixRules)
+    }
+
+    private let state: Mutex<State>
+
+    init(unparsed bytes: [UInt8]) { state = Mutex(.unparsed(bytes)) }
+    init(parsed rules: PublicSuffixRules) { state = Mutex(.parsed(rules)) }
+
+    var rules: PublicSuffixRules {
+        state.withLock { state in
+            switch state {
+            case .parsed(let rules):
+                return rules
+            case .unparsed(let bytes):
+                let rules = PublicSuffixRules(bytes: bytes.span)
+                state = .parsed(rules)
+                return rules
+            }
+        }
+    }
+}
+
+/// The rules of a list: normal, wildcard and exception rules, each in its A-label form.
+struct PublicSuffixRules: Sendable {
     private var rules: Set<String> = []
     /// `*.ck` is stored as `ck`.
     private var wildcards: Set<String> = []
     /// `!www.ck` is stored as `www.ck`.
     private var exceptions: Set<String> = []
 
-    public var ruleCount: Int { rules.count + wildcards.count + exceptions.count }
+    var count: Int { rules.count + wildcards.count + exceptions.count }
 
-    /// The list Debian's `publicsuffix` package installs.
-    public static func system() throws(LoadError) -> PublicSuffixList { try load(path: systemPath) }
+    private init() {}
 
-    public static func load(path: String) throws(LoadError) -> PublicSuffixList {
-        guard let data = FileManager.default.contents(atPath: path) else {
-            throw LoadError(path: path, reason: "cannot be read (on Debian: apt-get install publicsuffix)")
+    /// Whether some line holds a rule that is plain ASCII once its `!` or `*.` is taken off (so
+    /// the list surely has a rule), found without parsing the rest.
+    static func hasPlainRule(_ bytes: Span<UInt8>) -> Bool {
+        var found = false
+        forEachToken(bytes) { token in
+            var start = 0
+            if token[0] == UInt8(ascii: "!") { start = 1 } else if token.count >= 2 && token[0] == UInt8(ascii: "*")
+                && token[1] == UInt8(ascii: ".") { start = 2 }
+            guard start < token.count else { return true }
+            for index in start..<token.count where token[index] >= 0x80 { return true }
+            found = true
+            return false
         }
-        let list = PublicSuffixList(bytes: [UInt8](data).span)
-        if list.ruleCount == 0 { throw LoadError(path: path, reason: "no rules in it") }
-        return list
+        return found
     }
 
-    /// Parses the list's format: one rule per line (up to the first white space), `//` comments.
-    public init(text: String) { self.init(bytes: text.utf8.span) }
-
-    /// The list's bytes, read as bytes: the list has some 10,000 lines, parsed at every start.
-    /// A plain ASCII rule becomes its string straight from its bytes; only the few hundred rules
-    /// that are not ASCII go through Unicode and Punycode.
-    init(bytes: Span<UInt8>) {
-        rules.reserveCapacity(bytes.count / 24)
+    /// Each line's rule token (up to the first white space), comments and blank lines skipped,
+    /// until `body` returns false.
+    private static func forEachToken(_ bytes: Span<UInt8>, _ body: (Span<UInt8>) -> Bool) {
         var index = 0
         let count = bytes.count
         while index < count {
@@ -58,8 +135,20 @@ public struct PublicSuffixList: Sendable {
             index = end + 1
             guard tokenEnd > start, !(tokenEnd - start >= 2 && bytes[start] == 0x2F && bytes[start + 1] == 0x2F)
             else { continue }
-            add(rule: bytes.extracting(start..<tokenEnd))
+            guard body(bytes.extracting(start..<tokenEnd)) else { return }
         }
+    }
+
+    /// The list's bytes, read as bytes: a plain ASCII rule becomes its string straight from its
+    /// bytes; only the few hundred rules that are not ASCII go through Unicode and Punycode.
+    init(bytes: Span<UInt8>) {
+        var parsed = PublicSuffixRules()
+        parsed.rules.reserveCapacity(bytes.count / 24)
+        Self.forEachToken(bytes) { token in
+            parsed.add(rule: token)
+            return true
+        }
+        self = parsed
     }
 
     private mutating func add(rule token: Span<UInt8>) {
@@ -88,19 +177,6 @@ public struct PublicSuffixList: Sendable {
         }
         guard !ascii.isEmpty else { return }
         if isException { exceptions.insert(ascii) } else if isWildcard { wildcards.insert(ascii) } else { rules.insert(ascii) }
-    }
-
-    /// Whether `hostname` has at least one label below a public suffix (see the type's notes).
-    public func isUnderPublicSuffix(_ hostname: String) -> Bool {
-        guard let normalised = HostName.normalise(hostname), !HostName.isIPLiteral(normalised),
-              let name = Punycode.toASCII(normalised.lowercased())
-        else { return false }
-        let labels = name.split(separator: ".")
-        guard labels.count >= 2, let top = labels.last, !HostName.specialUseTopLevels.contains(String(top)),
-              !top.allSatisfy({ ("0"..."9").contains($0) })
-        else { return false }
-        guard let suffixLabels = publicSuffixLength(labels) else { return false }
-        return labels.count > suffixLabels
     }
 
     /// How many trailing labels form the public suffix by the prevailing explicit rule, or nil
