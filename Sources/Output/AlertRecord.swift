@@ -86,7 +86,8 @@ public enum AlertRecord {
         guard let view = try? CertificateView(der: der.span) else { return }
         let start = json.nextMemberStart
         LeafCertificateFields.write(view, subjectName: subjectName, issuerName: issuerName, into: &json)
-        if let fingerprint = known?.sha256, json.count - start <= LeafFieldsCache.maxMemberBytes {
+        if let fingerprint = known?.sha256, json.count - start <= LeafFieldsCache.maxMemberBytes,
+           json.leafFields.missedBefore(fingerprint) {
             let member = json.bytes(from: start)
             json.leafFields.keep(member, fingerprint: fingerprint, der: der, subjectName: subjectName, issuerName: issuerName)
         }

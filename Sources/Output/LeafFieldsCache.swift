@@ -26,6 +26,19 @@ struct LeafFieldsCache: Sendable {
 
     /// Empty until the first leaf is kept (a buffer that never writes an alert allocates nothing).
     private var slots: [Slot?] = []
+    /// Leaves missed before, one bit each by their SHA-256 (a false positive only keeps a leaf
+    /// at its first alert): a leaf is kept at its second alert, so a buffer made for one report
+    /// (the daemon's) never allocates for the cache.
+    private var missed = InlineArray<4, UInt64>(repeating: 0)
+
+    /// Whether this leaf was missed before; marks it missed.
+    mutating func missedBefore(_ fingerprint: CertificateFingerprint) -> Bool {
+        let bit = Int(truncatingIfNeeded: fingerprint.words.2 & 255)
+        let mask: UInt64 = 1 << UInt64(bit & 63)
+        let seen = missed[bit >> 6] & mask != 0
+        missed[bit >> 6] |= mask
+        return seen
+    }
 
     /// The two slots a leaf may sit in (two choices, so two hot leaves whose first slots
     /// collide do not push each other out on every alert).

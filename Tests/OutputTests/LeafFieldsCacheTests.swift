@@ -35,6 +35,14 @@ import Certificates
         #expect(cache.member(fingerprint: b, der: [2], subjectName: nil, issuerName: nil) == [2])
     }
 
+    @Test func aLeafCountsAsMissedFromItsSecondMiss() {
+        var cache = LeafFieldsCache()
+        let key = Self.fingerprint(7)
+        let first = cache.missedBefore(key), second = cache.missedBefore(key)
+        let other = cache.missedBefore(CertificateFingerprint(words: (7, 0, 1, 0)))
+        #expect(!first && second && !other)
+    }
+
     @Test func aLongMemberIsNotKept() {
         var cache = LeafFieldsCache()
         let key = Self.fingerprint(7)
