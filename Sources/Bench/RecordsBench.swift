@@ -48,7 +48,7 @@ struct RecordsBench: ParsableCommand {
         let sessions = measureRecords("session record", count: reports.count, iterations: iterations) { json in
             var total = 0
             for report in reports {
-                SessionRecord.write(report.session, verdict: report.verdict, into: &json)
+                SessionRecord.write(report, into: &json)
                 if json.count >= 64 << 10 { total += json.count; json.removeAll() }
             }
             return total + json.count

@@ -13,27 +13,25 @@ public enum AlertRecord {
         let rule = finding.rule
         json.beginRecord()
         json.field("@timestamp", timestamp: session.end)
-        json.field("message", AlertText.message(finding, in: report, indicators: indicators))
-        json.beginObject("event")
-        json.field("kind", "alert")
-        json.beginArray("category"); json.element("network"); json.element("intrusion_detection"); json.endArray()
-        json.beginArray("type"); json.element("info"); json.endArray()
-        json.field("dataset", "mitmwatch.alert")
-        json.field("severity", rule.severity.score)
-        json.field("start", timestamp: session.start)
-        json.endObject()
+        json.message(finding, report: report, indicators: indicators)
+        json.member(#""event":{"kind":"alert","category":["network","intrusion_detection"],"type":["info"],"dataset":"mitmwatch.alert","severity":"#)
+        json.int(rule.severity.score)
+        json.appendStatic(#","start":"#)
+        json.timestamp(session.start)
+        json.appendByte(UInt8(ascii: "}"))
         json.member(encoded: RuleObjects.encoded[rule] ?? [])
         SessionRecord.endpoints(session, into: &json)
         json.beginObject("tls")
         SessionRecord.tlsFields(session, into: &json)
         json.beginObject("server")
         if let leaf = session.serverChain?.fingerprints.first {
-            json.beginObject("hash"); json.field("sha256", fingerprint: leaf); json.endObject()
+            json.member(#""hash":{"sha256":"#)
+            json.fingerprint(leaf)
+            json.appendByte(UInt8(ascii: "}"))
         }
-        if let der = report.serverChainDER.first, let view = try? CertificateView(der: der.span) {
+        if let der = report.serverChainDER.first {
             // The report's chain and DER are kept together (both, the leaf only, or neither).
-            let known = report.serverChain.first
-            LeafCertificateFields.write(view, subjectName: known?.subjectName, issuerName: known?.issuerName, into: &json)
+            leafFields(der, known: report.serverChain.first, into: &json)
         }
         if includeChain {
             json.beginArray("certificate_chain")
@@ -47,11 +45,12 @@ public enum AlertRecord {
         json.endObject()
         let indicator = finding.indicator.map { indicators.indicators[$0] }
         if let indicator { threat(indicator, into: &json) }
-        json.beginObject("mitmwatch")
-        json.field("session_id", session.id)
-        json.field("verdict", report.verdict)
+        json.member(#""mitmwatch":{"session_id":"#)
+        json.uint64(session.id)
+        json.continueObject()
+        json.verdict(of: report.findings)
         json.field("severity", rule.severity.rawValue)
-        json.field("reasons", finding.reasons.isEmpty ? nil : finding.reasons)
+        json.reasons(of: finding)
         json.field("detail", finding.detail)
         if let indicator {
             json.beginObject("match")
@@ -73,6 +72,25 @@ public enum AlertRecord {
         json.field("suppressed_before", suppressedBefore > 0 ? suppressedBefore : nil)
         json.endObject()
         json.endRecord()
+    }
+
+    /// `x509`: the leaf's fields, copied from `JSONBuffer.leafFields` when this leaf was written
+    /// before, else written from its DER (and kept there).
+    private static func leafFields(_ der: [UInt8], known: KnownCertificate?, into json: inout JSONBuffer) {
+        let subjectName = known?.subjectName, issuerName = known?.issuerName
+        if let fingerprint = known?.sha256,
+           let member = json.leafFields.member(fingerprint: fingerprint, der: der, subjectName: subjectName, issuerName: issuerName) {
+            json.member(encoded: member)
+            return
+        }
+        guard let view = try? CertificateView(der: der.span) else { return }
+        let start = json.nextMemberStart
+        LeafCertificateFields.write(view, subjectName: subjectName, issuerName: issuerName, into: &json)
+        if let fingerprint = known?.sha256, json.count - start <= LeafFieldsCache.maxMemberBytes,
+           json.leafFields.missedBefore(fingerprint) {
+            let member = json.bytes(from: start)
+            json.leafFields.keep(member, fingerprint: fingerprint, der: der, subjectName: subjectName, issuerName: issuerName)
+        }
     }
 
     /// ECS `threat.indicator.*`: the indicator the finding matched.

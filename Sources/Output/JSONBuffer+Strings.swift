@@ -15,6 +15,12 @@ extension JSONBuffer {
     /// A quoted string from bytes that should be UTF-8 (off the network: validated while copied).
     public mutating func utf8String(_ value: Span<UInt8>) {
         appendByte(UInt8(ascii: "\""))
+        utf8Contents(value)
+        appendByte(UInt8(ascii: "\""))
+    }
+
+    /// The escaped contents of a string, without the quotes (for values written in pieces).
+    mutating func utf8Contents(_ value: Span<UInt8>) {
         var index = 0, runStart = 0
         let count = value.count
         while index < count {
@@ -44,7 +50,6 @@ extension JSONBuffer {
             runStart = index
         }
         if runStart < count { appendSpan(value.extracting(runStart..<count)) }
-        appendByte(UInt8(ascii: "\""))
     }
 
     /// Whether none of eight bytes is below 0x20, `"`, `\`, DEL or above (exact: the usual

@@ -74,7 +74,7 @@ extension JSONBuffer {
     private mutating func rfc3339(seconds: Int64, microseconds: Int64?) {
         let days = seconds.floorDivided(by: 86_400)
         let secondOfDay = seconds - days * 86_400
-        let date = CivilDate(daysSinceEpoch: days)
+        let date = civilDays.date(days)
         guard (0...9999).contains(date.year) else {
             rfc3339Padded(date, secondOfDay: secondOfDay, microseconds: microseconds)
             return
@@ -166,11 +166,14 @@ extension JSONBuffer {
     // MARK: Addresses
 
     /// A quoted address: dotted quad for IPv4, RFC 5952 for IPv6, as `IPAddress.description`.
-    public mutating func ipAddress(_ address: IPAddress) {
+    public mutating func ipAddress(_ address: IPAddress) { ipAddress(address, quoted: true) }
+
+    /// The address's text, quoted or not (inside a sentence).
+    mutating func ipAddress(_ address: IPAddress, quoted: Bool) {
         if address.isIPv4 {
             let v = UInt32(truncatingIfNeeded: address.low)
             write(upTo: 17) { out in
-                out.append(UInt8(ascii: "\""))
+                if quoted { out.append(UInt8(ascii: "\"")) }
                 out.appendDecimal(UInt64(v >> 24))
                 out.append(UInt8(ascii: "."))
                 out.appendDecimal(UInt64(v >> 16 & 0xff))
@@ -178,12 +181,12 @@ extension JSONBuffer {
                 out.appendDecimal(UInt64(v >> 8 & 0xff))
                 out.append(UInt8(ascii: "."))
                 out.appendDecimal(UInt64(v & 0xff))
-                out.append(UInt8(ascii: "\""))
+                if quoted { out.append(UInt8(ascii: "\"")) }
             }
         } else {
-            appendByte(UInt8(ascii: "\""))
+            if quoted { appendByte(UInt8(ascii: "\"")) }
             ipv6(address)
-            appendByte(UInt8(ascii: "\""))
+            if quoted { appendByte(UInt8(ascii: "\"")) }
         }
     }
 
@@ -235,15 +238,38 @@ extension JSONBuffer {
 }
 
 extension OutputSpan where Element == UInt8 {
-    /// Decimal digits, as many as the value needs (at most 20).
+    /// Decimal digits, as many as the value needs (at most 20); values below 1000 (ports,
+    /// octets, counts) without a division by a divisor known only at run time.
     @inline(__always)
     mutating func appendDecimal(_ value: UInt64) {
-        appendDigits(value, width: JSONBuffer.digitCount(value))
+        switch value {
+        case 0..<10: appendDigits(value, width: 1)
+        case 10..<100: appendDigits(value, width: 2)
+        case 100..<1000: appendDigits(value, width: 3)
+        default: appendDigitsBackward(value, width: JSONBuffer.digitCount(value))
+        }
     }
 
-    /// The last `width` decimal digits of `value`, zero-padded (`width` at most 20).
+    /// The last `width` decimal digits of `value`, zero-padded (`width` 1 to 20): with a
+    /// constant width the divisions fold into multiplications.
     @inline(__always)
     mutating func appendDigits(_ value: UInt64, width: Int) {
+        var divisor: UInt64 = 1
+        var position = 1
+        while position < width {
+            divisor &*= 10
+            position += 1
+        }
+        while position > 0 {
+            append(0x30 &+ UInt8(truncatingIfNeeded: (value / divisor) % 10))
+            divisor /= 10
+            position -= 1
+        }
+    }
+
+    /// The last `width` decimal digits of `value`, zero-padded (`width` at most 20), made back to front.
+    @inline(__always)
+    mutating func appendDigitsBackward(_ value: UInt64, width: Int) {
         var digits = InlineArray<20, UInt8>(repeating: UInt8(ascii: "0"))
         var rest = value, index = 19
         while rest > 0 && index >= 20 - width {
@@ -257,17 +283,48 @@ extension OutputSpan where Element == UInt8 {
     /// 16 lowercase hex digits.
     @inline(__always)
     mutating func appendHexWord(_ word: UInt64) {
-        var shift: UInt64 = 64
-        repeat {
-            shift -= 4
-            append(HexDigits.lower(UInt8(truncatingIfNeeded: word >> shift) & 0x0f))
-        } while shift > 0
+        appendHexDigits(UInt32(truncatingIfNeeded: word >> 32))
+        appendHexDigits(UInt32(truncatingIfNeeded: word))
+    }
+
+    /// 8 lowercase hex digits, made eight at a time: each nibble spread to a byte of its own
+    /// (the first digit in the top byte), then turned into its ASCII digit in every byte at once.
+    @inline(__always)
+    mutating func appendHexDigits(_ value: UInt32) {
+        var v = UInt64(value)
+        v = (v | v << 16) & 0x0000_ffff_0000_ffff
+        v = (v | v << 8) & 0x00ff_00ff_00ff_00ff
+        v = (v | v << 4) & 0x0f0f_0f0f_0f0f_0f0f
+        let letters = ((v &+ 0x0606_0606_0606_0606) >> 4) & 0x0101_0101_0101_0101  // 1 where the nibble is ≥ 10
+        v = v &+ 0x3030_3030_3030_3030 &+ letters &* 0x27
+        append(UInt8(truncatingIfNeeded: v >> 56))
+        append(UInt8(truncatingIfNeeded: v >> 48))
+        append(UInt8(truncatingIfNeeded: v >> 40))
+        append(UInt8(truncatingIfNeeded: v >> 32))
+        append(UInt8(truncatingIfNeeded: v >> 24))
+        append(UInt8(truncatingIfNeeded: v >> 16))
+        append(UInt8(truncatingIfNeeded: v >> 8))
+        append(UInt8(truncatingIfNeeded: v))
+    }
+}
+
+/// The last day turned into a date: a capture's records mostly fall on one day.
+struct CivilDayCache: Sendable {
+    private var days: Int64 = 0
+    private var cached = CivilDate(daysSinceEpoch: 0)
+
+    mutating func date(_ days: Int64) -> CivilDate {
+        if days != self.days {
+            self.days = days
+            cached = CivilDate(daysSinceEpoch: days)
+        }
+        return cached
     }
 }
 
 /// A proleptic Gregorian date from days since 1970-01-01 (Howard Hinnant's `civil_from_days`),
 /// valid for any day an Int64 count of seconds can name.
-struct CivilDate {
+struct CivilDate: Sendable {
     var year: Int64
     var month: Int64
     var day: Int64

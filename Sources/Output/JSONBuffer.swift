@@ -85,6 +85,13 @@ public struct JSONBuffer: Sendable {
 
     public mutating func endObject() { end() }
 
+    /// An object whose `{` and first member `member(_:)` wrote as constant text, open from here
+    /// on like one `beginObject` began (it is never empty, so never taken out).
+    mutating func continueObject() {
+        push(closer: UInt8(ascii: "}"), start: bytes.count, keep: true)
+        hasMember = true
+    }
+
     public mutating func beginArray(_ key: StaticString) {
         let start = bytes.count
         self.key(key)
@@ -141,6 +148,26 @@ public struct JSONBuffer: Sendable {
         separate()
         bytes.append(contentsOf: encoded)
     }
+
+    /// Constant JSON text that begins a member (`"key":…`, perhaps several members and the start
+    /// of the next value): one copy instead of a key and a value escaped anew each time. The text
+    /// must be valid JSON as it is (the records' own names and constants).
+    @inline(__always)
+    mutating func member(_ text: StaticString) {
+        separate()
+        bytes.append(text)
+    }
+
+    /// Where the next member's own bytes start (after the comma it may need), for `bytes(from:)`.
+    var nextMemberStart: Int { bytes.count + (hasMember ? 1 : 0) }
+
+    /// A copy of what was written from `start` on.
+    func bytes(from start: Int) -> [UInt8] { start < bytes.count ? Array(bytes[start...]) : [] }
+
+    /// Encoded leaves' `x509` members (see `LeafFieldsCache`); kept across `removeAll()`.
+    var leafFields = LeafFieldsCache()
+    /// The date of the last day a time was written on.
+    var civilDays = CivilDayCache()
 
     // MARK: Raw appends for the value writers
 

@@ -1,42 +1,64 @@
+import Detector
 import Sniffer
 import Certificates
 
 /// The ECS-named JSON record of one TLS session (`event.dataset: mitmwatch.tls`).
 public enum SessionRecord {
-    /// Appends the session's record as one line.
+    /// Appends the session's record as one line, its `verdict` the rules that fired in the report.
+    public static func write(_ report: SessionReport, into json: inout JSONBuffer) {
+        write(report.session, verdict: .findings(report.findings), into: &json)
+    }
+
+    /// Appends the session's record as one line (`verdict` as given; left out when nil).
     public static func write(_ session: TLSSession, verdict: [String]? = nil, into json: inout JSONBuffer) {
+        write(session, verdict: verdict.map { .ids($0) } ?? .none, into: &json)
+    }
+
+    private enum Verdict {
+        case none
+        case ids([String])
+        case findings([Finding])
+    }
+
+    private static func write(_ session: TLSSession, verdict: Verdict, into json: inout JSONBuffer) {
         json.beginRecord()
         json.field("@timestamp", timestamp: session.start)
-        json.beginObject("event")
-        json.field("kind", "event")
-        json.beginArray("category"); json.element("network"); json.endArray()
-        json.beginArray("type"); json.element("protocol"); json.endArray()
-        json.field("dataset", "mitmwatch.tls")
-        json.field("start", timestamp: session.start)
-        json.field("end", timestamp: session.end)
-        json.endObject()
+        json.member(#""event":{"kind":"event","category":["network"],"type":["protocol"],"dataset":"mitmwatch.tls","start":"#)
+        json.timestamp(session.start)
+        json.appendStatic(#","end":"#)
+        json.timestamp(session.end)
+        json.appendByte(UInt8(ascii: "}"))
         endpoints(session, into: &json)
         json.beginObject("tls")
         tlsFields(session, into: &json)
-        json.beginObject("server")
         if let leaf = session.serverChain?.fingerprints.first {
-            json.beginObject("hash"); json.field("sha256", fingerprint: leaf); json.endObject()
+            json.member(#""server":{"hash":{"sha256":"#)
+            json.fingerprint(leaf)
+            json.appendStatic("}}")
         }
         json.endObject()
-        json.endObject()
 
-        json.beginObject("mitmwatch")
-        json.field("session_id", session.id)
-        json.field("verdict", verdict)
-        json.beginObject("chain")
-        json.field("observable", session.isChainObservable)
-        json.field("unobserved_reason", session.unobservedReason?.rawValue)
+        json.member(#""mitmwatch":{"session_id":"#)
+        json.uint64(session.id)
+        json.continueObject()
+        switch verdict {
+        case .none: break
+        case .ids(let ids): json.field("verdict", ids)
+        case .findings(let findings): json.verdict(of: findings)
+        }
         if let observed = session.serverChain {
+            json.member(#""chain":{"observable":true"#)
+            json.continueObject()
+            json.field("unobserved_reason", session.unobservedReason?.rawValue)
             json.field("sha256", fingerprints: observed.fingerprints)
             json.field("length", observed.fingerprints.count)
             json.field("truncated", observed.isTruncated)
-            json.field("malformed", observed.isMalformed ? true : nil)
+            if observed.isMalformed { json.member(#""malformed":true"#) }
             json.field("unparsable_positions", observed.unparsablePositions.isEmpty ? nil : observed.unparsablePositions)
+        } else {
+            json.member(#""chain":{"observable":false"#)
+            json.continueObject()
+            json.field("unobserved_reason", session.unobservedReason?.rawValue)
         }
         json.endObject()
         if let observed = session.clientChain {
@@ -103,18 +125,15 @@ public enum SessionRecord {
 
     /// `source`, `destination` and `network` of a session (shared with alerts).
     static func endpoints(_ session: TLSSession, into json: inout JSONBuffer) {
-        json.beginObject("source")
-        json.field("ip", ipAddress: session.client.address)
-        json.field("port", Int(session.client.port))
-        json.endObject()
-        json.beginObject("destination")
-        json.field("ip", ipAddress: session.server.address)
-        json.field("port", Int(session.server.port))
-        json.endObject()
-        json.beginObject("network")
-        json.field("transport", "tcp")
-        json.field("protocol", "tls")
-        json.endObject()
+        json.member(#""source":{"ip":"#)
+        json.ipAddress(session.client.address)
+        json.appendStatic(#","port":"#)
+        json.uint64(UInt64(session.client.port))
+        json.appendStatic(#"},"destination":{"ip":"#)
+        json.ipAddress(session.server.address)
+        json.appendStatic(#","port":"#)
+        json.uint64(UInt64(session.server.port))
+        json.appendStatic(#"},"network":{"transport":"tcp","protocol":"tls"}"#)
     }
 
     /// `tls.version`, `tls.version_protocol` and `tls.client.*` (shared with alerts).

@@ -84,6 +84,26 @@ import Certificates
         #expect(entries.map(\.location) == ["PEM block 1", "PEM block 2"])
     }
 
+    /// Line breaks of every kind Swift counts as one (CRLF, CR, VT, FF, NEL, U+2028), spaces and
+    /// tabs around lines, RFC 1421 headers, a last line without a break: the same certificates.
+    @Test func readsPEMWhateverTheLineBreaksAndPadding() throws {
+        let ders = try CertificateCacheTests.indicatorDERs()
+        let base64 = Data(ders[0]).base64EncodedString(options: .lineLength64Characters)
+        let lines = ["-----BEGIN CERTIFICATE-----", "Proc-Type: 4,ENCRYPTED", ""]
+            + base64.components(separatedBy: "\r\n") + ["-----END CERTIFICATE-----"]
+        for separator in ["\n", "\r\n", "\r", "\u{0B}", "\u{0C}", "\u{85}", "\u{2028}", "\u{2029}"] {
+            for padding in ["", " \t"] {
+                let text = lines.map { padding + $0 + padding }.joined(separator: separator)
+                let entries = try CertificateFile.entries(in: Array(text.utf8))
+                #expect(entries.map(\.der) == [ders[0]], "separator \(separator.unicodeScalars.map(\.value))")
+            }
+        }
+        // Not a line break (U+001E): one long line that begins a block and never ends it.
+        #expect(throws: CertificateFile.ReadError.self) {
+            _ = try CertificateFile.entries(in: Array(lines.joined(separator: "\u{1E}").utf8))
+        }
+    }
+
     @Test func readsConcatenatedDER() throws {
         let ders = try CertificateCacheTests.indicatorDERs()
         let entries = try CertificateFile.entries(in: ders[0] + ders[1])

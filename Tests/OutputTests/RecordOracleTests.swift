@@ -60,8 +60,15 @@ import Certificates
                 #expect(String(decoding: json.bytes, as: UTF8.self) == expected, "\(source): session \(report.session.id)")
                 #expect(parses(json.bytes))
             }
+            json.removeAll()
+            SessionRecord.write(report, into: &json)
+            #expect(String(decoding: json.bytes, as: UTF8.self)
+                    == LegacySessionRecord.json(report.session, verdict: report.verdict) + "\n", "\(source): session \(report.session.id)")
             for finding in report.findings {
-                for (includeChain, suppressed) in [(false, 0), (true, 3)] {
+                #expect(AlertText.message(finding, in: report, indicators: indicators)
+                        == LegacyAlertText.message(finding, in: report, indicators: indicators))
+                // Twice each: the second alert about the leaf copies its cached x509 member.
+                for (includeChain, suppressed) in [(false, 0), (true, 3), (false, 1)] {
                     json.removeAll()
                     AlertRecord.write(finding, report: report, indicators: indicators, includeChain: includeChain,
                                       suppressedBefore: suppressed, into: &json)

@@ -1,4 +1,5 @@
 import Detector
+import Foundation
 import Testing
 
 @Suite struct PublicSuffixListTests {
@@ -69,6 +70,29 @@ import Testing
         #expect(list.isUnderPublicSuffix("a.xn--mnchen-3ya"))
         #expect(list.isUnderPublicSuffix("a.xn--55qx5d.cn"))
         #expect(!list.isUnderPublicSuffix("xn--55qx5d.cn"))
+    }
+
+    /// A file is read and checked at load (no rule: an error, as before) and parsed when a name
+    /// is first checked; the answers are the text parse's.
+    @Test func loadedFilesAreCheckedAtOnceAndParsedOnUse() throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("psl-\(getpid())-\(UInt32.random(in: 0...UInt32.max))")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        func file(_ name: String, _ text: String) throws -> String {
+            let path = directory.appendingPathComponent(name).path
+            try Data(text.utf8).write(to: URL(fileURLWithPath: path))
+            return path
+        }
+        #expect(throws: PublicSuffixList.LoadError.self) { try PublicSuffixList.load(path: try file("comments", "// only\n\n  // this\n")) }
+        #expect(throws: PublicSuffixList.LoadError.self) { try PublicSuffixList.load(path: try file("bare", "!\n*.\n")) }
+        let unicode = try PublicSuffixList.load(path: try file("unicode", "// IDN only\n公司.cn\n"))
+        #expect(unicode.isUnderPublicSuffix("a.xn--55qx5d.cn") && !unicode.isUnderPublicSuffix("xn--55qx5d.cn"))
+        let text = "// c\ncom\n*.ck\n!www.ck\nCO.UK extra words\nmünchen\n"
+        let loaded = try PublicSuffixList.load(path: try file("mixed", text)), parsed = PublicSuffixList(text: text)
+        for name in ["a.com", "com", "bar.ck", "foo.bar.ck", "www.ck", "a.co.uk", "co.uk", "a.xn--mnchen-3ya", "x.org"] {
+            #expect(loaded.isUnderPublicSuffix(name) == parsed.isUnderPublicSuffix(name), "\(name)")
+        }
+        #expect(loaded.ruleCount == parsed.ruleCount && parsed.ruleCount == 5)
     }
 
     @Test func hostNames() {

@@ -122,13 +122,13 @@ public struct IndicatorSet: Sendable {
         do { view = try CertificateView(der: der.span) } catch {
             throw LoadError(source: origin, reason: "\(id): \(error)")
         }
-        let description = CertificateDescription(view)
-        return Indicator(id: id, name: description.subjectAttributes.commonName.first ?? description.subject, signal: signal,
-                         sha256: description.sha256, spkiSHA256: description.spkiSHA256, sha1: description.sha1,
-                         serial: description.serialNumberHex, subject: description.subject, issuer: description.issuer,
-                         subjectKeyIdentifier: description.subjectKeyIdentifier,
-                         notBefore: CertificateDates.rfc3339(description.notBefore),
-                         notAfter: CertificateDates.rfc3339(description.notAfter),
+        let identity = CertificateIdentity(view)
+        return Indicator(id: id, name: identity.subjectCommonName ?? identity.subject, signal: signal,
+                         sha256: identity.sha256, spkiSHA256: identity.spkiSHA256, sha1: identity.sha1,
+                         serial: identity.serialNumberHex, subject: identity.subject, issuer: identity.issuer,
+                         subjectKeyIdentifier: identity.subjectKeyIdentifier,
+                         notBefore: CertificateDates.rfc3339(identity.notBefore),
+                         notAfter: CertificateDates.rfc3339(identity.notAfter),
                          sources: [], certificateDER: der, origin: origin)
     }
 

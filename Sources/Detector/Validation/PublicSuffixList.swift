@@ -1,4 +1,6 @@
 import Foundation
+import Synchronization
+import Wire
 
 /// The Public Suffix List (publicsuffix.org), both its ICANN and private sections.
 ///
@@ -17,67 +19,32 @@ public struct PublicSuffixList: Sendable {
         public var description: String { "public suffix list \(path): \(reason)" }
     }
 
-    private var rules: Set<String> = []
-    /// `*.ck` is stored as `ck`.
-    private var wildcards: Set<String> = []
-    /// `!www.ck` is stored as `www.ck`.
-    private var exceptions: Set<String> = []
+    private let source: PublicSuffixSource
 
-    public var ruleCount: Int { rules.count + wildcards.count + exceptions.count }
+    public var ruleCount: Int { source.rules.count }
 
     /// The list Debian's `publicsuffix` package installs.
     public static func system() throws(LoadError) -> PublicSuffixList { try load(path: systemPath) }
 
+    /// The list at `path`: read and checked now (a missing file, or one without a rule, is an
+    /// error at start as before), its 10,000 rules parsed when the first name is checked — the
+    /// list is only needed for sessions `untrusted-chain` judges, and a start should not pay for it.
     public static func load(path: String) throws(LoadError) -> PublicSuffixList {
         guard let data = FileManager.default.contents(atPath: path) else {
             throw LoadError(path: path, reason: "cannot be read (on Debian: apt-get install publicsuffix)")
         }
-        let list = PublicSuffixList(text: String(decoding: data, as: UTF8.self))
+        let bytes = [UInt8](data)
+        if PublicSuffixRules.hasPlainRule(bytes.span) { return PublicSuffixList(source: PublicSuffixSource(unparsed: bytes)) }
+        // No plain ASCII rule: only a full parse can tell whether any rule is left.
+        let list = PublicSuffixList(source: PublicSuffixSource(parsed: PublicSuffixRules(bytes: bytes.span)))
         if list.ruleCount == 0 { throw LoadError(path: path, reason: "no rules in it") }
         return list
     }
 
-    /// Parses the list's format: one rule per line (up to the first white space), `//` comments.
-    /// Read as bytes: the list has some 10,000 lines, parsed at every start; only rules that
-    /// are not plain ASCII go through Unicode and Punycode.
-    public init(text: String) {
-        let bytes = Array(text.utf8)
-        var index = 0
-        while index < bytes.count {
-            var end = index
-            while end < bytes.count, bytes[end] != 0x0A, bytes[end] != 0x0D { end += 1 }
-            var start = index
-            while start < end, bytes[start] == 0x20 || bytes[start] == 0x09 { start += 1 }
-            var tokenEnd = start
-            while tokenEnd < end, bytes[tokenEnd] != 0x20, bytes[tokenEnd] != 0x09 { tokenEnd += 1 }
-            index = end + 1
-            guard tokenEnd > start, !(tokenEnd - start >= 2 && bytes[start] == 0x2F && bytes[start + 1] == 0x2F)
-            else { continue }
-            add(rule: bytes[start..<tokenEnd])
-        }
-    }
+    private init(source: PublicSuffixSource) { self.source = source }
 
-    private mutating func add(rule token: ArraySlice<UInt8>) {
-        var token = token
-        var isException = false
-        var isWildcard = false
-        if token.first == UInt8(ascii: "!") {
-            isException = true
-            token = token.dropFirst()
-        } else if token.starts(with: [UInt8(ascii: "*"), UInt8(ascii: ".")]) {
-            isWildcard = true
-            token = token.dropFirst(2)
-        }
-        let ascii: String
-        if token.allSatisfy({ $0 < 0x80 }) {
-            ascii = String(decoding: token.map { (0x41...0x5A).contains($0) ? $0 + 0x20 : $0 }, as: UTF8.self)
-        } else {
-            guard let encoded = Punycode.toASCII(String(decoding: token, as: UTF8.self).lowercased()) else { return }
-            ascii = encoded
-        }
-        guard !ascii.isEmpty else { return }
-        if isException { exceptions.insert(ascii) } else if isWildcard { wildcards.insert(ascii) } else { rules.insert(ascii) }
-    }
+    /// Parses the list's format: one rule per line (up to the first white space), `//` comments.
+    public init(text: String) { source = PublicSuffixSource(parsed: PublicSuffixRules(bytes: text.utf8.span)) }
 
     /// Whether `hostname` has at least one label below a public suffix (see the type's notes).
     public func isUnderPublicSuffix(_ hostname: String) -> Bool {
@@ -90,6 +57,126 @@ public struct PublicSuffixList: Sendable {
         else { return false }
         guard let suffixLabels = publicSuffixLength(labels) else { return false }
         return labels.count > suffixLabels
+    }
+
+    /// How many trailing labels form the public suffix by the prevailing explicit rule, or nil
+    /// when no rule matches.
+    func publicSuffixLength(_ labels: [Substring]) -> Int? { source.rules.publicSuffixLength(labels) }
+}
+
+/// The list's bytes until a name is first checked, then its rules. Shared by every copy of the
+/// list (every worker's rule set); the lock is taken once per name a worker has not judged
+/// before (`UntrustedChainRule` keeps its answers), not per packet.
+final class PublicSuffixSource: Sendable {
+    private enum State {
+        case unparsed([UInt8])
+        case parsed(PublicSuffixRules)
+    }
+
+    private let state: Mutex<State>
+
+    init(unparsed bytes: [UInt8]) { state = Mutex(.unparsed(bytes)) }
+    init(parsed rules: PublicSuffixRules) { state = Mutex(.parsed(rules)) }
+
+    var rules: PublicSuffixRules {
+        state.withLock { state in
+            switch state {
+            case .parsed(let rules):
+                return rules
+            case .unparsed(let bytes):
+                let rules = PublicSuffixRules(bytes: bytes.span)
+                state = .parsed(rules)
+                return rules
+            }
+        }
+    }
+}
+
+/// The rules of a list: normal, wildcard and exception rules, each in its A-label form.
+struct PublicSuffixRules: Sendable {
+    private var rules: Set<String> = []
+    /// `*.ck` is stored as `ck`.
+    private var wildcards: Set<String> = []
+    /// `!www.ck` is stored as `www.ck`.
+    private var exceptions: Set<String> = []
+
+    var count: Int { rules.count + wildcards.count + exceptions.count }
+
+    private init() {}
+
+    /// Whether some line holds a rule that is plain ASCII once its `!` or `*.` is taken off (so
+    /// the list surely has a rule), found without parsing the rest.
+    static func hasPlainRule(_ bytes: Span<UInt8>) -> Bool {
+        var found = false
+        forEachToken(bytes) { token in
+            var start = 0
+            if token[0] == UInt8(ascii: "!") { start = 1 } else if token.count >= 2 && token[0] == UInt8(ascii: "*")
+                && token[1] == UInt8(ascii: ".") { start = 2 }
+            guard start < token.count else { return true }
+            for index in start..<token.count where token[index] >= 0x80 { return true }
+            found = true
+            return false
+        }
+        return found
+    }
+
+    /// Each line's rule token (up to the first white space), comments and blank lines skipped,
+    /// until `body` returns false.
+    private static func forEachToken(_ bytes: Span<UInt8>, _ body: (Span<UInt8>) -> Bool) {
+        var index = 0
+        let count = bytes.count
+        while index < count {
+            var end = index
+            while end < count, bytes[end] != 0x0A, bytes[end] != 0x0D { end += 1 }
+            var start = index
+            while start < end, bytes[start] == 0x20 || bytes[start] == 0x09 { start += 1 }
+            var tokenEnd = start
+            while tokenEnd < end, bytes[tokenEnd] != 0x20, bytes[tokenEnd] != 0x09 { tokenEnd += 1 }
+            index = end + 1
+            guard tokenEnd > start, !(tokenEnd - start >= 2 && bytes[start] == 0x2F && bytes[start + 1] == 0x2F)
+            else { continue }
+            guard body(bytes.extracting(start..<tokenEnd)) else { return }
+        }
+    }
+
+    /// The list's bytes, read as bytes: a plain ASCII rule becomes its string straight from its
+    /// bytes; only the few hundred rules that are not ASCII go through Unicode and Punycode.
+    init(bytes: Span<UInt8>) {
+        var parsed = PublicSuffixRules()
+        parsed.rules.reserveCapacity(bytes.count / 24)
+        Self.forEachToken(bytes) { token in
+            parsed.add(rule: token)
+            return true
+        }
+        self = parsed
+    }
+
+    private mutating func add(rule token: Span<UInt8>) {
+        var token = token
+        var isException = false
+        var isWildcard = false
+        if token[0] == UInt8(ascii: "!") {
+            isException = true
+            token = token.extracting(1...)
+        } else if token.count >= 2 && token[0] == UInt8(ascii: "*") && token[1] == UInt8(ascii: ".") {
+            isWildcard = true
+            token = token.extracting(2...)
+        }
+        var isASCII = true, hasUppercase = false
+        for position in 0..<token.count {
+            let byte = token[position]
+            if byte >= 0x80 { isASCII = false }
+            if byte >= 0x41 && byte <= 0x5A { hasUppercase = true }
+        }
+        let ascii: String
+        if isASCII {
+            ascii = hasUppercase ? String(utf8: token).lowercased() : String(utf8: token)
+        } else {
+            guard let encoded = Punycode.toASCII(String(utf8: token).lowercased()) else { return }
+            ascii = encoded
+        }
+        guard !ascii.isEmpty else { return }
+        if isException { exceptions.insert(ascii) } else if isWildcard { wildcards.insert(ascii) } else { rules.insert(ascii) }
     }
 
     /// How many trailing labels form the public suffix by the prevailing explicit rule, or nil
