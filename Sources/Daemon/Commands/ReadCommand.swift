@@ -47,7 +47,7 @@ struct ReadCommand: ParsableCommand {
     var summaryFormat: Format = .text
 
     @Option(help: ArgumentHelp(
-        "Threads that read the capture, each following its share of the connections (0: one per core).",
+        "Threads that read the capture, each following its share of the connections (0: one per core, one fewer when stdout is not a file).",
         discussion: "Several workers write the records in the order one would; --dedup and standard input use one."))
     var workers: Int = 0
 

@@ -112,7 +112,7 @@ final class SharedOutputs: Sendable {
         let plan = outputs.withLock { $0.plan(report) }
         guard plan.sessionRecord || !plan.alerts.isEmpty else { return }
         var lines = JSONBuffer(capacity: plan.json ? 4096 : 0)
-        if plan.sessionRecord && plan.json { SessionRecord.write(report.session, verdict: report.verdict, into: &lines) }
+        if plan.sessionRecord && plan.json { SessionRecord.write(report, into: &lines) }
         let journal = !plan.alerts.isEmpty && Log.hasJournal
         for (finding, suppressedBefore) in plan.alerts {
             if plan.json {

@@ -88,10 +88,15 @@ enum StandardStreams {
         return true
     }
 
-    private static func isSocket(_ fileDescriptor: Int32) -> Bool {
+    private static func isSocket(_ fileDescriptor: Int32) -> Bool { fileType(fileDescriptor) == S_IFSOCK }
+
+    /// Whether stdout is a regular file (`> records.json`), which no process reads as it is written.
+    static var stdoutIsRegularFile: Bool { fileType(1) == S_IFREG }
+
+    private static func fileType(_ fileDescriptor: Int32) -> mode_t? {
         var status = stat()
         // unsafe: fstat fills the one local `stat`.
-        return unsafe fstat(fileDescriptor, &status) == 0 && status.st_mode & S_IFMT == S_IFSOCK
+        return unsafe fstat(fileDescriptor, &status) == 0 ? status.st_mode & S_IFMT : nil
     }
 
     private static func failed(_ fileDescriptor: Int32, _ error: Int32, lines: UInt64) {

@@ -20,7 +20,16 @@ enum ReadPlan {
         if requested == 1 || dedup || captures.contains(where: { !$0.isMapped }) { return 1 }
         if requested > 1 { return requested }
         let bytes = captures.reduce(0) { $0 + $1.byteCount }
-        return bytes < shardingBytes ? 1 : min(ProcessInfo.processInfo.activeProcessorCount, 8)
+        return bytes < shardingBytes ? 1
+            : automaticWorkers(cores: ProcessInfo.processInfo.activeProcessorCount, outputToFile: StandardStreams.stdoutIsRegularFile)
+    }
+
+    /// One worker per core, at most 8 — but one core fewer when the output goes to a reader (a
+    /// pipe to `jq` or a log shipper, a terminal, a socket), which needs a core of its own: on
+    /// 2 cores a second worker makes `read … | consumer` no faster, and `read … > file` 1.5×
+    /// faster (BENCHMARKS.md).
+    static func automaticWorkers(cores: Int, outputToFile: Bool) -> Int {
+        min(max(outputToFile ? cores : cores - 1, 1), 8)
     }
 
     /// Each worker's share of the limits, so that all of them together hold what one would.

@@ -17,7 +17,7 @@ struct ReadRecords {
     mutating func append(_ report: SessionReport, into output: inout JSONBuffer) {
         if events != .alerts {
             if format == .json {
-                SessionRecord.write(report.session, verdict: report.verdict, into: &output)
+                SessionRecord.write(report, into: &output)
             } else {
                 output.appendLine(SessionRecord.text(report.session))
             }
