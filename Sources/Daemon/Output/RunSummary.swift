@@ -41,6 +41,8 @@ struct RunSummary {
     var files: [File] = []
     /// Threads that read the input (`read --workers`).
     var workers = 1
+    /// TLS sessions each worker reported (how evenly the connections were shared out).
+    var sessionsByWorker: [UInt64] = []
     var counters = Counters()
     var reassemblyPeakBytes = 0
     var alerts = 0
@@ -68,7 +70,10 @@ struct RunSummary {
             + "out-of-order segments \(c[.segmentsOutOfOrder]), retransmissions \(c[.segmentsRetransmitted]), "
             + "overlaps that differed \(c[.segmentsOverlapInconsistent]) segments / "
             + "\(c[.overlapInconsistentBytes]) bytes, peak buffered bytes \(reassemblyPeakBytes)")
-        if workers > 1 { lines.append("workers \(workers), each following its share of the connections") }
+        if workers > 1 {
+            lines.append("workers \(workers), each following its share of the connections (tls sessions: "
+                + sessionsByWorker.map(String.init).joined(separator: ", ") + ")")
+        }
         lines.append("memory: peak RSS " + (peakRSSBytes.map { "\($0) bytes (\($0 >> 20) MiB)" } ?? "unknown"))
         lines.append("alerts \(alerts)" + (alertsSuppressed > 0 ? " (\(alertsSuppressed) repeats suppressed)" : ""))
         let drops = c.drops
@@ -119,6 +124,7 @@ struct RunSummary {
         json.field("alerts", alerts)
         json.field("alerts_suppressed", alertsSuppressed)
         json.field("workers", workers)
+        json.field("worker_tls_sessions", sessionsByWorker.map { Int($0) })
         json.beginObject("process"); json.field("peak_rss_bytes", peakRSSBytes); json.endObject()
         json.endRecord()
         return String(decoding: json.bytes.dropLast(), as: UTF8.self)

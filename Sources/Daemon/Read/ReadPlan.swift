@@ -87,6 +87,7 @@ enum ReadPlan {
         summary.files = results[0].files
         summary.counters = results[0].frameCounters
         for result in results {
+            summary.sessionsByWorker.append(result.flowCounters[.tlsSessions])
             summary.counters.merge(result.flowCounters)
             summary.reassemblyPeakBytes += result.reassemblyPeakBytes
             summary.certificateCacheHits += result.certificateCacheHits

@@ -1,4 +1,5 @@
 import Detector
+import Synchronization
 import Output
 import Sniffer
 
@@ -30,50 +31,71 @@ struct ReadWorker {
     }
 
     func run(_ captures: [PcapFile], emit: @escaping (RecordBatch) -> Void) -> Result {
-        var records = self.records
-        var output = JSONBuffer(capacity: Self.batchBytes + 16384)
-        var ends: [Int] = [], keys: [RecordOrder] = []
-        var frame: UInt64 = 0
-        func handOn(watermark: UInt64) {
-            emit(RecordBatch(bytes: output.bytes, ends: ends, keys: keys, watermark: watermark))
-            output.removeAll()
-            ends.removeAll(keepingCapacity: true)
-            keys.removeAll(keepingCapacity: true)
-        }
-        let observer = DetectionObserver(rules: RuleSet(configuration)) { report in
-            let before = output.count
-            records.append(report, into: &output)
-            if output.count > before {
-                ends.append(output.count)
-                keys.append(RecordOrder(frame: frame, end: report.session.end, session: report.session.id))
-            }
-            // One frame can end many sessions (an idle sweep, the end of input): hand on as it goes;
-            // the frames before this one are done.
-            if output.count >= Self.batchBytes { handOn(watermark: frame - 1) }
-        }
+        let output = WorkerOutput(records: records, emit: emit)
+        let observer = DetectionObserver(rules: RuleSet(configuration)) { output.add($0) }
         var pipeline = Pipeline(limits: limits, observer: observer, shard: shard)
         var result = Result()
+        var frame: UInt64 = 0
         for capture in captures {
             var packets = 0
             let outcome = capture.forEachPacket { bytes, originalLength, time, linkType in
                 packets += 1
                 frame += 1
+                output.frame.store(frame, ordering: .relaxed)
                 pipeline.process(frame: bytes, originalLength: originalLength, linkType: linkType, at: time)
-                if output.count >= Self.batchBytes || frame % Self.watermarkFrames == 0 { handOn(watermark: frame) }
+                if frame % Self.watermarkFrames == 0 { output.handOn(watermark: frame) }
             }
             result.files.append(.init(path: capture.path, format: capture.format, linkTypes: capture.linkTypes,
                                       packets: packets, drops: capture.report.drops, outcome: outcome))
         }
-        frame += 1  // sessions still open at the end are reported "after" the last frame
+        // Sessions still open at the end are reported "after" the last frame.
+        output.frame.store(frame + 1, ordering: .relaxed)
         pipeline.finish()
-        handOn(watermark: .max)
+        output.handOn(watermark: .max)
         result.frameCounters = pipeline.frameCounters
         result.flowCounters = pipeline.flowCounters
         result.reassemblyPeakBytes = pipeline.reassemblyPeakBytes
         result.certificateCacheHits = pipeline.certificateCache.hits
         result.certificateCacheMisses = pipeline.certificateCache.misses
-        result.alerts = records.alerts
-        result.alertsSuppressed = records.suppressed
+        result.alerts = output.records.alerts
+        result.alertsSuppressed = output.records.suppressed
         return result
+    }
+}
+
+/// A worker's records on their way out: written by the observer, once per session, and handed
+/// on in batches of about `ReadWorker.batchBytes` — by the observer itself when a batch fills,
+/// so one frame that ends many sessions (an idle sweep, the end of input) never piles up more.
+/// The frame being processed is an atomic only so the per-frame loop can set it without the
+/// dynamic exclusivity checks a captured variable costs; one thread uses all of it.
+private final class WorkerOutput {
+    var records: ReadRecords
+    private var json = JSONBuffer(capacity: ReadWorker.batchBytes + 16384)
+    private var ends: [Int] = []
+    private var keys: [RecordOrder] = []
+    let frame = Atomic<UInt64>(0)
+    private let emit: (RecordBatch) -> Void
+
+    init(records: ReadRecords, emit: @escaping (RecordBatch) -> Void) {
+        self.records = records
+        self.emit = emit
+    }
+
+    func add(_ report: SessionReport) {
+        let before = json.count
+        records.append(report, into: &json)
+        guard json.count > before else { return }
+        ends.append(json.count)
+        let frame = frame.load(ordering: .relaxed)
+        keys.append(RecordOrder(frame: frame, end: report.session.end, session: report.session.id))
+        if json.count >= ReadWorker.batchBytes { handOn(watermark: frame - 1) }  // earlier frames are done
+    }
+
+    /// Hands on what is gathered, saying every frame up to `watermark` is done.
+    func handOn(watermark: UInt64) {
+        emit(RecordBatch(bytes: json.bytes, ends: ends, keys: keys, watermark: watermark))
+        json.removeAll()
+        ends.removeAll(keepingCapacity: true)
+        keys.removeAll(keepingCapacity: true)
     }
 }
