@@ -56,7 +56,7 @@ let package = Package(
 
         // The `mitmwatch` executable: commands and outputs.
         .executableTarget(name: "Daemon", dependencies: [
-            "Certificates", "Sniffer", "Detector", "Output", "CLinux",
+            "Certificates", "Sniffer", "Detector", "Output", "OpenSSLBridge", "CLinux",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ], swiftSettings: strict),
 

@@ -23,6 +23,7 @@ public enum AlertRecord {
         SessionRecord.endpoints(session, into: &json)
         json.beginObject("tls")
         SessionRecord.tlsFields(session, into: &json)
+        ObservationFields.nextProtocol(report.probe, into: &json)
         json.beginObject("server")
         if let leaf = session.serverChain?.fingerprints.first {
             json.member(#""hash":{"sha256":"#)
@@ -48,6 +49,7 @@ public enum AlertRecord {
         json.member(#""mitmwatch":{"session_id":"#)
         json.uint64(session.id)
         json.continueObject()
+        ObservationFields.write(report.observation, probe: report.probe, into: &json)
         json.verdict(of: report.findings)
         json.field("severity", rule.severity.rawValue)
         json.reasons(of: finding)

@@ -6,12 +6,14 @@ import Certificates
 public enum SessionRecord {
     /// Appends the session's record as one line, its `verdict` the rules that fired in the report.
     public static func write(_ report: SessionReport, into json: inout JSONBuffer) {
-        write(report.session, verdict: .findings(report.findings), into: &json)
+        write(report.session, verdict: .findings(report.findings), observation: report.observation,
+              probe: report.probe, into: &json)
     }
 
-    /// Appends the session's record as one line (`verdict` as given; left out when nil).
+    /// Appends the session's record as one line (`verdict` as given; left out when nil): a
+    /// session the sniffer saw.
     public static func write(_ session: TLSSession, verdict: [String]? = nil, into json: inout JSONBuffer) {
-        write(session, verdict: verdict.map { .ids($0) } ?? .none, into: &json)
+        write(session, verdict: verdict.map { .ids($0) } ?? .none, observation: .passive, probe: nil, into: &json)
     }
 
     private enum Verdict {
@@ -20,7 +22,8 @@ public enum SessionRecord {
         case findings([Finding])
     }
 
-    private static func write(_ session: TLSSession, verdict: Verdict, into json: inout JSONBuffer) {
+    private static func write(_ session: TLSSession, verdict: Verdict, observation: Observation, probe: ProbeDetails?,
+                              into json: inout JSONBuffer) {
         json.beginRecord()
         json.field("@timestamp", timestamp: session.start)
         json.member(#""event":{"kind":"event","category":["network"],"type":["protocol"],"dataset":"mitmwatch.tls","start":"#)
@@ -36,11 +39,13 @@ public enum SessionRecord {
             json.fingerprint(leaf)
             json.appendStatic("}}")
         }
+        ObservationFields.nextProtocol(probe, into: &json)
         json.endObject()
 
         json.member(#""mitmwatch":{"session_id":"#)
         json.uint64(session.id)
         json.continueObject()
+        ObservationFields.write(observation, probe: probe, into: &json)
         switch verdict {
         case .none: break
         case .ids(let ids): json.field("verdict", ids)

@@ -32,6 +32,7 @@ enum LegacySessionRecord {
         }
         record.object("mitmwatch") { mitmwatch in
             mitmwatch.field("session_id", session.id)
+            mitmwatch.field("observation", "passive")  // added with probes (step 2)
             mitmwatch.field("verdict", verdict)
             mitmwatch.object("chain") { chain in
                 chain.field("observable", session.isChainObservable)
@@ -198,6 +199,7 @@ enum LegacyAlertRecord {
         }
         record.object("mitmwatch") { m in
             m.field("session_id", session.id)
+            m.field("observation", report.observation.rawValue)  // added with probes (step 2)
             m.field("verdict", report.verdict)
             m.field("severity", finding.rule.severity.rawValue)
             m.field("reasons", finding.reasons.isEmpty ? nil : finding.reasons)

@@ -19,6 +19,11 @@ struct ReadRecords {
             if format == .json {
                 SessionRecord.write(report, into: &output)
             } else {
+                if let probe = report.probe {
+                    output.appendLine("probe through this gateway (\(probe.trigger.rawValue); offered TLS "
+                        + probe.offeredVersions.joined(separator: ", ")
+                        + (probe.negotiatedALPN.map { "; ALPN \($0)" } ?? "") + "):")
+                }
                 output.appendLine(SessionRecord.text(report.session))
             }
         }

@@ -16,6 +16,7 @@ public enum AlertText {
     public static func write<Sink: AlertTextSink>(_ finding: Finding, in report: SessionReport, indicators: IndicatorSet,
                                                   into sink: inout Sink) {
         let session = report.session
+        if report.observation == .probe { sink.appendWords("A probe through this gateway was shown the chain: ") }
         // The place: "<server name or address> (<address:port>)".
         if let name = session.serverName { sink.appendText(name) } else { sink.appendAddress(session.server.address) }
         sink.appendWords(" (")

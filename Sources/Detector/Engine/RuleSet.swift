@@ -55,6 +55,20 @@ public struct RuleSet {
         let findings = ChainContext.withFetched(der, session: session, at: time, cache: &cache) { evaluate($0) }
         return Self.standing(findings, after: session)
     }
+
+    /// A probe's whole report: the fetched chain judged as `judgeFetched` does, the session
+    /// given its observed chain, and the chain kept for the alerts (as a passive session with
+    /// findings keeps it).
+    public mutating func reportFetched(_ der: [[UInt8]], session: TLSSession, at time: Timestamp,
+                                       cache: inout CertificateCache, probe: ProbeDetails) -> SessionReport {
+        let findings = judgeFetched(der, session: session, at: time, cache: &cache)
+        let known = der.map { cache.lookup($0.span) }
+        var session = session
+        session.serverChain = ObservedChain(fingerprints: known.map(\.sha256), isTruncated: false,
+                                            unparsablePositions: known.indices.filter { known[$0].layout == nil })
+        return SessionReport(session: session, findings: findings, serverChain: known, serverChainDER: der,
+                             observation: .probe, probe: probe)
+    }
 }
 
 /// A finding and the kind of rule that made it.

@@ -11,14 +11,17 @@ public struct SessionReport: Sendable {
     /// fields, and the chain as PEM when asked).
     public var serverChainDER: [[UInt8]]
     public var observation: Observation
+    /// Why and how the chain was fetched, for a probe's report.
+    public var probe: ProbeDetails?
 
     public init(session: TLSSession, findings: [Finding], serverChain: [KnownCertificate] = [],
-                serverChainDER: [[UInt8]] = [], observation: Observation = .passive) {
+                serverChainDER: [[UInt8]] = [], observation: Observation = .passive, probe: ProbeDetails? = nil) {
         self.session = session
         self.findings = findings
         self.serverChain = serverChain
         self.serverChainDER = serverChainDER
         self.observation = observation
+        self.probe = probe
     }
 
     /// The rule ids that fired, each once, in rule order (`mitmwatch.verdict`).

@@ -115,6 +115,8 @@ public struct TLSSession: Sendable {
 
     public enum RoleEvidence: String, Sendable {
         case syn, clientHello = "client-hello", serverHello = "server-hello", guess
+        /// mitmwatch was the client (a probe).
+        case probe
     }
 
     /// The server name of the first ClientHello that had one.

@@ -30,6 +30,15 @@ public struct ClientHello: Sendable, Equatable {
             + (serverName?.utf8.count ?? 0) + alpn.reduce(0) { $0 + $1.utf8.count + 16 }
     }
 
+    /// A hello mitmwatch sent itself (a probe): what it offered.
+    public init(offering versions: [TLSVersion], serverName: String?, alpn: [String], cipherSuites: [UInt16] = []) {
+        legacyVersion = TLSVersion(rawValue: 0x0303)  // what TLS 1.3 clients send too (RFC 8446 §4.1.2)
+        supportedVersions = versions
+        self.serverName = serverName
+        self.alpn = alpn
+        self.cipherSuites = cipherSuites
+    }
+
     /// Parses the body of a ClientHello handshake message (after the 4-byte message header).
     /// The cipher suites, ALPN list and server name come from `interner` when seen before.
     init?(body: consuming ByteCursor, interner: inout HelloInterner) {

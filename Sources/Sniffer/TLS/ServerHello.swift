@@ -85,6 +85,15 @@ public struct ServerHello: Sendable, Equatable {
         return (hello, certificate)
     }
 
+    /// What a server answered mitmwatch's own hello (a probe), as its TLS library reports it.
+    public init(negotiated version: TLSVersion, cipherSuite: UInt16, keyShareGroup: UInt16?, sctCount: Int?) {
+        legacyVersion = version.rawValue >= 0x0304 ? TLSVersion(rawValue: 0x0303) : version
+        selectedVersion = version.rawValue >= 0x0304 ? version : nil
+        self.cipherSuite = cipherSuite
+        self.keyShareGroup = keyShareGroup
+        self.sctCount = sctCount
+    }
+
     private init(legacyVersion: TLSVersion, cipherSuite: UInt16) {
         self.legacyVersion = legacyVersion
         self.cipherSuite = cipherSuite

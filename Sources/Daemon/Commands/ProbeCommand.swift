@@ -1,0 +1,143 @@
+import ArgumentParser
+import Certificates
+import Detector
+import Foundation
+import OpenSSLBridge
+import Output
+import Sniffer
+
+/// `mitmwatch probe TARGET...`: connect to each server as a TLS client through this gateway,
+/// take the chain it shows (TLS 1.3 included), and judge it with the rules passive sessions get.
+struct ProbeCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "probe",
+        abstract: "Connect to servers as a TLS client and judge the chain they show with the same rules as captures.",
+        discussion: """
+        Exit status: 3 when an alert of severity high or critical fired, 0 when every probe \
+        completed without one, 1 when a probe could not complete (refused, timed out, handshake \
+        failed) and none alerted, 64 on usage errors.
+        """
+    )
+
+    @Argument(help: "HOST[:PORT] (an IPv6 address in brackets; port 443 by default). A host name is resolved and is the SNI.")
+    var targets: [String]
+
+    @Option(help: "Server name (SNI) to send instead of the target's host name.")
+    var sni: String?
+
+    @Option(help: "TLS versions to offer: 1.2, 1.3 or any.")
+    var tls: OfferedVersions = .any
+
+    @Option(help: "Output format: text (for people) or json (one ECS object per line).")
+    var format: ReadCommand.Format = .text
+
+    @OptionGroup var detection: DetectionOptions
+
+    @Option(help: "Seconds one probe may take, connecting and handshaking.")
+    var timeout: Double = 10
+
+    @Flag(help: "Include the server's chain as PEM in alerts (tls.server.certificate_chain).")
+    var certificateChain = false
+
+    enum OfferedVersions: String, ExpressibleByArgument, CaseIterable {
+        case tls12 = "1.2", tls13 = "1.3", any
+        var probeVersions: TLSProbeVersions {
+            switch self {
+            case .tls12: .tls12
+            case .tls13: .tls13
+            case .any: .any
+            }
+        }
+    }
+
+    static let maxTimeout = 300.0
+
+    mutating func run() throws {
+        guard timeout > 0, timeout <= Self.maxTimeout else {
+            throw ValidationError("--timeout must be more than 0 and at most \(Int(Self.maxTimeout)) seconds (got \(timeout))")
+        }
+        if let sni, sni.isEmpty || sni.utf8.count > 253 || sni.contains(where: { $0.isWhitespace || !$0.isASCII }) {
+            throw ValidationError("--sni '\(sni)' is not a server name")
+        }
+        let parsed = try targets.map { target throws(ValidationError) in try ProbeTarget(parsing: target) }
+        signal(SIGPIPE, SIG_IGN)  // a server that resets the connection must not end the process
+        let configuration = try detection.setup.prepare()
+        var prober = Prober(rules: RuleSet(configuration),
+                            records: ReadRecords(format: format, events: .all, includeChain: certificateChain,
+                                                 indicators: configuration.indicators, deduplicator: nil),
+                            format: format)
+        for (index, target) in parsed.enumerated() {
+            var request = TLSProbeRequest(host: target.host, port: target.port,
+                                          serverName: sni ?? (target.isAddress ? nil : target.host))
+            request.versions = tls.probeVersions
+            request.timeoutSeconds = timeout
+            prober.probe(target, request: request, id: UInt64(index + 1))
+        }
+        if prober.alerted { throw ExitCode(3) }
+        if prober.failed { throw ExitCode(1) }
+    }
+}
+
+/// Runs probes one after the other and writes what each found, as `read` writes sessions.
+struct Prober {
+    var rules: RuleSet
+    var records: ReadRecords
+    let format: ReadCommand.Format
+    var cache = CertificateCache()
+    /// An alert of severity high or critical fired.
+    private(set) var alerted = false
+    /// A probe could not complete.
+    private(set) var failed = false
+
+    init(rules: RuleSet, records: ReadRecords, format: ReadCommand.Format) {
+        self.rules = rules
+        self.records = records
+        self.format = format
+    }
+
+    mutating func probe(_ target: ProbeTarget, request: TLSProbeRequest, id: UInt64) {
+        var request = request
+        if !target.isAddress {
+            do {
+                request.host = try HostAddress.resolve(target.host)[0]
+            } catch {
+                fail(target, request: request, kind: "resolve-failed", detail: error.description)
+                return
+            }
+        }
+        switch TLSProbe.run(request) {
+        case .success(let result):
+            let session = ProbeSession.session(result, id: id, serverName: request.serverName, request: request)
+            let details = ProbeDetails(trigger: .cli, offeredVersions: ProbeSession.offeredNames(request.versions),
+                                       negotiatedALPN: result.alpn)
+            let report = rules.reportFetched(result.chain, session: session, at: session.end, cache: &cache,
+                                             probe: details)
+            var output = JSONBuffer()
+            records.append(report, into: &output)
+            StandardStreams.write(output.bytes)
+            if report.findings.contains(where: { $0.rule.severity == .high || $0.rule.severity == .critical }) {
+                alerted = true
+            }
+        case .failure(let error):
+            fail(target, request: request, kind: error.kind.rawValue, detail: error.detail)
+        }
+    }
+
+    /// Says in words (and, for json, as a `mitmwatch.probe` event with `event.outcome: failure`)
+    /// that the probe could not complete.
+    private mutating func fail(_ target: ProbeTarget, request: TLSProbeRequest, kind: String, detail: String) {
+        failed = true
+        let words = "probe \(target) could not complete: \(kind): \(detail)"
+        guard format == .json else {
+            StandardStreams.writeLine(words)
+            return
+        }
+        printToStandardError(words)
+        var json = JSONBuffer()
+        ProbeFailureRecord.write(target: target.description, address: HostAddress.parse(request.host), port: request.port,
+                                 serverName: request.serverName, offeredVersions: ProbeSession.offeredNames(request.versions),
+                                 kind: kind, detail: detail, at: ProbeSession.timestamp(Date().timeIntervalSince1970),
+                                 into: &json)
+        StandardStreams.write(json.bytes)
+    }
+}
