@@ -71,3 +71,74 @@ static inline int mw_validity_changes_between(X509 *certificate, int64_t from, i
     }
     return 0;
 }
+
+/* ---------------------------------------------------------------------------------------------
+   The TLS probe client (OpenSSLBridge/Probe): libssl's control macros Swift cannot import, the
+   SCT count, and numeric socket addresses. Thin wrappers, nothing else. */
+#include <openssl/ssl.h>
+#include <openssl/tls1.h>
+#include <sys/socket.h>
+#include <netinet/in.h>
+#include <arpa/inet.h>
+#include <string.h>
+
+static inline int mw_SSL_set_tlsext_host_name(SSL *ssl, const char *name) { return (int)SSL_set_tlsext_host_name(ssl, name); }
+static inline int mw_SSL_set_min_proto_version(SSL *ssl, int version) { return (int)SSL_set_min_proto_version(ssl, version); }
+static inline int mw_SSL_set_max_proto_version(SSL *ssl, int version) { return (int)SSL_set_max_proto_version(ssl, version); }
+static inline void mw_SSL_set_max_cert_list(SSL *ssl, long bytes) { SSL_set_max_cert_list(ssl, bytes); }
+static inline int mw_SSL_request_ocsp_status(SSL *ssl) { return (int)SSL_set_tlsext_status_type(ssl, TLSEXT_STATUSTYPE_ocsp); }
+/* The stapled OCSP response (borrowed from `ssl`) and its length, or -1 when none was sent. */
+static inline long mw_SSL_get_ocsp_response(SSL *ssl, const unsigned char **response) {
+    unsigned char *bytes = NULL;
+    long length = SSL_get_tlsext_status_ocsp_resp(ssl, &bytes);
+    *response = bytes;
+    return bytes ? length : -1;
+}
+/* The key exchange's group as a NID; TLSEXT_nid_unknown | the IANA code for a group OpenSSL has
+   no NID for; NID_undef (0) when there was none (TLS 1.2 RSA key transport). */
+static inline int mw_SSL_get_negotiated_group(SSL *ssl) { return (int)SSL_get_negotiated_group(ssl); }
+/* How many of the peer's SCTs came in the signed_certificate_timestamp TLS extension (needs
+   SSL_enable_ct before the handshake, which is what makes the client ask for them). */
+static inline int mw_SSL_count_extension_scts(SSL *ssl) {
+    const STACK_OF(SCT) *scts = SSL_get0_peer_scts(ssl);
+    int count = 0;
+    for (int i = 0; scts && i < sk_SCT_num(scts); i++)
+        if (SCT_get_source(sk_SCT_value(scts, i)) == SCT_SOURCE_TLS_EXTENSION) count++;
+    return count;
+}
+
+/* A numeric IPv4 or IPv6 address (no brackets) and port as a socket address. Returns the
+   family (AF_INET, AF_INET6) and fills `address` and `length`, or -1 when `text` is neither. */
+static inline int mw_socket_address_parse(const char *text, uint16_t port, struct sockaddr_storage *address, socklen_t *length) {
+    memset(address, 0, sizeof *address);
+    struct sockaddr_in *v4 = (struct sockaddr_in *)address;
+    struct sockaddr_in6 *v6 = (struct sockaddr_in6 *)address;
+    if (inet_pton(AF_INET, text, &v4->sin_addr) == 1) {
+        v4->sin_family = AF_INET;
+        v4->sin_port = htons(port);
+        *length = sizeof *v4;
+        return AF_INET;
+    }
+    if (inet_pton(AF_INET6, text, &v6->sin6_addr) == 1) {
+        v6->sin6_family = AF_INET6;
+        v6->sin6_port = htons(port);
+        *length = sizeof *v6;
+        return AF_INET6;
+    }
+    return -1;
+}
+/* The numeric text (into `text`, at least INET6_ADDRSTRLEN bytes) and port of a socket address;
+   0, or -1 for a family other than AF_INET/AF_INET6. */
+static inline int mw_socket_address_format(const struct sockaddr_storage *address, char *text, size_t capacity, uint16_t *port) {
+    if (address->ss_family == AF_INET) {
+        const struct sockaddr_in *v4 = (const struct sockaddr_in *)address;
+        *port = ntohs(v4->sin_port);
+        return inet_ntop(AF_INET, &v4->sin_addr, text, (socklen_t)capacity) ? 0 : -1;
+    }
+    if (address->ss_family == AF_INET6) {
+        const struct sockaddr_in6 *v6 = (const struct sockaddr_in6 *)address;
+        *port = ntohs(v6->sin6_port);
+        return inet_ntop(AF_INET6, &v6->sin6_addr, text, (socklen_t)capacity) ? 0 : -1;
+    }
+    return -1;
+}

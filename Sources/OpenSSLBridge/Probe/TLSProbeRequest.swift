@@ -1,0 +1,43 @@
+/// Which TLS versions a probe offers.
+public enum TLSProbeVersions: String, Sendable {
+    /// Only TLS 1.2 is offered.
+    case tls12 = "1.2"
+    /// Only TLS 1.3 is offered.
+    case tls13 = "1.3"
+    /// TLS 1.2 and TLS 1.3.
+    case any
+
+    /// The versions offered, as written in records ("1.2", "1.3").
+    public var offered: [String] {
+        switch self {
+        case .tls12: ["1.2"]
+        case .tls13: ["1.3"]
+        case .any: ["1.2", "1.3"]
+        }
+    }
+}
+
+/// One TLS client connection to make: where, with which SNI and versions, and its bounds.
+public struct TLSProbeRequest: Sendable {
+    /// A numeric IPv4 or IPv6 address (no brackets); resolving names is the caller's job.
+    public var host: String
+    public var port: UInt16
+    /// The SNI; nil sends none.
+    public var serverName: String?
+    public var versions: TLSProbeVersions = .any
+    /// The whole probe: connect and handshake.
+    public var timeoutSeconds: Double = 10
+    /// Offered in this order; empty sends no ALPN extension.
+    public var alpn: [String] = ["h2", "http/1.1"]
+    /// The largest handshake message (the server's certificate list) accepted. The bytes read
+    /// before the handshake completes are bounded too, by twice this plus 64 KiB.
+    public var maxHandshakeBytes: Int = 1 << 20
+    /// A numeric address of the same family as `host`, bound before connecting when set.
+    public var sourceAddress: String? = nil
+
+    public init(host: String, port: UInt16, serverName: String?) {
+        self.host = host
+        self.port = port
+        self.serverName = serverName
+    }
+}
