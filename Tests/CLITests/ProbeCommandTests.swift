@@ -128,7 +128,7 @@ import TestSupport
         let ready = Pipe()
         silent.standardOutput = ready
         try silent.run()
-        defer { kill(silent.processIdentifier, SIGTERM); silent.waitUntilExit() }
+        defer { kill(silent.processIdentifier, SIGKILL); silent.waitUntilExit() }  // it may inherit an ignored SIGTERM
         _ = ready.fileHandleForReading.availableData
         let started = Date()
         let timedOut = try CLI.run(["probe", "--timeout", "2", "127.0.0.1:\(silentPort)"])
