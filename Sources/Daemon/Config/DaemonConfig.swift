@@ -25,6 +25,19 @@ struct DaemonConfig: Equatable {
     var metricsIntervalSeconds: Double = 15
     /// When started as root: switch to this user (keeping only CAP_NET_RAW) once capture is open.
     var user: String?
+    var probe = Probe()
+
+    /// Follow-up probes of passive sessions whose chain could not be seen (`probe.*`).
+    struct Probe: Equatable {
+        var followUnobserved = false
+        var cacheSeconds: Double = 3600
+        var maxPerMinute = 60
+        var timeoutSeconds: Double = 10
+        /// Name suffixes never probed, lower case, without a trailing dot.
+        var exclude: [String] = []
+        var sourceAddress: String?
+        var queue = 256
+    }
 
     struct Capture: Equatable {
         var snaplen = 65535
@@ -126,8 +139,9 @@ struct DaemonConfig: Equatable {
         var config = DaemonConfig()
         let root = try Keys(object, path: "")
         try root.allow(["interfaces", "capture", "json_log", "journal", "trust_store", "untrusted_scope",
-                        "allow_inspection_cas", "indicators", "pins", "rules", "dedup_window_seconds", "limits", "metrics", "user"])
+                        "allow_inspection_cas", "indicators", "pins", "rules", "dedup_window_seconds", "limits", "metrics", "user", "probe"])
         config.user = try root.string("user")
+        if let probe = try root.object("probe") { config.probe = try decodeProbe(probe) }
         if let metrics = try root.object("metrics") {
             try metrics.allow(["textfile", "interval_seconds"])
             config.metricsTextfile = try metrics.string("textfile")
@@ -210,6 +224,35 @@ struct DaemonConfig: Equatable {
     }
 }
 
+extension DaemonConfig {
+    fileprivate static func decodeProbe(_ keys: Keys) throws(Invalid) -> Probe {
+        var probe = Probe()
+        try keys.allow(["follow_unobserved", "cache_seconds", "max_per_minute", "timeout_seconds", "exclude",
+                        "source_address", "queue"])
+        if let v = try keys.bool("follow_unobserved") { probe.followUnobserved = v }
+        if let v = try keys.number("cache_seconds", in: 1...604_800) { probe.cacheSeconds = v }
+        if let v = try keys.int("max_per_minute", in: 1...FollowUpRateLimit.maxPerMinute) { probe.maxPerMinute = v }
+        if let v = try keys.number("timeout_seconds", in: 0.1...300) { probe.timeoutSeconds = v }
+        if let v = try keys.int("queue", in: 1...65_536) { probe.queue = v }
+        if let names = try keys.strings("exclude") {
+            probe.exclude = try names.map { name throws(Invalid) in
+                guard let suffix = FollowUpExclusion.normalized(name) else {
+                    throw Invalid(description: "key 'probe.exclude': \"\(name)\" is not a DNS name suffix "
+                        + "(letters, digits, '-', '_' and dots, e.g. \"example.com\")")
+                }
+                return suffix
+            }
+        }
+        if let v = try keys.string("source_address") {
+            guard HostAddress.parse(v) != nil else {
+                throw Invalid(description: "key 'probe.source_address': \"\(v)\" is not a numeric IPv4 or IPv6 address")
+            }
+            probe.sourceAddress = v
+        }
+        return probe
+    }
+}
+
 /// A JSON value as parsed, so booleans, numbers and strings are told apart exactly.
 enum JSONValue: Decodable, Equatable {
     case null, bool(Bool), number(Double), string(String), array([JSONValue]), object([String: JSONValue])
@@ -237,7 +280,7 @@ enum JSONValue: Decodable, Equatable {
 }
 
 /// One JSON object's keys, checked one by one with errors that name the key.
-private struct Keys {
+fileprivate struct Keys {
     let values: [String: JSONValue]
     let path: String
 

@@ -117,7 +117,9 @@ extension JournalWriter {
     /// (leaf first, space-separated), `MITMWATCH_POSITION`, `MITMWATCH_INDICATOR` (the indicator's
     /// id), `MITMWATCH_MATCH_TYPE`, `MITMWATCH_SIGNATURE_VERIFIED` (`true`/`false`),
     /// `MITMWATCH_REASONS` (space-separated), `MITMWATCH_DETAIL`, `MITMWATCH_VERDICT` (rule ids of
-    /// the session, space-separated), `MITMWATCH_SESSION_ID`.
+    /// the session, space-separated), `MITMWATCH_SESSION_ID`; for a chain a probe was shown,
+    /// `MITMWATCH_OBSERVATION=probe`, `MITMWATCH_PROBE_TRIGGER` and `MITMWATCH_PROBE_SESSION_ID`
+    /// (the passive session that led to the probe).
     static func alertFields(_ finding: Finding, report: SessionReport, indicators: IndicatorSet) -> [(String, String)] {
         let session = report.session
         var fields: [(String, String)] = [
@@ -146,6 +148,11 @@ extension JournalWriter {
         add("MITMWATCH_DETAIL", finding.detail)
         add("MITMWATCH_VERDICT", report.verdict.joined(separator: " "))
         add("MITMWATCH_SESSION_ID", String(session.id))
+        if report.observation == .probe {
+            add("MITMWATCH_OBSERVATION", report.observation.rawValue)
+            add("MITMWATCH_PROBE_TRIGGER", report.probe?.trigger.rawValue)
+            add("MITMWATCH_PROBE_SESSION_ID", report.probe?.triggeringSession.map { String($0) })
+        }
         return fields
     }
 

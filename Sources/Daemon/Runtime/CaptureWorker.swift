@@ -25,13 +25,15 @@ struct CaptureWorker {
     /// Snapshots are published at most this often while packets flow.
     static let snapshotSeconds = 0.1
 
-    init(link: WorkerLink, limits: SnifferLimits, detection: DetectionBroadcast, outputs: SharedOutputs) {
+    init(link: WorkerLink, limits: SnifferLimits, detection: DetectionBroadcast, outputs: SharedOutputs,
+         followUps: FollowUpQueue) {
         self.link = link
         self.detection = detection
         let (generation, prepared) = detection.latest()
         self.generation = generation
         let observer = DetectionObserver(rules: RuleSet(prepared)) { report in
             outputs.report(report)
+            followUps.offer(report)  // a chain it could not see, to probe (never blocks)
         }
         pipeline = Pipeline(limits: limits, observer: observer)
     }
