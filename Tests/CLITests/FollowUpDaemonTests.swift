@@ -248,4 +248,80 @@ import Testing
         #expect(probeRecords.count == Self.metric(exposition, #"mitmwatch_probes_total{trigger="unobserved-session",result="completed"}"#))
         #expect(probeRecords.count <= 3)
     }
+
+    /// A TLS 1.3 server on a kernel-chosen loopback port that answers one handshake (made here as
+    /// the client), then accepts connections and never answers them; prints the port, "done"
+    /// after the handshake, "held" at each connection it holds. Ends by itself after 60 s.
+    static let answersOnce = #"""
+    import socket, ssl, sys, threading, time
+    server = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    server.minimum_version = ssl.TLSVersion.TLSv1_3
+    server.load_cert_chain(sys.argv[1], sys.argv[2])
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(16)
+    print(listener.getsockname()[1], flush=True)
+    held = []
+    def serve():
+        connection, _ = listener.accept()
+        try:
+            with server.wrap_socket(connection, server_side=True) as tls:
+                tls.recv(1)
+        except (OSError, ssl.SSLError):
+            pass
+        while True:
+            connection, _ = listener.accept()
+            held.append(connection)
+            print("held", flush=True)
+    threading.Thread(target=serve, daemon=True).start()
+    client = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+    client.check_hostname = False
+    client.verify_mode = ssl.CERT_NONE
+    with socket.create_connection(listener.getsockname(), timeout=5) as raw:
+        with client.wrap_socket(raw, server_hostname="www.facebook.example"):
+            pass
+    print("done", flush=True)
+    time.sleep(60)
+    """#
+
+    /// SIGTERM while a probe waits on a server that never answers: the daemon waits for the
+    /// probe's own timeout (bounded), says the probe failed, counts it, and exits 0.
+    @Test func sigtermWithAProbeInFlightEndsByTheProbesTimeout() throws {
+        let kit = try OpenSSLKit()
+        try LiveDaemonTests.kazakhstanChain(kit)
+        let chain = kit.path("served.pem")
+        try (String(contentsOfFile: kit.path("leaf.pem"), encoding: .utf8)
+            + String(contentsOfFile: kit.path("intermediate.pem"), encoding: .utf8)).write(toFile: chain, atomically: true, encoding: .utf8)
+        let script = kit.path("once.py")
+        try Self.answersOnce.write(toFile: script, atomically: true, encoding: .utf8)
+        let files = try Self.config(kit, probe: #"{"follow_unobserved": true, "timeout_seconds": 3}"#)
+        let daemon = try Running(["run", "--config", files.config])
+        defer { if daemon.process.isRunning { daemon.process.terminate() } }
+        #expect(daemon.waitForStderr("mitmwatch started on lo"))
+        let server = Process()
+        server.executableURL = URL(fileURLWithPath: "/usr/bin/python3")
+        server.arguments = [script, chain, kit.path("leaf.key")]
+        let output = Pipe()
+        server.standardOutput = output
+        server.standardError = FileHandle.nullDevice
+        try server.run()
+        defer { if server.isRunning { kill(server.processIdentifier, SIGKILL) }; server.waitUntilExit() }
+        var printed = ""
+        let held = Self.waitFor(15) {
+            printed += String(decoding: output.fileHandleForReading.availableData, as: UTF8.self)
+            return printed.contains("held")
+        }
+        #expect(held, "\(printed)")
+        let port = try #require(printed.split(separator: "\n").first.flatMap { Int($0) })
+        let stopping = Date()
+        daemon.signal(SIGTERM)
+        #expect(daemon.waitForExit(seconds: 10) == 0)
+        let took = Date().timeIntervalSince(stopping)
+        #expect(took < 3 + 2 + 1, "stopping took \(took) s")
+        #expect(daemon.collected.value.contains("follow-up probe of 127.0.0.1:\(port) (www.facebook.example)"))
+        #expect(daemon.collected.value.contains("could not complete: timeout"))
+        let exposition = (try? String(contentsOfFile: files.metrics, encoding: .utf8)) ?? ""
+        #expect(Self.metric(exposition, #"mitmwatch_probes_total{trigger="unobserved-session",result="failed"}"#) >= 1)
+        #expect(!LiveDaemonTests.lines(files.log).contains { Self.observation($0) == "probe" && Self.isAlert($0) })
+    }
 }
