@@ -11,6 +11,8 @@ final class TLSClientConnection {
     private let input: OpaquePointer
     /// What libssl wrote, for the socket (owned by `ssl`).
     private let output: OpaquePointer
+    /// The largest handshake message accepted (SSL_set_max_cert_list).
+    private var messageLimit = 0
 
     /// A failure with OpenSSL's reasons when libssl cannot set up a client with these settings.
     static func make(_ request: TLSProbeRequest) -> Result<TLSClientConnection, TLSProbeError> {
@@ -60,6 +62,7 @@ final class TLSClientConnection {
         guard unsafe mw_SSL_set_min_proto_version(ssl, lowest) == 1,
               unsafe mw_SSL_set_max_proto_version(ssl, highest) == 1 else { return Self.setupFailure("the protocol versions") }
         unsafe mw_SSL_set_max_cert_list(ssl, request.maxHandshakeBytes)
+        messageLimit = request.maxHandshakeBytes
         if let name = request.serverName, unsafe mw_SSL_set_tlsext_host_name(ssl, name) != 1 {
             return Self.setupFailure("the server name")
         }
@@ -89,7 +92,7 @@ final class TLSClientConnection {
         if status == 1 { return .done }
         let code = unsafe SSL_get_error(ssl, status)
         if code == SSL_ERROR_WANT_READ { return .wantsInput }
-        return .failed(Self.handshakeFailure(code))
+        return .failed(handshakeFailure(code))
     }
 
     /// Hands libssl what the server sent.
@@ -172,10 +175,11 @@ final class TLSClientConnection {
         TLSProbeError(kind, "OpenSSL refused \(what): \(OpenSSLErrors.drain().text ?? "no reason given")")
     }
 
-    private static func handshakeFailure(_ code: Int32) -> TLSProbeError {
+    private func handshakeFailure(_ code: Int32) -> TLSProbeError {
         let errors = OpenSSLErrors.drain()
         if errors.excessiveMessage {
-            return TLSProbeError(.handshakeTooLarge, "a handshake message exceeded the limit: \(errors.text ?? "excessive message size")")
+            return TLSProbeError(.handshakeTooLarge,
+                                 "a handshake message is over the limit of \(messageLimit) bytes (OpenSSL: \(errors.text ?? "excessive message size"))")
         }
         let reason = errors.text ?? (code == SSL_ERROR_SYSCALL ? "the connection ended" : "SSL_get_error \(code)")
         return TLSProbeError(.handshakeFailed, "OpenSSL: \(reason)")
