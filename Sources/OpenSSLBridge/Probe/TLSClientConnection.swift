@@ -44,6 +44,7 @@ final class TLSClientConnection {
     }
 
     deinit {
+        // unsafe: the last use of both objects; SSL_free frees the two BIOs too.
         unsafe SSL_free(ssl)
         unsafe SSL_CTX_free(context)
     }
@@ -103,6 +104,7 @@ final class TLSClientConnection {
 
     /// What libssl wrote for the server since the last call.
     func takeOutput() -> [UInt8] {
+        // unsafe: `output` is live, owned by `ssl`.
         let count = unsafe BIO_ctrl_pending(output)
         guard count > 0, count <= Int32.max else { return [] }
         var bytes = [UInt8](repeating: 0, count: count)
@@ -113,6 +115,7 @@ final class TLSClientConnection {
 
     /// Sends close_notify into the output (best effort; the caller decides whether to send it).
     func shutdown() {
+        // unsafe: `ssl` is live; with memory BIOs SSL_shutdown only writes close_notify into `output`.
         _ = unsafe SSL_shutdown(ssl)
         ERR_clear_error()
     }
@@ -139,10 +142,11 @@ final class TLSClientConnection {
         return chain
     }
 
+    // unsafe: a read of the live `ssl` (so are `group` and `extensionSCTCount`).
     var protocolVersion: UInt16 { UInt16(truncatingIfNeeded: unsafe SSL_version(ssl)) }
 
     var cipherSuite: UInt16 {
-        // unsafe: the cipher is a static libssl object.
+        // unsafe: `ssl` is live; the cipher is a static libssl object.
         guard let cipher = unsafe SSL_get_current_cipher(ssl) else { return 0 }
         return unsafe SSL_CIPHER_get_protocol_id(cipher)
     }
@@ -166,6 +170,7 @@ final class TLSClientConnection {
         return unsafe Array(UnsafeBufferPointer(start: data, count: Int(length)))
     }
 
+    /// Parses the SCTs libssl kept (extension, stapled response, leaf) and counts the extension's.
     var extensionSCTCount: Int {
         defer { ERR_clear_error() }
         return Int(unsafe mw_SSL_count_extension_scts(ssl))
@@ -179,7 +184,7 @@ final class TLSClientConnection {
         let errors = OpenSSLErrors.drain()
         if errors.excessiveMessage {
             return TLSProbeError(.handshakeTooLarge,
-                                 "a handshake message is over the limit of \(messageLimit) bytes (OpenSSL: \(errors.text ?? "excessive message size"))")
+                                 "a handshake message is larger than allowed (certificate list limit \(messageLimit) bytes; OpenSSL: \(errors.text ?? "excessive message size"))")
         }
         let reason = errors.text ?? (code == SSL_ERROR_SYSCALL ? "the connection ended" : "SSL_get_error \(code)")
         return TLSProbeError(.handshakeFailed, "OpenSSL: \(reason)")

@@ -30,12 +30,13 @@ public enum TLSProbe {
             return .failure(problem)
         }
         let finished = ProbeClock.wallClock
+        let local = socket.address(peer: false), remote = socket.address(peer: true)
         let result = TLSProbeResult(
             chain: connection.peerChain, protocolVersion: connection.protocolVersion,
             cipherSuite: connection.cipherSuite, group: connection.group, alpn: connection.selectedALPN,
             ocspResponse: connection.stapledOCSPResponse, extensionSCTs: connection.extensionSCTCount,
-            localHost: socket.address(peer: false)?.host ?? "", localPort: socket.address(peer: false)?.port ?? 0,
-            remoteHost: socket.address(peer: true)?.host ?? request.host, remotePort: request.port,
+            localHost: local?.host ?? "", localPort: local?.port ?? 0,
+            remoteHost: remote?.host ?? request.host, remotePort: remote?.port ?? request.port,
             started: started, finished: finished, offeredVersions: request.versions.offered)
         connection.shutdown()
         socket.sendWithoutWaiting(connection.takeOutput())
