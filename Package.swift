@@ -31,8 +31,9 @@ let package = Package(
         // The one bounds-checked byte cursor every wire parser (packets, TLS, DER) reads through.
         .target(name: "Wire", swiftSettings: strict),
 
-        // The one Swift module that calls OpenSSL libcrypto: digests, certificates, the trust
-        // store, chain verification, name checks, OCSP, object names; safe wrappers, no domain.
+        // The one Swift module that calls OpenSSL (libcrypto and libssl): digests, certificates, the
+        // trust store, chain verification, name checks, OCSP, object names, and the probes' TLS
+        // client; safe wrappers, no domain.
         .target(name: "OpenSSLBridge", dependencies: ["COpenSSL", "Wire"], swiftSettings: strict),
 
         // The zero-copy X.509 view, certificate fingerprints and the certificate cache

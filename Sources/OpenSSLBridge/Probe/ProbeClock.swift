@@ -5,8 +5,10 @@ import Glibc
 /// The probe's one deadline (monotonic) and the wall-clock times its result reports.
 struct ProbeClock {
     let deadline: ContinuousClock.Instant
+    let timeoutSeconds: Double
 
     init(timeoutSeconds: Double) {
+        self.timeoutSeconds = timeoutSeconds
         deadline = ContinuousClock.now.advanced(by: .seconds(timeoutSeconds))
     }
 

@@ -74,7 +74,7 @@ final class ProbeSocket {
     func wait(for events: Int16, doing activity: String) -> TLSProbeError? {
         while true {
             let milliseconds = clock.remainingMilliseconds
-            if milliseconds == 0 { return TLSProbeError(.timeout, "\(activity): no progress before the deadline") }
+            if milliseconds == 0 { return TLSProbeError(.timeout, "\(activity): no answer within the probe's \(clock.timeoutSeconds) s") }
             var entry = pollfd(fd: descriptor, events: events, revents: 0)
             // unsafe: poll reads and writes the one pollfd in `entry`, alive for the call.
             let ready = unsafe poll(&entry, 1, milliseconds)

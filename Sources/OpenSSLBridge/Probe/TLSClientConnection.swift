@@ -11,6 +11,8 @@ final class TLSClientConnection {
     private let input: OpaquePointer
     /// What libssl wrote, for the socket (owned by `ssl`).
     private let output: OpaquePointer
+    /// The largest handshake message accepted (SSL_set_max_cert_list).
+    private var messageLimit = 0
 
     /// A failure with OpenSSL's reasons when libssl cannot set up a client with these settings.
     static func make(_ request: TLSProbeRequest) -> Result<TLSClientConnection, TLSProbeError> {
@@ -42,6 +44,7 @@ final class TLSClientConnection {
     }
 
     deinit {
+        // unsafe: the last use of both objects; SSL_free frees the two BIOs too.
         unsafe SSL_free(ssl)
         unsafe SSL_CTX_free(context)
     }
@@ -60,6 +63,7 @@ final class TLSClientConnection {
         guard unsafe mw_SSL_set_min_proto_version(ssl, lowest) == 1,
               unsafe mw_SSL_set_max_proto_version(ssl, highest) == 1 else { return Self.setupFailure("the protocol versions") }
         unsafe mw_SSL_set_max_cert_list(ssl, request.maxHandshakeBytes)
+        messageLimit = request.maxHandshakeBytes
         if let name = request.serverName, unsafe mw_SSL_set_tlsext_host_name(ssl, name) != 1 {
             return Self.setupFailure("the server name")
         }
@@ -89,7 +93,7 @@ final class TLSClientConnection {
         if status == 1 { return .done }
         let code = unsafe SSL_get_error(ssl, status)
         if code == SSL_ERROR_WANT_READ { return .wantsInput }
-        return .failed(Self.handshakeFailure(code))
+        return .failed(handshakeFailure(code))
     }
 
     /// Hands libssl what the server sent.
@@ -100,6 +104,7 @@ final class TLSClientConnection {
 
     /// What libssl wrote for the server since the last call.
     func takeOutput() -> [UInt8] {
+        // unsafe: `output` is live, owned by `ssl`.
         let count = unsafe BIO_ctrl_pending(output)
         guard count > 0, count <= Int32.max else { return [] }
         var bytes = [UInt8](repeating: 0, count: count)
@@ -110,6 +115,7 @@ final class TLSClientConnection {
 
     /// Sends close_notify into the output (best effort; the caller decides whether to send it).
     func shutdown() {
+        // unsafe: `ssl` is live; with memory BIOs SSL_shutdown only writes close_notify into `output`.
         _ = unsafe SSL_shutdown(ssl)
         ERR_clear_error()
     }
@@ -136,10 +142,11 @@ final class TLSClientConnection {
         return chain
     }
 
+    // unsafe: a read of the live `ssl` (so are `group` and `extensionSCTCount`).
     var protocolVersion: UInt16 { UInt16(truncatingIfNeeded: unsafe SSL_version(ssl)) }
 
     var cipherSuite: UInt16 {
-        // unsafe: the cipher is a static libssl object.
+        // unsafe: `ssl` is live; the cipher is a static libssl object.
         guard let cipher = unsafe SSL_get_current_cipher(ssl) else { return 0 }
         return unsafe SSL_CIPHER_get_protocol_id(cipher)
     }
@@ -163,6 +170,7 @@ final class TLSClientConnection {
         return unsafe Array(UnsafeBufferPointer(start: data, count: Int(length)))
     }
 
+    /// Parses the SCTs libssl kept (extension, stapled response, leaf) and counts the extension's.
     var extensionSCTCount: Int {
         defer { ERR_clear_error() }
         return Int(unsafe mw_SSL_count_extension_scts(ssl))
@@ -172,10 +180,11 @@ final class TLSClientConnection {
         TLSProbeError(kind, "OpenSSL refused \(what): \(OpenSSLErrors.drain().text ?? "no reason given")")
     }
 
-    private static func handshakeFailure(_ code: Int32) -> TLSProbeError {
+    private func handshakeFailure(_ code: Int32) -> TLSProbeError {
         let errors = OpenSSLErrors.drain()
         if errors.excessiveMessage {
-            return TLSProbeError(.handshakeTooLarge, "a handshake message exceeded the limit: \(errors.text ?? "excessive message size")")
+            return TLSProbeError(.handshakeTooLarge,
+                                 "a handshake message is larger than allowed (certificate list limit \(messageLimit) bytes; OpenSSL: \(errors.text ?? "excessive message size"))")
         }
         let reason = errors.text ?? (code == SSL_ERROR_SYSCALL ? "the connection ended" : "SSL_get_error \(code)")
         return TLSProbeError(.handshakeFailed, "OpenSSL: \(reason)")

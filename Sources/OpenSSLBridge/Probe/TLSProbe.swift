@@ -30,12 +30,13 @@ public enum TLSProbe {
             return .failure(problem)
         }
         let finished = ProbeClock.wallClock
+        let local = socket.address(peer: false), remote = socket.address(peer: true)
         let result = TLSProbeResult(
             chain: connection.peerChain, protocolVersion: connection.protocolVersion,
             cipherSuite: connection.cipherSuite, group: connection.group, alpn: connection.selectedALPN,
             ocspResponse: connection.stapledOCSPResponse, extensionSCTs: connection.extensionSCTCount,
-            localHost: socket.address(peer: false)?.host ?? "", localPort: socket.address(peer: false)?.port ?? 0,
-            remoteHost: socket.address(peer: true)?.host ?? request.host, remotePort: request.port,
+            localHost: local?.host ?? "", localPort: local?.port ?? 0,
+            remoteHost: remote?.host ?? request.host, remotePort: remote?.port ?? request.port,
             started: started, finished: finished, offeredVersions: request.versions.offered)
         connection.shutdown()
         socket.sendWithoutWaiting(connection.takeOutput())
@@ -53,8 +54,9 @@ public enum TLSProbe {
             switch connection.advance() {
             case .done:
                 return socket.send(connection.takeOutput(), doing: "handshake with \(target)")
-            case .failed(let problem):
+            case .failed(var problem):
                 socket.sendWithoutWaiting(connection.takeOutput())
+                problem.detail = "handshake with \(target): " + problem.detail
                 return problem
             case .wantsInput:
                 let activity = received == 0
@@ -83,12 +85,12 @@ public enum TLSProbe {
             .failure(TLSProbeError(.invalidRequest, detail))
         }
         guard let remote = ProbeSocketAddress(request.host, port: request.port) else {
-            return invalid("host \"\(request.host)\" is not a numeric IPv4 or IPv6 address")
+            return invalid("host \(shown(request.host)) is not a numeric IPv4 or IPv6 address")
         }
         var source: ProbeSocketAddress?
         if let text = request.sourceAddress {
             guard let parsed = ProbeSocketAddress(text, port: 0), parsed.family == remote.family else {
-                return invalid("source address \"\(text)\" is not a numeric address of the host's family")
+                return invalid("source address \(shown(text)) is not a numeric address of the host's family")
             }
             source = parsed
         }
@@ -101,13 +103,18 @@ public enum TLSProbe {
         }
         if let name = request.serverName {
             guard (1...255).contains(name.utf8.count), !name.utf8.contains(0) else {
-                return invalid("server name \"\(name)\" is empty, longer than 255 bytes or contains NUL")
+                return invalid("server name \(shown(name)) is empty, longer than 255 bytes or contains NUL")
             }
         }
         for protocolName in request.alpn where !(1...255).contains(protocolName.utf8.count) {
-            return invalid("ALPN protocol \"\(protocolName)\" is empty or longer than 255 bytes")
+            return invalid("ALPN protocol \(shown(protocolName)) is empty or longer than 255 bytes")
         }
         guard request.alpn.reduce(0, { $0 + 1 + $1.utf8.count }) <= 65_535 else { return invalid("the ALPN list is too long") }
         return .success((remote, source))
+    }
+
+    /// A caller's string in an error: quoted, control characters escaped, at most 64 characters.
+    private static func shown(_ text: String) -> String {
+        text.count <= 64 ? text.debugDescription : String(text.prefix(64)).debugDescription + "…"
     }
 }

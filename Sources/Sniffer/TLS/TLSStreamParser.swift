@@ -27,38 +27,18 @@ struct TLSStreamParser {
     var carry: [UInt8] = []
     /// A partial handshake message.
     var message: [UInt8] = []
-    private var stream32: UInt32 = 0
-    private var scanned32: UInt32 = 0
-    private var messageTotal32: UInt32 = 0
-    private var skip32: UInt32 = 0
-    private var reserved32: UInt32 = 0
     var mode: Mode = .detecting
 
     /// Bytes fed (saturating: only its start and the prelude, within the limits, are read).
-    var streamBytes: Int {
-        get { Int(stream32) }
-        set { stream32 = UInt32(clamping: newValue) }
-    }
+    @Saturating32 var streamBytes = 0
     /// Bytes examined while detecting or resynchronising (bounded by the limits).
-    var scannedBytes: Int {
-        get { Int(scanned32) }
-        set { scanned32 = UInt32(clamping: newValue) }
-    }
+    @Saturating32 var scannedBytes = 0
     /// Declared total length (header included) of the message being collected in `message`.
-    var messageTotal: Int {
-        get { Int(messageTotal32) }
-        set { messageTotal32 = UInt32(clamping: newValue) }
-    }
+    @Saturating32 var messageTotal = 0
     /// Bytes still to skip of a handshake message too large to keep.
-    var skipRemaining: Int {
-        get { Int(skip32) }
-        set { skip32 = UInt32(clamping: newValue) }
-    }
+    @Saturating32 var skipRemaining = 0
     /// Bytes reserved from the memcap for `carry` and `message`.
-    var reservedBytes: Int {
-        get { Int(reserved32) }
-        set { reserved32 = UInt32(clamping: newValue) }
-    }
+    @Saturating32 var reservedBytes = 0
 
     /// Bytes held (against the per-flow cap, with what the reassembler holds).
     var heldBytes: Int { carry.count + message.count }
