@@ -31,7 +31,7 @@ import TestSupport
         }
 
         func stop() {
-            if process.isRunning { kill(process.processIdentifier, SIGTERM) }
+            if process.isRunning { kill(process.processIdentifier, SIGKILL) }  // SIGTERM may be inherited ignored
             process.waitUntilExit()
         }
     }
