@@ -52,6 +52,15 @@ import Testing
     }
 
     /// One TLS 1.3 handshake by `openssl s_client`, bounded by timeout(1).
+    /// The Kazakhstan-style chain as a Python server sends it: leaf then intermediate, one PEM file.
+    static func servedKazakhstanChain(_ kit: OpenSSLKit) throws -> String {
+        try LiveDaemonTests.kazakhstanChain(kit)
+        let chain = kit.path("served.pem")
+        try (String(contentsOfFile: kit.path("leaf.pem"), encoding: .utf8)
+            + String(contentsOfFile: kit.path("intermediate.pem"), encoding: .utf8)).write(toFile: chain, atomically: true, encoding: .utf8)
+        return chain
+    }
+
     static func tls13Client(port: Int) throws {
         let client = Process()
         client.executableURL = URL(fileURLWithPath: "/usr/bin/timeout")
@@ -196,10 +205,7 @@ import Testing
 
     @Test func aFloodOfUnobservableSessionsStaysWithinMaxPerMinute() throws {
         let kit = try OpenSSLKit()
-        try LiveDaemonTests.kazakhstanChain(kit)
-        let chain = kit.path("served.pem")
-        try (String(contentsOfFile: kit.path("leaf.pem"), encoding: .utf8)
-            + String(contentsOfFile: kit.path("intermediate.pem"), encoding: .utf8)).write(toFile: chain, atomically: true, encoding: .utf8)
+        let chain = try Self.servedKazakhstanChain(kit)
         let script = kit.path("flood.py")
         try Self.flood.write(toFile: script, atomically: true, encoding: .utf8)
         let files = try Self.config(kit, probe: #"{"follow_unobserved": true, "max_per_minute": 3, "timeout_seconds": 2}"#)
@@ -288,10 +294,7 @@ import Testing
     /// probe's own timeout (bounded), says the probe failed, counts it, and exits 0.
     @Test func sigtermWithAProbeInFlightEndsByTheProbesTimeout() throws {
         let kit = try OpenSSLKit()
-        try LiveDaemonTests.kazakhstanChain(kit)
-        let chain = kit.path("served.pem")
-        try (String(contentsOfFile: kit.path("leaf.pem"), encoding: .utf8)
-            + String(contentsOfFile: kit.path("intermediate.pem"), encoding: .utf8)).write(toFile: chain, atomically: true, encoding: .utf8)
+        let chain = try Self.servedKazakhstanChain(kit)
         let script = kit.path("once.py")
         try Self.answersOnce.write(toFile: script, atomically: true, encoding: .utf8)
         let files = try Self.config(kit, probe: #"{"follow_unobserved": true, "timeout_seconds": 3}"#)
