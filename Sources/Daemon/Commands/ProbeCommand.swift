@@ -26,7 +26,7 @@ struct ProbeCommand: ParsableCommand {
     var sni: String?
 
     @Option(help: "TLS versions to offer: 1.2, 1.3 or any.")
-    var tls: OfferedVersions = .any
+    var tls: TLSProbeVersions = .any
 
     @Option(help: "Output format: text (for people) or json (one ECS object per line).")
     var format: ReadCommand.Format = .text
@@ -38,17 +38,6 @@ struct ProbeCommand: ParsableCommand {
 
     @Flag(help: "Include the server's chain as PEM in alerts (tls.server.certificate_chain).")
     var certificateChain = false
-
-    enum OfferedVersions: String, ExpressibleByArgument, CaseIterable {
-        case tls12 = "1.2", tls13 = "1.3", any
-        var probeVersions: TLSProbeVersions {
-            switch self {
-            case .tls12: .tls12
-            case .tls13: .tls13
-            case .any: .any
-            }
-        }
-    }
 
     static let maxTimeout = 300.0
 
@@ -69,7 +58,7 @@ struct ProbeCommand: ParsableCommand {
         for (index, target) in parsed.enumerated() {
             var request = TLSProbeRequest(host: target.host, port: target.port,
                                           serverName: sni ?? (target.isAddress ? nil : target.host))
-            request.versions = tls.probeVersions
+            request.versions = tls
             request.timeoutSeconds = timeout
             prober.probe(target, request: request, id: UInt64(index + 1))
         }
@@ -107,11 +96,8 @@ struct Prober {
         }
         switch TLSProbe.run(request) {
         case .success(let result):
-            let session = ProbeSession.session(result, id: id, serverName: request.serverName, request: request)
-            let details = ProbeDetails(trigger: .cli, offeredVersions: ProbeSession.offeredNames(request.versions),
-                                       negotiatedALPN: result.alpn)
-            let report = rules.reportFetched(result.chain, session: session, at: session.end, cache: &cache,
-                                             probe: details)
+            let report = ProbeSession.report(result, request: request, id: id, trigger: .cli, rules: &rules,
+                                             cache: &cache)
             var output = JSONBuffer()
             records.append(report, into: &output)
             StandardStreams.write(output.bytes)
@@ -135,9 +121,14 @@ struct Prober {
         printToStandardError(words)
         var json = JSONBuffer()
         ProbeFailureRecord.write(target: target.description, address: HostAddress.parse(request.host), port: request.port,
-                                 serverName: request.serverName, offeredVersions: ProbeSession.offeredNames(request.versions),
+                                 serverName: request.serverName, offeredVersions: request.versions.offered,
                                  kind: kind, detail: detail, at: ProbeSession.timestamp(Date().timeIntervalSince1970),
                                  into: &json)
         StandardStreams.write(json.bytes)
     }
+}
+
+/// `--tls 1.2|1.3|any`: the client's own offer, by the values it writes in records.
+extension TLSProbeVersions: ExpressibleByArgument, CaseIterable {
+    public static let allCases: [TLSProbeVersions] = [.tls12, .tls13, .any]
 }

@@ -76,12 +76,9 @@ struct FollowUpProber {
             queue.countProbe(completed: true)
             failuresSaid.remove(candidate.key)
             nextID += 1
-            let session = ProbeSession.session(result, id: Self.firstSessionID + nextID, serverName: request.serverName,
-                                               request: request)
-            let details = ProbeDetails(trigger: .unobservedSession, offeredVersions: ProbeSession.offeredNames(request.versions),
-                                       negotiatedALPN: result.alpn, triggeringSession: candidate.sessionID)
-            outputs.report(rules.reportFetched(result.chain, session: session, at: session.end, cache: &certificates,
-                                               probe: details))
+            outputs.report(ProbeSession.report(result, request: request, id: Self.firstSessionID + nextID,
+                                               trigger: .unobservedSession, triggeringSession: candidate.sessionID,
+                                               rules: &rules, cache: &certificates))
         case .failure(let error):
             queue.countProbe(completed: false)
             guard !failuresSaid.contains(candidate.key) else { return }
