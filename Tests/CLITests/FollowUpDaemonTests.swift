@@ -62,18 +62,7 @@ import Testing
     }
 
     static func tls13Client(port: Int) throws {
-        let client = Process()
-        client.executableURL = URL(fileURLWithPath: "/usr/bin/timeout")
-        client.arguments = ["5", "/usr/bin/openssl", "s_client", "-connect", "127.0.0.1:\(port)",
-                            "-servername", "www.facebook.example", "-tls1_3"]
-        let input = Pipe()
-        client.standardInput = input
-        client.standardOutput = FileHandle.nullDevice
-        client.standardError = FileHandle.nullDevice
-        try client.run()
-        input.fileHandleForWriting.write(Data("Q\n".utf8))
-        try input.fileHandleForWriting.close()
-        client.waitUntilExit()
+        try LiveDaemonTests.client(port: port, version: "-tls1_3")
     }
 
     /// A metric's value in the textfile (0 when absent).

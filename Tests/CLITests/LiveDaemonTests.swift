@@ -89,10 +89,16 @@ import Testing
         try server.run()
         defer { if server.isRunning { kill(server.processIdentifier, SIGTERM) }; server.waitUntilExit() }
         usleep(400_000)
+        try client(host: host, port: port, version: "-tls1_2", namespace: clientNamespace)
+    }
+
+    /// OpenSSL's s_client: one handshake to `host`:`port` for www.facebook.example at `version`,
+    /// at most 5 s, in `namespace` when given.
+    static func client(host: String = "127.0.0.1", port: Int, version: String, namespace: String? = nil) throws {
         let client = Process()
         client.executableURL = URL(fileURLWithPath: "/usr/bin/timeout")
-        client.arguments = ["5"] + (clientNamespace == nil ? [] : ["/usr/sbin/ip"] + inNamespace(clientNamespace))
-            + ["/usr/bin/openssl", "s_client", "-connect", "\(host):\(port)", "-servername", "www.facebook.example", "-tls1_2"]
+        client.arguments = ["5"] + (namespace.map { ["/usr/sbin/ip", "netns", "exec", $0] } ?? [])
+            + ["/usr/bin/openssl", "s_client", "-connect", "\(host):\(port)", "-servername", "www.facebook.example", version]
         let input = Pipe()
         client.standardInput = input
         client.standardOutput = FileHandle.nullDevice
