@@ -7,8 +7,10 @@ set -euo pipefail
 # tshark (with editcap, mergecap, capinfos): the capture-file tests (Tests/SnifferTests/Capture,
 # Tests/CLITests/ReadMixedLinkTypesTests), the baseline of mitmwatch-bench pipeline and read
 # (BENCHMARKS.md), scripts/extract-corpus-certs.sh and make-fuzz-seeds.py.
+# gnutls-bin (gnutls-serv), mitmproxy (mitmdump, a real interceptor) and nftables (the interceptor's
+# redirect in the TTL localisation namespaces): the probe tests (Tests/CLITests/Probe*).
 packages=(libpcap-dev libssl-dev pkg-config openssl ca-certificates publicsuffix systemd logrotate dpkg-dev tcpreplay
-          iproute2 python3 tshark)
+          iproute2 python3 tshark gnutls-bin mitmproxy nftables)
 missing=()
 for package in "${packages[@]}"; do
     dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" || missing+=("$package")
