@@ -54,6 +54,10 @@ else
     echo "make-deb: note: no config.example.json; the package ships no /etc/mitmwatch/config.json" >&2
 fi
 
+for list in data/watchlists/*.txt; do
+    install -D -m 0644 "$list" "$stage/usr/share/mitmwatch/watchlists/$(basename "$list")"
+done
+
 doc="$stage/usr/share/doc/mitmwatch"
 install -D -m 0644 README.md "$doc/README.md"
 install -D -m 0644 data/indicators/README.md "$doc/indicators.md"
@@ -71,7 +75,7 @@ License: no licence file is present in the source tree this package was built fr
 Statically linked into /usr/bin/mitmwatch: the Swift standard library and runtime, Foundation
 and Dispatch (Apache-2.0 with the Runtime Library Exception, https://swift.org/LICENSE.txt),
 the ICU data Foundation carries (Unicode-3.0), and swift-argument-parser (Apache-2.0).
-Dynamically linked: libpcap (BSD-3-Clause) and OpenSSL libcrypto (Apache-2.0).
+Dynamically linked: libpcap (BSD-3-Clause) and OpenSSL libcrypto and libssl (Apache-2.0).
 
 Built-in interception indicators
 --------------------------------

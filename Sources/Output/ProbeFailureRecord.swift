@@ -1,3 +1,4 @@
+import Detector
 import Sniffer
 
 /// The record of a probe that could not complete (`event.dataset: mitmwatch.probe`,
@@ -6,7 +7,7 @@ import Sniffer
 public enum ProbeFailureRecord {
     public static func write(target: String, address: IPAddress?, port: UInt16, serverName: String?,
                              offeredVersions: [String], kind: String, detail: String, at time: Timestamp,
-                             into json: inout JSONBuffer) {
+                             trigger: ProbeDetails.Trigger = .cli, into json: inout JSONBuffer) {
         json.beginRecord()
         json.field("@timestamp", timestamp: time)
         json.field("message", "probe \(target) could not complete: \(detail)")
@@ -29,7 +30,7 @@ public enum ProbeFailureRecord {
         json.beginObject("mitmwatch")
         json.field("observation", "probe")
         json.beginObject("probe")
-        json.field("trigger", "cli")
+        json.field("trigger", trigger.rawValue)
         json.field("target", target)
         json.field("offered_versions", offeredVersions)
         json.endObject()

@@ -29,7 +29,13 @@ import Testing
         (#"{"source_address": "gateway.local"}"#,
          #"key 'probe.source_address': "gateway.local" is not a numeric IPv4 or IPv6 address"#),
         (#"{"queue": 70000}"#, "key 'probe.queue': expected an integer from 1 to 65536, got 70000"),
-        (#"{"targets": []}"#, "unknown key 'probe.targets'"),
+        (#"{"target": []}"#, "unknown key 'probe.target'"),
+        (#"{"targets": "example.com"}"#, #"key 'probe.targets': expected a list of strings, got "example.com""#),
+        (#"{"targets": ["ok.example", "1.2.3.4"]}"#, #"key 'probe.targets': "1.2.3.4" does not start with a server name"#),
+        (#"{"targets": ["a.example@[::1"]}"#, #"key 'probe.targets': "a.example@[::1" has no valid HOST[:PORT] after the name"#),
+        (#"{"targets": ["a.example:0"]}"#, "port '0' is not a number from 1 to 65535"),
+        (#"{"interval_seconds": 5}"#, "key 'probe.interval_seconds': expected a number from 10.0 to 604800.0, got 5"),
+        (#"{"targets_file": ""}"#, "key 'probe.targets_file': the path is empty"),
         (#"[]"#, "key 'probe': expected an object, got a list"),
     ])
     func badValuesNameTheKeyAndTheValue(probe: String, expected: String) {
@@ -51,6 +57,10 @@ import Testing
         #expect(check.stderr.contains("key 'probe.max_per_minute': expected an integer from 1 to 3600, got -1"))
         try #"{"interfaces": ["lo"], "probe": {"follow_unobserved": true, "exclude": ["corp.example"]}}"#
             .write(toFile: config, atomically: true, encoding: .utf8)
-        #expect(try ReadCommandTests.run(["check-config", config]).status == 0)
+        let ok = try ReadCommandTests.run(["check-config", config])
+        #expect(ok.status == 0)
+        #expect(ok.stdout.contains("probes: follow-ups of unobservable sessions (at most 60/min, each server and name once per 3600 s, 1 suffixes excluded)"), "\(ok.stdout)")
+        try #"{"interfaces": ["lo"]}"#.write(toFile: config, atomically: true, encoding: .utf8)
+        #expect(try ReadCommandTests.run(["check-config", config]).stdout.contains("probes off"))
     }
 }

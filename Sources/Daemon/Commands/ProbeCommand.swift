@@ -48,7 +48,9 @@ struct ProbeCommand: ParsableCommand {
         if let sni, sni.isEmpty || sni.utf8.count > 253 || sni.contains(where: { $0.isWhitespace || !$0.isASCII }) {
             throw ValidationError("--sni '\(sni)' is not a server name")
         }
-        let parsed = try targets.map { target throws(ValidationError) in try ProbeTarget(parsing: target) }
+        let parsed = try targets.map { target throws(ValidationError) in
+            do throws(ProbeTarget.Invalid) { return try ProbeTarget(parsing: target) } catch { throw ValidationError(error.description) }
+        }
         signal(SIGPIPE, SIG_IGN)  // a server that resets the connection must not end the process
         let configuration = try detection.setup.prepare()
         var prober = Prober(rules: RuleSet(configuration),

@@ -72,7 +72,22 @@ struct CheckConfigCommand: ParsableCommand {
             + "capture \(capture.method.rawValue) with \(capture.workers) worker\(capture.workers == 1 ? "" : "s")"
             + (capture.fanoutGroup.map { " (fanout group \($0))" } ?? "") + ", "
             + "\(detection.indicators.indicators.count) indicators, \(detection.rules.count) rules, "
-            + "alerts to \(config.jsonLog.path ?? (config.jsonLog.stdout ? "stdout" : "stderr only"))")
+            + "alerts to \(config.jsonLog.path ?? (config.jsonLog.stdout ? "stdout" : "stderr only")), "
+            + Self.probes(config.probe))
+    }
+
+    /// The probe settings in a few words: what the daemon will connect to on its own.
+    static func probes(_ probe: DaemonConfig.Probe) -> String {
+        var parts: [String] = []
+        if probe.followUnobserved {
+            parts.append("follow-ups of unobservable sessions (at most \(probe.maxPerMinute)/min, each server and name once per "
+                + "\(Int(probe.cacheSeconds)) s\(probe.exclude.isEmpty ? "" : ", \(probe.exclude.count) suffixes excluded"))")
+        }
+        if !probe.watchList.isEmpty {
+            parts.append("a watch list of \(probe.watchList.count) name\(probe.watchList.count == 1 ? "" : "s") every \(Int(probe.intervalSeconds)) s")
+        }
+        guard !parts.isEmpty else { return "probes off" }
+        return "probes: " + parts.joined(separator: " and ") + (probe.sourceAddress.map { " from \($0)" } ?? "")
     }
 }
 

@@ -27,9 +27,16 @@ struct DaemonConfig: Equatable {
     var user: String?
     var probe = Probe()
 
-    /// Follow-up probes of passive sessions whose chain could not be seen (`probe.*`).
+    /// Follow-up probes of passive sessions whose chain could not be seen, and the watch list (`probe.*`).
     struct Probe: Equatable {
         var followUnobserved = false
+        /// `probe.targets`, as written in the configuration.
+        var targets: [WatchTarget] = []
+        /// `probe.targets_file`, read by `load` (and on reload) into `watchList`.
+        var targetsFile: String?
+        /// The watch list in force: `targets`, then the file's, each once.
+        var watchList: [WatchTarget] = []
+        var intervalSeconds: Double = 900
         var cacheSeconds: Double = 3600
         var maxPerMinute = 60
         var timeoutSeconds: Double = 10
@@ -129,7 +136,9 @@ struct DaemonConfig: Equatable {
             throw Invalid(description: "config \(path): not valid JSON (\(error))")
         }
         do {
-            return try decode(object)
+            var config = try decode(object)
+            try readTargetsFile(&config.probe, configPath: path)
+            return config
         } catch {
             throw Invalid(description: "config \(path): \(error.description)")
         }
@@ -228,7 +237,7 @@ extension DaemonConfig {
     fileprivate static func decodeProbe(_ keys: Keys) throws(Invalid) -> Probe {
         var probe = Probe()
         try keys.allow(["follow_unobserved", "cache_seconds", "max_per_minute", "timeout_seconds", "exclude",
-                        "source_address", "queue"])
+                        "source_address", "queue", "targets", "targets_file", "interval_seconds"])
         if let v = try keys.bool("follow_unobserved") { probe.followUnobserved = v }
         if let v = try keys.number("cache_seconds", in: 1...604_800) { probe.cacheSeconds = v }
         if let v = try keys.int("max_per_minute", in: 1...FollowUpRateLimit.maxPerMinute) { probe.maxPerMinute = v }
@@ -249,7 +258,44 @@ extension DaemonConfig {
             }
             probe.sourceAddress = v
         }
+        if let v = try keys.number("interval_seconds", in: 10...604_800) { probe.intervalSeconds = v }
+        if let entries = try keys.strings("targets") {
+            probe.targets = try entries.map { entry throws(Invalid) in
+                do throws(WatchTarget.Invalid) { return try WatchTarget(parsing: entry) } catch {
+                    throw Invalid(description: "key 'probe.targets': \(error.description)")
+                }
+            }
+        }
+        if let v = try keys.string("targets_file") {
+            guard !v.isEmpty else { throw Invalid(description: "key 'probe.targets_file': the path is empty") }
+            probe.targetsFile = v
+        }
+        probe.watchList = try watchList(probe.targets, file: [])
         return probe
+    }
+
+    /// The most names a watch list probes: each is probed twice per `probe.interval_seconds`.
+    static let maxWatchTargets = 4096
+
+    fileprivate static func watchList(_ targets: [WatchTarget], file: [WatchTarget]) throws(Invalid) -> [WatchTarget] {
+        var seen = Set<WatchTarget>(), list: [WatchTarget] = []
+        for target in targets + file where seen.insert(target).inserted { list.append(target) }
+        guard list.count <= maxWatchTargets else {
+            throw Invalid(description: "key 'probe.targets': \(list.count) targets with probe.targets_file's; at most \(maxWatchTargets)")
+        }
+        return list
+    }
+
+    /// Reads `probe.targets_file` (relative to the configuration file's folder) into the watch list.
+    fileprivate static func readTargetsFile(_ probe: inout Probe, configPath: String) throws(Invalid) {
+        guard let file = probe.targetsFile else { return }
+        let path = file.hasPrefix("/") ? file
+            : URL(fileURLWithPath: configPath).deletingLastPathComponent().appendingPathComponent(file).path
+        let fileTargets: [WatchTarget]
+        do { fileTargets = try WatchTargetsFile.read(path) } catch {
+            throw Invalid(description: "key 'probe.targets_file': \(error.description)")
+        }
+        probe.watchList = try watchList(probe.targets, file: fileTargets)
     }
 }
 

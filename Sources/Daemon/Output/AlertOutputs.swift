@@ -81,6 +81,13 @@ final class AlertOutputs {
         return Plan(alerts: alerts, indicators: indicators, sessionRecord: sessions, json: jsonLog != nil || toStdout)
     }
 
+    /// Writes an event's JSON line (not a session, not an alert: nothing to count).
+    func writeEvent(_ line: [UInt8]) {
+        guard !line.isEmpty else { return }
+        if let jsonLog { jsonLog.write(lines: line) }
+        if toStdout { StandardStreams.write(line) }
+    }
+
     /// Writes a session's JSON lines (one write to each output), then counts the alerts among them.
     func write(_ lines: [UInt8], alerts: [Rule]) {
         if !lines.isEmpty {
@@ -128,6 +135,16 @@ final class SharedOutputs: Sendable {
         let rules = plan.alerts.map(\.finding.rule)
         outputs.withLock { $0.write(lines.bytes, alerts: rules) }
     }
+
+    /// A probe's event that is not a session (a failure, a path check): its sentence to stderr and
+    /// the journal with `fields`, its JSON line to the JSON log and stdout.
+    func probeEvent(_ json: JSONBuffer, sentence: String, messageID: String, fields: [(String, String)], warning: Bool) {
+        Log.event(sentence, priority: warning ? JournalPriority.warning : JournalPriority.info, id: messageID, extra: fields)
+        outputs.withLock { $0.writeEvent(json.bytes) }
+    }
+
+    /// An event's JSON line alone (said in words before, or not worth saying again).
+    func writeEvent(_ json: JSONBuffer) { outputs.withLock { $0.writeEvent(json.bytes) } }
 
     func apply(_ config: DaemonConfig) { outputs.withLock { $0.apply(config) } }
     func reopen() { outputs.withLock { $0.reopen() } }

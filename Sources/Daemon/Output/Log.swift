@@ -21,6 +21,11 @@ enum Log {
     static func info(_ text: String, id: String? = nil) { write(text, prefix: "", priority: JournalPriority.info, id: id) }
     static func warning(_ text: String, id: String? = nil) { write(text, prefix: "warning: ", priority: JournalPriority.warning, id: id) }
     static func error(_ text: String, id: String? = nil) { write(text, prefix: "error: ", priority: JournalPriority.error, id: id) }
+    /// An operational message with fields of its own (`MITMWATCH_…`) in the journal.
+    static func event(_ text: String, priority: Int, id: String, extra: [(String, String)]) {
+        printToStandardError("mitmwatch: " + (priority <= JournalPriority.warning ? "warning: " : "") + text)
+        toJournal(JournalWriter.operationalFields(message: text, priority: priority, messageID: id, extra: extra))
+    }
     static func alert(_ text: String) { printToStandardError("mitmwatch: " + text) }
 
     static var journalSendFailureCount: UInt64 { journalSendFailures.load(ordering: .relaxed) }

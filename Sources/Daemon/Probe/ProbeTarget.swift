@@ -1,8 +1,6 @@
-import ArgumentParser
-
 /// What `mitmwatch probe` is asked to connect to: `HOST[:PORT]`, an IPv6 address in brackets
 /// (`[2001:db8::1]:8443`, `[::1]`), port 443 when none is given.
-struct ProbeTarget: Equatable, CustomStringConvertible {
+struct ProbeTarget: Hashable, Sendable, CustomStringConvertible {
     var host: String
     var port: UInt16
     /// Whether `host` is an address rather than a name to resolve (and to send as the SNI).
@@ -18,9 +16,14 @@ struct ProbeTarget: Equatable, CustomStringConvertible {
         self.isAddress = isAddress
     }
 
+    /// Why a target does not parse, naming it.
+    struct Invalid: Error, CustomStringConvertible {
+        var description: String
+    }
+
     /// Parses one TARGET argument; the error names it and says what is wrong.
-    init(parsing text: String) throws(ValidationError) {
-        func invalid(_ why: String) -> ValidationError { ValidationError("target '\(text)': \(why)") }
+    init(parsing text: String) throws(Invalid) {
+        func invalid(_ why: String) -> Invalid { Invalid(description: "target '\(text)': \(why)") }
         var host = Substring(text)
         var port: Substring?
         if host.hasPrefix("[") {

@@ -26,14 +26,14 @@ struct CaptureWorker {
     static let snapshotSeconds = 0.1
 
     init(link: WorkerLink, limits: SnifferLimits, detection: DetectionBroadcast, outputs: SharedOutputs,
-         followUps: FollowUpQueue) {
+         probes: ProbeFeed) {
         self.link = link
         self.detection = detection
         let (generation, prepared) = detection.latest()
         self.generation = generation
         let observer = DetectionObserver(rules: RuleSet(prepared)) { report in
             outputs.report(report)
-            followUps.offer(report)  // a chain it could not see, to probe (never blocks)
+            probes.offer(report)  // to the prober: a chain it could not see, or its own probe (never blocks)
         }
         pipeline = Pipeline(limits: limits, observer: observer)
     }

@@ -21,7 +21,7 @@ final class Daemon {
     private let outputs: SharedOutputs
     private let detection: DetectionBroadcast
     private let pool: WorkerPool
-    private let followUps: FollowUpThread
+    private let prober: ProbeThread
     private let interfaces: CaptureInterfaces
     private let signals: SignalDescriptor
     private let notify = SystemdNotify()
@@ -61,7 +61,7 @@ final class Daemon {
         detection = DetectionBroadcast(prepared)
         outputs.setIndicators(prepared.indicators)
         pool = WorkerPool(count: config.capture.workers)
-        followUps = FollowUpThread(config.probe)
+        prober = ProbeThread(config.probe)
         interfaces = CaptureInterfaces(config: config, pool: pool)
     }
 
@@ -82,9 +82,10 @@ final class Daemon {
             do { try PrivilegeDrop.become(user) } catch { throw StartError(description: error.description) }
             Log.info("running as \(user) with CAP_NET_RAW only")
         }
-        pool.start(limits: config.workerLimits, detection: detection, outputs: outputs, followUps: followUps.queue)
-        // Always running, idle unless probe.follow_unobserved is on (a reload may turn it on).
-        followUps.start(detection: detection, outputs: outputs)
+        pool.start(limits: config.workerLimits, detection: detection, outputs: outputs, probes: prober.feed)
+        // Always running, idle unless probe.follow_unobserved is on or probe.targets names servers
+        // (a reload may change either).
+        prober.start(detection: detection, outputs: outputs)
         Log.info("mitmwatch started on \(config.interfaces.joined(separator: ", "))"
             + (pool.count > 1 ? " with \(pool.count) capture threads" : "")
             + (config.jsonLog.path.map { "; alerts to \($0)" } ?? ""), id: JournalMessageID.started)
@@ -123,11 +124,11 @@ final class Daemon {
         reloadLog.tick(now: Self.now(), force: true)
         notify.stopping()
         Log.info("mitmwatch stopping: \(statistics())", id: JournalMessageID.stopping)
-        followUps.queue.stop()
+        prober.queue.stop()
         pool.stop()
         // A probe in flight ends by its own timeout.
-        if !followUps.stop(waiting: config.probe.timeoutSeconds + 2) {
-            Log.warning("the follow-up probe in flight did not end in time; exiting without it")
+        if !prober.stop(waiting: config.probe.timeoutSeconds + 2) {
+            Log.warning("the probe in flight did not end in time; exiting without it")
         }
         if let path = config.metricsTextfile { writeMetrics(to: path) }
     }
@@ -171,7 +172,7 @@ final class Daemon {
             detection.publish(prepared)
             outputs.setIndicators(prepared.indicators)
             outputs.apply(fresh)
-            followUps.queue.apply(fresh.probe)
+            prober.queue.apply(fresh.probe)
             interfaces.apply(fresh)
             Log.useJournal(fresh.journal)
             let asked = (workers: fresh.capture.workers, method: fresh.capture.method)
@@ -210,7 +211,7 @@ final class Daemon {
                                                       StandardStreams.stderrFailures.load(ordering: .relaxed)),
                                 metricsWriteFailures: metricsWriteFailures,
                                 configReloads: (applied: reloadsApplied, rejected: reloadsRejected),
-                                interfaces: interfaces.health, probes: followUps.queue.counts)
+                                interfaces: interfaces.health, probes: prober.queue.counts)
     }
 
     func statistics() -> String {

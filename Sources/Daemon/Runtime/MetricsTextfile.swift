@@ -1,3 +1,4 @@
+import Detector
 import Sniffer
 
 #if canImport(Glibc)
@@ -21,8 +22,8 @@ enum Metrics {
         var configReloads: (applied: Int, rejected: Int) = (0, 0)
         /// Per configured interface: whether it is being captured, and how often it went down.
         var interfaces: [String: InterfaceHealth] = [:]
-        /// The follow-up prober's probes and skipped sessions.
-        var probes = FollowUpCounts()
+        /// The prober's probes (follow-ups and watch list), skipped sessions and path checks.
+        var probes = ProbeCounts()
 
         /// Every worker's counters added up.
         var counters: Counters {
@@ -83,12 +84,19 @@ enum Metrics {
                [("", "\(s.metricsWriteFailures)")])
         metric("config_reloads_total", "Reloads (SIGHUP), by result: applied, or rejected with the running configuration kept.",
                "counter", [("{result=\"applied\"}", "\(s.configReloads.applied)"), ("{result=\"rejected\"}", "\(s.configReloads.rejected)")])
-        metric("probes_total", "Follow-up probes of passive sessions whose chain could not be seen, by result.", "counter",
-               [("{trigger=\"unobserved-session\",result=\"completed\"}", "\(s.probes.completed)"),
-                ("{trigger=\"unobserved-session\",result=\"failed\"}", "\(s.probes.failed)")])
+        metric("probes_total", "Probes the daemon made (follow-ups of unobservable sessions, the watch list), by result.", "counter",
+               [ProbeDetails.Trigger.unobservedSession, .watchlist].flatMap { trigger in
+                   [true, false].map { completed in
+                       ("{trigger=\"\(trigger.rawValue)\",result=\"\(completed ? "completed" : "failed")\"}",
+                        "\(s.probes.probes(trigger, completed: completed))")
+                   }
+               })
         metric("probe_skipped_total",
                "Sessions not probed, by reason: excluded, probed within cache_seconds, over max_per_minute, queue full, the prober's own connection.",
                "counter", FollowUpQueue.SkipReason.allCases.map { ("{reason=\"\($0.rawValue)\"}", "\(s.probes.skipped[$0] ?? 0)") })
+        metric("probe_path_checks_total",
+               "Watch-list TLS 1.2 probes whose own handshake passive capture saw (seen=\"true\") or did not see in time.",
+               "counter", [("{seen=\"true\"}", "\(s.probes.pathChecks[true] ?? 0)"), ("{seen=\"false\"}", "\(s.probes.pathChecks[false] ?? 0)")])
         let health = s.interfaces.sorted { $0.key < $1.key }
         metric("interface_up", "1 while the interface is being captured, 0 while it is missing or failed and retried.", "gauge",
                health.map { ("{interface=\"\($0.key)\"}", $0.value.up ? "1" : "0") })

@@ -19,7 +19,7 @@ final class WorkerPool {
 
     /// Starts the threads. Call after capture is open and privileges are dropped: threads inherit
     /// the credentials (and the blocked signal mask) of the thread that creates them.
-    func start(limits: SnifferLimits, detection: DetectionBroadcast, outputs: SharedOutputs, followUps: FollowUpQueue) {
+    func start(limits: SnifferLimits, detection: DetectionBroadcast, outputs: SharedOutputs, probes: ProbeFeed) {
         for link in links {
             // Each worker numbers its sessions apart (1, 1 + n, 1 + 2n…; 2, 2 + n…), so
             // `mitmwatch.session_id` stays unique in the process.
@@ -32,7 +32,7 @@ final class WorkerPool {
             let thread = Thread {
                 Thread.current.name = name  // the thread's name in top -H and /proc/PID/task/*/comm
                 var worker = CaptureWorker(link: link, limits: share, detection: detection, outputs: outputs,
-                                           followUps: followUps)
+                                           probes: probes)
                 worker.run()
                 done.signal()
             }

@@ -5,21 +5,11 @@ struct FollowUpExclusion: Equatable {
 
     init(_ suffixes: [String]) { self.suffixes = suffixes.compactMap(Self.normalized) }
 
-    /// A suffix as matched: lower case, without a leading "." or "*." and a trailing "."; nil when
-    /// it is not a DNS name (letters, digits, '-', '_', dots between labels; at most 253 bytes).
+    /// A suffix as matched: a DNS name (`DNSName.normalized`) without a leading "." or "*.".
     static func normalized(_ text: String) -> String? {
-        var name = Substring(text.lowercased())
+        var name = Substring(text)
         if name.hasPrefix("*.") { name = name.dropFirst(2) } else if name.hasPrefix(".") { name = name.dropFirst() }
-        if name.hasSuffix(".") { name = name.dropLast() }
-        guard !name.isEmpty, name.utf8.count <= 253 else { return nil }
-        let labels = name.split(separator: ".", omittingEmptySubsequences: false)
-        let valid = labels.allSatisfy { label in
-            (1...63).contains(label.utf8.count) && label.utf8.allSatisfy { byte in
-                (UInt8(ascii: "a")...UInt8(ascii: "z")).contains(byte) || (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(byte)
-                    || byte == UInt8(ascii: "-") || byte == UInt8(ascii: "_")
-            }
-        }
-        return valid ? String(name) : nil
+        return DNSName.normalized(name)
     }
 
     /// Whether `serverName` (the session's SNI) is one of the suffixes or under one. A session

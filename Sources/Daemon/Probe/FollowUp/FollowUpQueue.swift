@@ -11,14 +11,6 @@ struct FollowUpCandidate: Sendable {
     var sessionID: UInt64
 }
 
-/// What the follow-up prober did, for the metrics (`mitmwatch_probes_total`,
-/// `mitmwatch_probe_skipped_total`).
-struct FollowUpCounts: Equatable, Sendable {
-    var completed = 0
-    var failed = 0
-    var skipped: [FollowUpQueue.SkipReason: Int] = [:]
-}
-
 /// Between the capture threads and the prober thread: a bounded queue of sessions to follow up
 /// (`probe.queue`). A capture thread only ever appends under a lock held for a few instructions;
 /// when the queue is full the session is dropped and counted, never waited for.
@@ -38,7 +30,7 @@ final class FollowUpQueue: Sendable {
         var head = 0
         var count = 0
         var stopping = false
-        var counts = FollowUpCounts()
+        var counts = ProbeCounts()
     }
 
     private let state: Mutex<State>
@@ -127,11 +119,10 @@ final class FollowUpQueue: Sendable {
     }
 
     func count(_ reason: SkipReason) { state.withLock { $0.counts.skipped[reason, default: 0] += 1 } }
-    func countProbe(completed: Bool) {
-        state.withLock { state in
-            if completed { state.counts.completed += 1 } else { state.counts.failed += 1 }
-        }
+    func countProbe(_ trigger: ProbeDetails.Trigger, completed: Bool) {
+        state.withLock { $0.counts.probes[ProbeCounts.Tally(trigger: trigger, completed: completed), default: 0] += 1 }
     }
+    func countPathCheck(seen: Bool) { state.withLock { $0.counts.pathChecks[seen, default: 0] += 1 } }
 
-    var counts: FollowUpCounts { state.withLock { $0.counts } }
+    var counts: ProbeCounts { state.withLock { $0.counts } }
 }

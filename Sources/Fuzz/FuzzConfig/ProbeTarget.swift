@@ -1,0 +1,1 @@
+../../Daemon/Probe/ProbeTarget.swift

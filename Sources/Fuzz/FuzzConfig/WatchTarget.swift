@@ -1,0 +1,1 @@
+../../Daemon/Probe/Watch/WatchTarget.swift
