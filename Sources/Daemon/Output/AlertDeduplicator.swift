@@ -1,8 +1,10 @@
 import Detector
 import Sniffer
 
-/// Suppresses repeats of an alert — same rule, issuing CA, server name and server — within a
-/// window of capture time, and counts what it suppressed. Decisions are made one at a time in
+/// Suppresses repeats of an alert — same rule, issuing CA, server name, server and observation —
+/// within a window of capture time, and counts what it suppressed. A probe's alert and capture's
+/// are kept apart: that the sensor saw users' traffic intercepted, and that the gateway's own
+/// probe was, are two facts. Decisions are made one at a time in
 /// the order alerts are produced, so two alerts in the same millisecond cannot both pass.
 struct AlertDeduplicator {
     struct Key: Hashable {
@@ -10,6 +12,7 @@ struct AlertDeduplicator {
         var issuingCA: String?
         var serverName: String?
         var server: Endpoint
+        var observation: Observation
     }
 
     private var lastEmitted: [Key: (time: Timestamp, suppressed: Int)] = [:]
@@ -23,9 +26,10 @@ struct AlertDeduplicator {
     }
 
     /// Whether to emit; when emitting, how many were suppressed for this key since the last one.
-    mutating func admit(_ finding: Finding, _ session: TLSSession) -> (emit: Bool, suppressedBefore: Int) {
+    mutating func admit(_ finding: Finding, _ session: TLSSession, observation: Observation = .passive)
+        -> (emit: Bool, suppressedBefore: Int) {
         let key = Key(rule: finding.rule, issuingCA: Self.compact(finding.issuingCA?.key),
-                      serverName: Self.compact(session.serverName), server: session.server)
+                      serverName: Self.compact(session.serverName), server: session.server, observation: observation)
         let now = session.end
         if let state = lastEmitted[key], now < state.time.adding(seconds: windowSeconds) {
             lastEmitted[key] = (state.time, state.suppressed + 1)

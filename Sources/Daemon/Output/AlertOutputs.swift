@@ -75,7 +75,7 @@ final class AlertOutputs {
     func plan(_ report: SessionReport) -> Plan {
         var alerts: [(finding: Finding, suppressedBefore: Int)] = []
         for finding in report.findings {
-            let decision = deduplicator.admit(finding, report.session)
+            let decision = deduplicator.admit(finding, report.session, observation: report.observation)
             if decision.emit { alerts.append((finding, decision.suppressedBefore)) }
         }
         return Plan(alerts: alerts, indicators: indicators, sessionRecord: sessions, json: jsonLog != nil || toStdout)

@@ -31,7 +31,7 @@ struct ReadRecords {
         for finding in report.findings {
             var suppressedBefore = 0
             if deduplicator != nil {
-                let decision = deduplicator!.admit(finding, report.session)
+                let decision = deduplicator!.admit(finding, report.session, observation: report.observation)
                 guard decision.emit else { continue }
                 suppressedBefore = decision.suppressedBefore
             }
