@@ -43,8 +43,14 @@ public enum TLSBytes {
         return handshake(1, body)
     }
 
-    public static func serverHello(version: Int = 0x0303, supportedVersion: Int? = nil, scts: [[UInt8]]? = nil) -> [UInt8] {
+    public static func serverHello(version: Int = 0x0303, supportedVersion: Int? = nil, scts: [[UInt8]]? = nil,
+                                   alpn: String? = nil, emptyExtensions: [Int] = []) -> [UInt8] {
         var extensions: [UInt8] = []
+        for type in emptyExtensions { extensions += u16(type) + u16(0) }
+        if let alpn {  // application_layer_protocol_negotiation (16): a list of one name
+            let name = Array(alpn.utf8)
+            extensions += u16(16) + u16(name.count + 3) + u16(name.count + 1) + [UInt8(name.count)] + name
+        }
         if let supportedVersion { extensions += u16(43) + u16(2) + u16(supportedVersion) }
         if let scts {  // signed_certificate_timestamp (18): SignedCertificateTimestampList
             let list = scts.flatMap { u16($0.count) + $0 }

@@ -15,6 +15,8 @@ public struct ServerHello: Sendable, Equatable {
     /// The extensions' framing was broken; what came before the break was kept.
     public var isMalformed = false
     private var storedSCTCount: UInt16?
+    /// Extension types in order and the chosen ALPN (a server's fingerprint, for history).
+    public var profile = ServerHelloProfile()
 
     /// Signed certificate timestamps sent in the `signed_certificate_timestamp` extension
     /// (RFC 6962 §3.3.1), counted; nil when the extension is absent. A list of at most 65,535
@@ -60,7 +62,12 @@ public struct ServerHello: Sendable, Equatable {
                 isMalformed = true
                 return
             }
+            profile.append(type: type)
             switch type {
+            case 16:  // application_layer_protocol_negotiation: one ProtocolName in a list
+                if var list = data.readUInt16LengthPrefixed(), let name = list.readUInt8LengthPrefixed() {
+                    profile.setALPN(name)
+                }
             case 43: selectedVersion = data.readUInt16().map(TLSVersion.init(rawValue:))
             case 18:  // signed_certificate_timestamp: SignedCertificateTimestampList
                 var count = 0
