@@ -15,7 +15,7 @@ public enum AlertRecord {
         json.field("@timestamp", timestamp: session.end)
         json.message(finding, report: report, indicators: indicators)
         json.member(#""event":{"kind":"alert","category":["network","intrusion_detection"],"type":["info"],"dataset":"mitmwatch.alert","severity":"#)
-        json.int(rule.severity.score)
+        json.int(finding.severity.score)
         json.appendStatic(#","start":"#)
         json.timestamp(session.start)
         json.appendByte(UInt8(ascii: "}"))
@@ -51,7 +51,7 @@ public enum AlertRecord {
         json.continueObject()
         ObservationFields.write(report.observation, probe: report.probe, into: &json)
         json.verdict(of: report.findings)
-        json.field("severity", rule.severity.rawValue)
+        json.field("severity", finding.severity.rawValue)
         json.reasons(of: finding)
         json.field("detail", finding.detail)
         if let indicator {
@@ -117,7 +117,7 @@ public enum AlertRecord {
 
     /// A readable line for people.
     public static func text(_ finding: Finding, report: SessionReport, indicators: IndicatorSet) -> String {
-        "ALERT [\(finding.rule.severity.rawValue)] \(finding.rule.rawValue): "
+        "ALERT [\(finding.severity.rawValue)] \(finding.rule.rawValue): "
             + AlertText.message(finding, in: report, indicators: indicators)
     }
 }

@@ -36,7 +36,7 @@ extension JSONBuffer {
             endArray()
         case .shape, .untrusted:
             break
-        case .pinMismatch, .malformed:
+        case .pinMismatch, .malformed, .history:
             let reasons = finding.reasons
             field("reasons", reasons.isEmpty ? nil : reasons)
         }

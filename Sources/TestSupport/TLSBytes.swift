@@ -23,13 +23,17 @@ public enum TLSBytes {
 
     public static func handshake(_ type: UInt8, _ body: [UInt8]) -> [UInt8] { [type] + u24(body.count) + body }
 
-    public static func clientHello(sni: String?, supportedVersions: [Int] = []) -> [UInt8] {
-        clientHello(sniBytes: sni.map { Array($0.utf8) }, supportedVersions: supportedVersions)
+    public static func clientHello(sni: String?, supportedVersions: [Int] = [], keyShareGroups: [Int] = []) -> [UInt8] {
+        clientHello(sniBytes: sni.map { Array($0.utf8) }, supportedVersions: supportedVersions, keyShareGroups: keyShareGroups)
     }
 
     /// A ClientHello whose server name is these bytes exactly (hostile ones included).
-    public static func clientHello(sniBytes: [UInt8]?, supportedVersions: [Int] = []) -> [UInt8] {
+    public static func clientHello(sniBytes: [UInt8]?, supportedVersions: [Int] = [], keyShareGroups: [Int] = []) -> [UInt8] {
         var extensions: [UInt8] = []
+        if !keyShareGroups.isEmpty {  // key_share (51): one 32-byte share per group
+            let shares = keyShareGroups.flatMap { u16($0) + u16(32) + Array(repeating: 0x42, count: 32) }
+            extensions += u16(51) + u16(shares.count + 2) + u16(shares.count) + shares
+        }
         if let name = sniBytes {
             let entry: [UInt8] = [0] + u16(name.count) + name
             extensions += u16(0) + u16(entry.count + 2) + u16(entry.count) + entry
@@ -44,8 +48,9 @@ public enum TLSBytes {
     }
 
     public static func serverHello(version: Int = 0x0303, supportedVersion: Int? = nil, scts: [[UInt8]]? = nil,
-                                   alpn: String? = nil, emptyExtensions: [Int] = []) -> [UInt8] {
+                                   alpn: String? = nil, emptyExtensions: [Int] = [], keyShareGroup: Int? = nil) -> [UInt8] {
         var extensions: [UInt8] = []
+        if let keyShareGroup { extensions += u16(51) + u16(36) + u16(keyShareGroup) + u16(32) + Array(repeating: 0x43, count: 32) }
         for type in emptyExtensions { extensions += u16(type) + u16(0) }
         if let alpn {  // application_layer_protocol_negotiation (16): a list of one name
             let name = Array(alpn.utf8)

@@ -399,6 +399,9 @@ enum LegacyAlertText {
         let site = session.serverName ?? session.server.address.description
         let place = "\(site) (\(session.server.description))"
         switch finding.rule {
+        case .issuerChange, .tlsDowngrade, .serverProfileChange:
+            // Newer than the legacy writer: no sentence of its own to compare with.
+            return AlertText.message(finding, in: report, indicators: indicators)
         case .knownInterceptionCA, .governmentCA:
             guard let index = finding.indicator else { return "\(place): \(finding.rule.name)" }
             let indicator = indicators.indicators[index]

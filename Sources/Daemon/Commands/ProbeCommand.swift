@@ -103,7 +103,7 @@ struct Prober {
             var output = JSONBuffer()
             records.append(report, into: &output)
             StandardStreams.write(output.bytes)
-            if report.findings.contains(where: { $0.rule.severity == .high || $0.rule.severity == .critical }) {
+            if report.findings.contains(where: { $0.severity == .high || $0.severity == .critical }) {
                 alerted = true
             }
         case .failure(let error):

@@ -32,6 +32,9 @@ enum JournalMessageID {
         case .missingSCT: "82d7d1ec291744ba985a308ed492f1b6"
         case .interceptionShape: "70b50d9b8970460980db604f97265cbd"
         case .malformedChain: "16e8d684307e4646b2159142a52b7872"
+        case .issuerChange: "63447d93894f4d1c878ca7e9184a837e"
+        case .tlsDowngrade: "2fd0e96c30104ce9b61de901cd43b19a"
+        case .serverProfileChange: "114f9a46a4794b24a215f292cb2b7678"
         }
     }
 
@@ -128,11 +131,11 @@ extension JournalWriter {
         let session = report.session
         var fields: [(String, String)] = [
             ("MESSAGE", AlertText.message(finding, in: report, indicators: indicators)),
-            ("PRIORITY", String(JournalPriority.of(finding.rule.severity))),
+            ("PRIORITY", String(JournalPriority.of(finding.severity))),
             ("MESSAGE_ID", JournalMessageID.rule(finding.rule)),
             ("SYSLOG_IDENTIFIER", syslogIdentifier),
             ("MITMWATCH_RULE", finding.rule.rawValue),
-            ("MITMWATCH_SEVERITY", finding.rule.severity.rawValue),
+            ("MITMWATCH_SEVERITY", finding.severity.rawValue),
         ]
         func add(_ name: String, _ value: String?) {
             if let value, !value.isEmpty { fields.append((name, value)) }

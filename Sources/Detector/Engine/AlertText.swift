@@ -70,6 +70,18 @@ public enum AlertText {
             sink.appendWords(" sent a malformed certificate chain (")
             appendReasons(finding, into: &sink)
             sink.appendWords(") — not judged as interception")
+        case .issuerChange:
+            sink.appendWords(" was served a chain from an issuing CA it has not been served by before (")
+            if let detail = finding.detail { sink.appendText(detail) }
+            sink.appendWords(finding.severity == .high ? ") — likely interception" : ") — a CA migration, or interception")
+        case .tlsDowngrade:
+            sink.appendWords(" negotiated less than it always has when offered the same (")
+            if let detail = finding.detail { sink.appendText(detail) }
+            sink.appendWords(") — the trace of a TLS 1.3 interception box")
+        case .serverProfileChange:
+            sink.appendWords(" answered the same offer with another ServerHello (")
+            if let detail = finding.detail { sink.appendText(detail) }
+            sink.appendWords(")")
         }
     }
 

@@ -23,6 +23,8 @@ public struct DetectionConfiguration: Sendable {
     public var pins: [PinMismatchRule.Pin]?
     /// `missing-sct` (needs `trustStore`).
     public var missingSCT: Bool
+    /// `issuer-change`, `tls-downgrade`, `server-profile-change`: with an observation store only.
+    public var history: HistoryRules?
 
     public init(indicators: IndicatorSet, trustStore: TrustStore? = nil, untrustedChain: UntrustedChain? = nil,
                 pins: [PinMismatchRule.Pin]? = nil, missingSCT: Bool = false) {

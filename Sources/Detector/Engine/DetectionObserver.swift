@@ -31,20 +31,40 @@ public struct DetectionObserver: TLSObserver {
                                    fingerprints: session.serverChain?.fingerprints ?? [], session: session,
                                    time: time, observation: .passive)
         let findings = rules.evaluate(context)
-        // A clean chain keeps nothing; one with findings keeps the chain (its DER) for the alert.
-        guard !findings.isEmpty else { return nil }
+        // A clean chain keeps nothing; one with findings keeps the chain (its DER) for the alert,
+        // and with a store, a chain new to this thread keeps it for the store's certificates.
+        let newToStore = rules.history != nil && chainsSeen.insert(context.fingerprints)
+        guard !findings.isEmpty || newToStore else { return nil }
         return SessionFindings(findings: findings, chain: known)
     }
 
+    private var chainsSeen = ChainsSeen()
+
     public mutating func sessionEnded(_ session: TLSSession) {
+        let helloFindings = rules.judgeSessionEnd(session, observation: .passive)
         guard let kept = session.annotation as? SessionFindings else {
-            onReport(SessionReport(session: session, findings: []))
+            onReport(SessionReport(session: session, findings: helloFindings))
             return
         }
         var session = session
         session.annotation = nil
-        let findings = RuleSet.standing(kept.findings, after: session)
-        onReport(SessionReport(session: session, findings: findings, serverChain: findings.isEmpty ? [] : kept.chain,
+        let findings = RuleSet.standing(kept.findings, after: session) + helloFindings
+        onReport(SessionReport(session: session, findings: findings, serverChain: kept.chain,
                                serverChainDER: findings.isEmpty ? [] : kept.chain.map(\.der)))
+    }
+}
+
+/// The chains a capture thread has handed the store with their certificates, so each is handed
+/// over once (the store keeps each certificate once). Bounded: forgotten all at once when full,
+/// after which a chain is handed over again — the store takes it as already known.
+struct ChainsSeen {
+    static let capacity = 4096
+    private var seen = Set<[CertificateFingerprint]>()
+
+    /// True when `chain` was not seen before.
+    mutating func insert(_ chain: [CertificateFingerprint]) -> Bool {
+        guard !chain.isEmpty else { return false }
+        if seen.count >= Self.capacity { seen.removeAll(keepingCapacity: true) }
+        return seen.insert(chain).inserted
     }
 }

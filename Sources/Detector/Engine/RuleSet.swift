@@ -20,22 +20,38 @@ public struct RuleSet {
         }
         if let pins = configuration.pins { rules.append(PinMismatchRule(pins: pins, validator: validator)) }
         if configuration.missingSCT, let validator { rules.append(MissingSCTRule(validator: validator)) }
+        history = configuration.history
+        // Last: it reads the findings of the rules before it.
+        if let history = configuration.history, history.settings.issuerChange.enabled {
+            rules.append(IssuerChangeRule(history: history))
+        }
         self.rules = rules
     }
 
-    /// Every rule's findings on one chain, each with the kind of rule that made it.
+    /// The history rules, when a store keeps history.
+    public let history: HistoryRules?
+
+    /// The history rules that judge a finished session's ServerHello (`tls-downgrade`,
+    /// `server-profile-change`); none without a store.
+    public func judgeSessionEnd(_ session: TLSSession, observation: Observation) -> [Finding] {
+        history?.judgeHello(session, observation: observation) ?? []
+    }
+
+    /// Every rule's findings on one chain, each with the kind of rule that made it. Each rule
+    /// sees the findings of the rules before it (`issuer-change`, last, weighs them).
     public mutating func evaluate(_ context: borrowing ChainContext) -> [RuledFinding] {
         var all: [RuledFinding] = []
-        // Each rule adds to a scratch array kept from chain to chain: a chain with findings
+        // The rules add to a scratch array kept from chain to chain: a chain with findings
         // allocates only the array it returns.
         var findings: [Finding] = []
         swap(&findings, &scratch)
         for index in rules.indices {
+            let before = findings.count
             rules[index].evaluate(context, into: &findings)
             let kind = type(of: rules[index])
-            for finding in findings { all.append(RuledFinding(rule: kind, finding: finding)) }
-            findings.removeAll(keepingCapacity: true)
+            for finding in findings[before...] { all.append(RuledFinding(rule: kind, finding: finding)) }
         }
+        findings.removeAll(keepingCapacity: true)
         swap(&findings, &scratch)
         return all
     }
@@ -53,7 +69,7 @@ public struct RuleSet {
     public mutating func judgeFetched(_ der: [[UInt8]], session: TLSSession, at time: Timestamp,
                                       cache: inout CertificateCache) -> [Finding] {
         let findings = ChainContext.withFetched(der, session: session, at: time, cache: &cache) { evaluate($0) }
-        return Self.standing(findings, after: session)
+        return Self.standing(findings, after: session) + judgeSessionEnd(session, observation: .probe)
     }
 
     /// A probe's whole report: the fetched chain judged as `judgeFetched` does, the session

@@ -14,6 +14,8 @@ public enum Evidence: Sendable, Equatable {
     case shape([ShapeTrait])
     /// The chain is not a chain of DER certificates: it judges nothing about interception.
     case malformed(MalformedChain)
+    /// What the name was served before, against what it is served now.
+    case history(HistoryChange)
 
     public var reasonCodes: [String] {
         switch self {
@@ -23,6 +25,7 @@ public enum Evidence: Sendable, Equatable {
         case .noCertificateTransparency: ["no-embedded-sct", "no-tls-extension-sct", "no-stapled-ocsp-sct"]
         case .shape(let traits): traits.map(\.rawValue)
         case .malformed(let chain): chain.reasonCodes
+        case .history(let change): change.reasonCodes
         }
     }
 
@@ -31,6 +34,7 @@ public enum Evidence: Sendable, Equatable {
         case .untrusted(_, let detail): detail.isEmpty ? nil : detail
         case .pinMismatch(_, let note): note
         case .malformed(let chain): chain.detail
+        case .history(let change): change.detail
         case .indicator, .noCertificateTransparency, .shape: nil
         }
     }

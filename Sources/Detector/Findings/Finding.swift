@@ -9,12 +9,17 @@ public struct Finding: Sendable, Equatable {
     /// The CA the finding is about (alerts about the same CA, name and server are deduplicated).
     public var issuingCA: IssuingCA?
     public var evidence: Evidence
+    /// The rule's severity, or another the evidence calls for (`issuer-change`: high when the
+    /// new chain also fails another rule or its CA is new here).
+    public var severity: Rule.Severity
 
-    public init(rule: Rule, position: Int? = nil, issuingCA: IssuingCA? = nil, evidence: Evidence) {
+    public init(rule: Rule, position: Int? = nil, issuingCA: IssuingCA? = nil, evidence: Evidence,
+                severity: Rule.Severity? = nil) {
         self.rule = rule
         self.position = position
         self.issuingCA = issuingCA
         self.evidence = evidence
+        self.severity = severity ?? rule.severity
     }
 
     /// The indicator match, for `known-interception-ca` and `government-ca`.

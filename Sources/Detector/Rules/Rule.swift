@@ -7,6 +7,10 @@ public enum Rule: String, Sendable, CaseIterable, Codable {
     case missingSCT = "missing-sct"
     case interceptionShape = "interception-shape"
     case malformedChain = "malformed-chain"
+    /// The history rules (a store is on): what a name was served before, and what it is now.
+    case issuerChange = "issuer-change"
+    case tlsDowngrade = "tls-downgrade"
+    case serverProfileChange = "server-profile-change"
 
     public enum Severity: String, Sendable {
         case critical, high, medium, low, informational
@@ -32,6 +36,9 @@ public enum Rule: String, Sendable, CaseIterable, Codable {
         case .missingSCT: "Publicly trusted leaf without Certificate Transparency proof"
         case .interceptionShape: "Leaf has the shape of an on-the-fly interception certificate"
         case .malformedChain: "The server sent no certificate, or one that is not DER X.509"
+        case .issuerChange: "A name with a settled history is served a chain from a new issuing CA"
+        case .tlsDowngrade: "A name that negotiates TLS 1.3 or a post-quantum group now negotiates less"
+        case .serverProfileChange: "The server's answer to the same offer changed after a settled history"
         }
     }
 
@@ -44,6 +51,9 @@ public enum Rule: String, Sendable, CaseIterable, Codable {
         case .missingSCT: .medium
         case .interceptionShape: .informational
         case .malformedChain: .informational
+        case .issuerChange: .medium  // high for a finding whose chain also fails another rule or whose CA is new here
+        case .tlsDowngrade: .high
+        case .serverProfileChange: .low
         }
     }
 
@@ -69,6 +79,16 @@ public enum Rule: String, Sendable, CaseIterable, Codable {
         case .malformedChain:
             "The Certificate message listed no certificate, or a certificate that does not parse as DER X.509. "
                 + "Any server or attacker can send that; it is not judged as interception."
+        case .issuerChange:
+            "The name was served chains from a settled set of issuing CA keys (enough observations over enough "
+                + "days) and is now served one from another: a CA migration, or an interception box."
+        case .tlsDowngrade:
+            "The name negotiated TLS 1.3 (or the hybrid post-quantum group X25519MLKEM768) whenever it was offered, "
+                + "and now negotiates TLS 1.2 or less (or a classical group) with a client that offered it: "
+                + "the cheapest passive trace of a TLS 1.3 interception box."
+        case .serverProfileChange:
+            "For the same offer, the server answers with another ServerHello profile (version, cipher, key-share "
+                + "group, extension types, ALPN) than its settled one."
         }
     }
 
@@ -86,6 +106,8 @@ public enum Rule: String, Sendable, CaseIterable, Codable {
             "https://censoredplanet.org/kazakhstan"
         case .malformedChain:
             "https://www.rfc-editor.org/rfc/rfc5280#section-4.1"
+        case .issuerChange, .tlsDowngrade, .serverProfileChange:
+            "https://github.com/mitmwatch/mitmwatch#the-history-rules"
         }
     }
 }
