@@ -30,7 +30,8 @@ public final class HostileTLSServer {
         return nil
     }
 
-    public func stop() { process.stop() }
+    /// Stops it by its PID with SIGKILL.
+    public func stop() { process.kill() }
 
     static let script = #"""
         import socket, struct, sys
