@@ -14,8 +14,8 @@ extension FollowUpDaemonTests {
 
         /// TLS 1.3 servers on 127.0.0.10, .11, … (kernel-chosen ports) serving the chain; each answers
         /// its first connection (this script's own handshake) at once and every later one (a probe)
-        /// after a second, printing "probed ADDRESS:PORT from PEER-ADDRESS". Prints the servers as JSON, makes one
-        /// handshake to each, prints "done"; ends by itself after 60 s.
+        /// after half a second, printing "probed ADDRESS:PORT from PEER-ADDRESS". Prints the servers
+        /// as JSON, makes one handshake to each, prints "done"; ends by itself after 60 s.
         static let slowServers = #"""
         import json, socket, ssl, sys, threading, time
         chain, key, count = sys.argv[1], sys.argv[2], int(sys.argv[3])
@@ -48,7 +48,7 @@ extension FollowUpDaemonTests {
                 connection, peer = listener.accept()
                 if not first:
                     say("probed %s:%d from %s" % (listener.getsockname() + (peer[0],)))
-                threading.Thread(target=answer, args=(connection, 0 if first else 1.0), daemon=True).start()
+                threading.Thread(target=answer, args=(connection, 0 if first else 0.5), daemon=True).start()
                 first = False
         for listener in listeners:
             threading.Thread(target=serve, args=(listener,), daemon=True).start()

@@ -81,5 +81,33 @@ import TestSupport
         #expect(json.stderr.contains("could not complete"))
     }
 
+    /// A name that does not resolve (.invalid never does, RFC 6761) is said in words; the targets
+    /// after it are still probed, and their alert decides the exit status.
+    @Test func anUnresolvableNameIsSaidAndTheOtherTargetsAreStillProbed() throws {
+        let kit = try OpenSSLKit()
+        try LiveDaemonTests.kazakhstanChain(kit)
+        let port = Probe.port()
+        let server = try Probe.Server(kit, port: port, cert: "leaf.pem", key: "leaf.key", chain: "intermediate.pem")
+        defer { FollowUpDaemonTests.stopServer(server) }
+        let started = Date()
+        let result = try ReadCommandTests.run(["probe", "--format", "json", "--timeout", "5", "mitmwatch-test.invalid",
+                                               "--sni", "www.facebook.example", "127.0.0.1:\(port)"])
+        #expect(Date().timeIntervalSince(started) < 15)
+        #expect(result.status == 3, "\(result.stdout) \(result.stderr)")
+        let records = try Probe.json(result)
+        let failure = try #require(records.first)
+        #expect((failure["error"] as? [String: Any])?["type"] as? String == "resolve-failed", "\(failure)")
+        #expect(((failure["error"] as? [String: Any])?["message"] as? String)?.hasPrefix("cannot resolve mitmwatch-test.invalid: ")
+            == true)
+        #expect(((Probe.mitmwatch(failure)["probe"] as? [String: Any])?["target"] as? String) == "mitmwatch-test.invalid:443")
+        #expect(result.stderr.contains("probe mitmwatch-test.invalid:443 could not complete: resolve-failed"))
+        #expect(Probe.alerts(records).contains { ($0["rule"] as? [String: Any])?["id"] as? String == "known-interception-ca" })
+
+        // Alone, it is exit 1.
+        let alone = try ReadCommandTests.run(["probe", "mitmwatch-test.invalid:8443"])
+        #expect(alone.status == 1)
+        #expect(alone.stdout.hasPrefix("probe mitmwatch-test.invalid:8443 could not complete: resolve-failed: "), "\(alone.stdout)")
+    }
+
     typealias Probe = ProbeCommandTests
 }
