@@ -31,7 +31,7 @@ public final class HostileTLSServer {
     }
 
     /// Stops it by its PID with SIGKILL.
-    public func stop() { process.kill() }
+    public func stop() { process.stopNow() }
 
     static let script = #"""
         import socket, struct, sys

@@ -58,13 +58,13 @@ public final class ListeningProcess {
 
     /// Stops the process by its PID with SIGKILL at once (a process started from a test thread
     /// can inherit a mask that blocks SIGTERM, which `stop` then waits 2 s for), up to 2 s.
-    public func kill() { Self.stop(process, signals: [SIGKILL]) }
+    public func stopNow() { Self.stop(process, signals: [SIGKILL]) }
 
     private static func stop(_ process: Process, signals: [Int32] = [SIGTERM, SIGKILL]) {
         let pid = process.processIdentifier
         guard pid > 0 else { return }
         for signal in signals where process.isRunning {
-            Glibc.kill(pid, signal)
+            kill(pid, signal)
             let deadline = Date().addingTimeInterval(2)
             while process.isRunning, Date() < deadline { usleep(10_000) }
         }
