@@ -56,10 +56,14 @@ public final class ListeningProcess {
     /// Stops the process by its PID: SIGTERM, up to 2 s, then SIGKILL, up to 2 s.
     public func stop() { Self.stop(process) }
 
-    private static func stop(_ process: Process) {
+    /// Stops the process by its PID with SIGKILL at once (a process started from a test thread
+    /// can inherit a mask that blocks SIGTERM, which `stop` then waits 2 s for), up to 2 s.
+    public func stopNow() { Self.stop(process, signals: [SIGKILL]) }
+
+    private static func stop(_ process: Process, signals: [Int32] = [SIGTERM, SIGKILL]) {
         let pid = process.processIdentifier
         guard pid > 0 else { return }
-        for signal in [SIGTERM, SIGKILL] where process.isRunning {
+        for signal in signals where process.isRunning {
             kill(pid, signal)
             let deadline = Date().addingTimeInterval(2)
             while process.isRunning, Date() < deadline { usleep(10_000) }
