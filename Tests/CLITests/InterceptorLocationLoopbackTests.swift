@@ -24,6 +24,12 @@ import TestSupport
             forged = [try kit.der("leaf"), try kit.der("intermediate")]
         }
 
+        /// SIGKILL by PID: the test runner's processes may inherit SIGTERM ignored.
+        func stop() {
+            kill(server.pid, SIGKILL)
+            server.stop()
+        }
+
         func request(port: UInt16? = nil) -> TLSProbeRequest {
             var request = TLSProbeRequest(host: "127.0.0.1", port: port ?? server.port, serverName: "www.facebook.example")
             request.timeoutSeconds = 5
@@ -42,7 +48,7 @@ import TestSupport
 
     @Test func theForgedChainAtTTL1IsOneHop() throws {
         let setup = try Setup()
-        defer { setup.server.stop() }
+        defer { setup.stop() }
         let location = InterceptorLocator.locate(after: setup.report(chain: setup.forged), request: setup.request())
         #expect(location.hops == 1)
         #expect(location.ending == .located)
@@ -55,7 +61,7 @@ import TestSupport
 
     @Test func anotherChainEndsTheSearchWithoutAHopCount() throws {
         let setup = try Setup()
-        defer { setup.server.stop() }
+        defer { setup.stop() }
         let other = [try setup.kit.der("root")]
         let location = InterceptorLocator.locate(after: setup.report(chain: other), request: setup.request())
         #expect(location.hops == nil)
@@ -65,7 +71,7 @@ import TestSupport
 
     @Test func anUnreachableServerEndsAtOnceAndTheDeadlineBoundsTheTries() throws {
         let setup = try Setup()
-        setup.server.stop()  // nothing listens on its port any more
+        setup.stop()  // nothing listens on its port any more
         let refused = InterceptorLocator.locate(after: setup.report(chain: setup.forged), request: setup.request())
         #expect(refused.ending == .unreachable)
         #expect(refused.tries.map(\.outcome) == [.unreachable])

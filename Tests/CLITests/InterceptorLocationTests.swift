@@ -25,9 +25,10 @@ struct InterceptorLocationTests {
             self.ipv6 = ipv6
             kit = try OpenSSLKit()
             try LiveDaemonTests.kazakhstanChain(kit)
-            try kit.key("clean-root")
+            for name in ["clean-root", "clean"] {  // EC keys: quicker to make than the RSA ones above
+                try kit.run(["genpkey", "-algorithm", "EC", "-pkeyopt", "ec_paramgen_curve:P-256", "-out", name + ".key"])
+            }
             try kit.root("clean-root", key: "clean-root", subject: "/CN=mitmwatch clean test root")
-            try kit.key("clean")
             try kit.issue("clean", key: "clean", subject: "/CN=www.facebook.example", issuer: "clean-root",
                           issuerKey: "clean-root", extensions: ["subjectAltName=DNS:www.facebook.example"])
             let wildcard = ipv6 ? "[::]:0" : "0.0.0.0:0"
@@ -37,6 +38,7 @@ struct InterceptorLocationTests {
                 interceptor = try Self.server(path, at: router, on: wildcard,
                                               ["-cert", "leaf.pem", "-key", "leaf.key", "-cert_chain", "intermediate.pem"], kit: kit)
             } catch {
+                kill(origin.pid, SIGKILL)
                 origin.stop()
                 throw error
             }
@@ -59,14 +61,18 @@ struct InterceptorLocationTests {
         var target: String { ipv6 ? "[\(path.origin(ipv6: true))]:\(origin.port)" : "\(path.origin(ipv6: false)):\(origin.port)" }
 
         /// `mitmwatch probe` run in the client's namespace.
-        func probe(_ options: [String]) throws -> ReadCommandTests.Result {
+        func probe(_ options: [String], timeout: Int = 5) throws -> ReadCommandTests.Result {
             try CLI.run(executable: "/usr/sbin/ip", ["netns", "exec", path.namespace(.client), CLI.binary, "probe",
-                                                     "--sni", "www.facebook.example", "--timeout", "5"] + options + [target])
+                                                     "--sni", "www.facebook.example", "--timeout", String(timeout)]
+                        + options + [target])
         }
 
+        /// SIGKILL by PID first: the test runner's processes may inherit SIGTERM ignored.
         func stop() {
-            interceptor.stop()
-            origin.stop()
+            for server in [interceptor, origin] {
+                kill(server.pid, SIGKILL)
+                server.stop()
+            }
         }
     }
 
@@ -157,6 +163,23 @@ struct InterceptorLocationTests {
         #expect(Self.probeFields(location)["locate_ended"] as? String == "other-chain")
         #expect(Self.tries(location) == ["1:time-exceeded", "2:time-exceeded", "3:other-chain"])
         #expect((location["message"] as? String)?.contains("another chain came back first") == true)
+    }
+
+    /// r1 sends no ICMP errors: TTL 1 gets no answer until the try's timeout (here the probe's 2 s),
+    /// and the search goes on. That try's connection, accepted by the interceptor (the SYN went
+    /// at the default TTL) but never sent its ClientHello, must be reset on the way out — else the
+    /// one-at-a-time s_server would still be waiting on it when TTL 2 connects.
+    @Test func aSilentRouterIsPassedAfterTheTryTimeout() throws {
+        let scene = try Scene(interceptorAt: .r2)
+        defer { scene.stop() }
+        try scene.path.silence(.r1)
+        let started = Date()
+        let result = try scene.probe(["--format", "json"], timeout: 2)
+        let elapsed = Date().timeIntervalSince(started)
+        #expect(elapsed > 1.9 && elapsed < 8, "\(elapsed) s")
+        let (_, location) = try Self.alertThenLocation(result)
+        #expect(Self.probeFields(location)["interceptor_hops"] as? Int == 2)
+        #expect(Self.tries(location) == ["1:no-answer", "2:forged-chain"])
     }
 
     /// The search stops at --max-hops when the forged chain is further.

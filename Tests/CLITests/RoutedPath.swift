@@ -56,6 +56,14 @@ final class RoutedPath {
             + "add rule inet mwloc prerouting ip6 daddr \(origin(ipv6: true)) tcp dport \(port)\(only) redirect to :\(local)"])
     }
 
+    /// `node` sends no ICMP time exceeded (a router that drops them, as many do).
+    func silence(_ node: Node) throws {
+        try run(node, ["/usr/sbin/nft", "add table inet mwlocsilent; "
+            + "add chain inet mwlocsilent output { type filter hook output priority filter; }; "
+            + "add rule inet mwlocsilent output icmp type time-exceeded drop; "
+            + "add rule inet mwlocsilent output icmpv6 type time-exceeded drop"])
+    }
+
     /// Link k joins node k-1 (address …k.1 / fd71:k::1) and node k (…k.2 / fd71:k::2).
     private func build() throws {
         for node in Node.allCases {

@@ -1,3 +1,4 @@
+import Foundation
 import OpenSSLBridge
 import Testing
 import TestSupport
@@ -22,7 +23,10 @@ import TestSupport
     func ttl1CompletesOnLoopback(ipv6: Bool) throws {
         let pki = try ProbeServerPKI()
         let server = try pki.server(["-tls1_3"], ipv6: ipv6)
-        defer { server.stop() }
+        defer {
+            kill(server.pid, SIGKILL)  // by PID: SIGTERM may be inherited ignored
+            server.stop()
+        }
         for ttl in [1, 255] {
             var request = TLSProbeRequest(host: ipv6 ? "::1" : "127.0.0.1", port: server.port, serverName: "probe.example")
             request.timeoutSeconds = 5

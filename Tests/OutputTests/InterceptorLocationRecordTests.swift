@@ -29,7 +29,7 @@ import Testing
         ])
         #expect(location.hops == 2)
         let record = try Self.parsed(location)
-        #expect(record["@timestamp"] as? String == "2023-11-14T22:13:20.000000000Z" || (record["@timestamp"] as? String)?.hasPrefix("2023-11-14T22:13:20") == true)
+        #expect((record["@timestamp"] as? String)?.hasPrefix("2023-11-14T22:13:20") == true)
         let event = record["event"] as? [String: Any]
         #expect(event?["kind"] as? String == "event")
         #expect(event?["action"] as? String == "interceptor-located")
