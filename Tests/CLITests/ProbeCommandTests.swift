@@ -150,7 +150,8 @@ import TestSupport
     }
 
     @Test(arguments: [["probe", "[::1"], ["probe", "127.0.0.1:0"], ["probe", "::1"], ["probe", "--timeout", "0", "a.example"],
-                      ["probe", "--tls", "1.1", "a.example"], ["probe"], ["probe", "--sni", "", "a.example"]])
+                      ["probe", "--tls", "1.1", "a.example"], ["probe"], ["probe", "--sni", "", "a.example"],
+                      ["probe", "--max-hops", "0", "a.example"], ["probe", "--max-hops", "65", "a.example"]])
     func usageErrorsExit64(arguments: [String]) throws {
         let result = try CLI.run(arguments)
         #expect(result.status == 64, "\(arguments): \(result.stderr)")

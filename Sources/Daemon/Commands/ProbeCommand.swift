@@ -13,6 +13,13 @@ struct ProbeCommand: ParsableCommand {
         commandName: "probe",
         abstract: "Connect to servers as a TLS client and judge the chain they show with the same rules as captures.",
         discussion: """
+        After an alert of severity high or critical, the handshake is repeated on new \
+        connections whose ClientHello is sent at IP TTL (IPv6 hop limit) 1, 2, 3, … up to \
+        --max-hops: the first TTL at which the forged chain comes back is the interceptor's \
+        distance in hops, reported after the alert (--no-locate to skip; at most \
+        \(Int(InterceptorLocator.Limits().tryTimeoutSeconds)) s per TTL and \
+        \(Int(InterceptorLocator.Limits().deadlineSeconds)) s in all).
+
         Exit status: 3 when an alert of severity high or critical fired, 0 when every probe \
         completed without one, 1 when a probe could not complete (refused, timed out, handshake \
         failed) and none alerted, 64 on usage errors.
@@ -39,7 +46,14 @@ struct ProbeCommand: ParsableCommand {
     @Flag(help: "Include the server's chain as PEM in alerts (tls.server.certificate_chain).")
     var certificateChain = false
 
+    @Flag(help: "Do not look for the interceptor at rising TTL after an alert.")
+    var noLocate = false
+
+    @Option(help: "The highest TTL (IPv6 hop limit) tried when looking for the interceptor, 1 to \(Self.maxHopsLimit).")
+    var maxHops = InterceptorLocator.Limits.defaultMaxHops
+
     static let maxTimeout = 300.0
+    static let maxHopsLimit = 64
 
     mutating func run() throws {
         guard timeout > 0, timeout <= Self.maxTimeout else {
@@ -47,6 +61,9 @@ struct ProbeCommand: ParsableCommand {
         }
         if let sni, sni.isEmpty || sni.utf8.count > 253 || sni.contains(where: { $0.isWhitespace || !$0.isASCII }) {
             throw ValidationError("--sni '\(sni)' is not a server name")
+        }
+        guard (1...Self.maxHopsLimit).contains(maxHops) else {
+            throw ValidationError("--max-hops must be from 1 to \(Self.maxHopsLimit) (got \(maxHops))")
         }
         let parsed = try targets.map { target throws(ValidationError) in
             do throws(ProbeTarget.Invalid) { return try ProbeTarget(parsing: target) } catch { throw ValidationError(error.description) }
@@ -57,6 +74,7 @@ struct ProbeCommand: ParsableCommand {
                             records: ReadRecords(format: format, events: .all, includeChain: certificateChain,
                                                  indicators: configuration.indicators, deduplicator: nil),
                             format: format)
+        if !noLocate { prober.locating = InterceptorLocator.Limits(maxHops: maxHops) }
         for (index, target) in parsed.enumerated() {
             var request = TLSProbeRequest(host: target.host, port: target.port,
                                           serverName: sni ?? (target.isAddress ? nil : target.host))
@@ -79,6 +97,8 @@ struct Prober {
     private(set) var alerted = false
     /// A probe could not complete.
     private(set) var failed = false
+    /// Look for the interceptor after an alert, within these limits; nil not to.
+    var locating: InterceptorLocator.Limits?
 
     init(rules: RuleSet, records: ReadRecords, format: ReadCommand.Format) {
         self.rules = rules
@@ -105,10 +125,25 @@ struct Prober {
             StandardStreams.write(output.bytes)
             if report.findings.contains(where: { $0.severity == .high || $0.severity == .critical }) {
                 alerted = true
+                if let locating { locate(after: report, request: request, limits: locating) }
             }
         case .failure(let error):
             fail(target, request: request, kind: error.kind.rawValue, detail: error.detail)
         }
+    }
+
+    /// The interceptor's distance, written after the alert (which is out already: looking takes
+    /// up to the limits' deadline).
+    private func locate(after report: SessionReport, request: TLSProbeRequest, limits: InterceptorLocator.Limits) {
+        printToStandardError("looking for the interceptor of \(report.session.server.description) at TTL 1 to \(limits.maxHops)")
+        let location = InterceptorLocator.locate(after: report, request: request, limits: limits)
+        var output = JSONBuffer()
+        if format == .json {
+            InterceptorLocationRecord.write(location, into: &output)
+        } else {
+            output.appendLine(InterceptorLocationRecord.text(location))
+        }
+        StandardStreams.write(output.bytes)
     }
 
     /// Says in words (and, for json, as a `mitmwatch.probe` event with `event.outcome: failure`)

@@ -31,13 +31,21 @@ struct ProbeSocketAddress {
 final class ProbeSocket {
     let descriptor: Int32
     private let clock: ProbeClock
+    /// The TTL (hop limit) set by `limitHops`, and whether it was IPv6's option that was set.
+    private var hopLimit: (ttl: Int32, ipv6: Bool)?
 
     private init(descriptor: Int32, clock: ProbeClock) {
         self.descriptor = descriptor
         self.clock = clock
     }
 
-    deinit { close(descriptor) }
+    deinit {
+        // A FIN sent at a small TTL would never reach the server, which would then wait for this
+        // connection (a one-at-a-time server, the next try's included) until its own timeout.
+        if let hopLimit { _ = setOption(hopLimit.ipv6 ? Int32(IPPROTO_IPV6) : Int32(IPPROTO_IP),
+                                        hopLimit.ipv6 ? IPV6_UNICAST_HOPS : IP_TTL, -1) }
+        close(descriptor)
+    }
 
     /// Connects to `remote` (from `source` when given), waiting at most until the deadline.
     static func connect(to remote: ProbeSocketAddress, from source: ProbeSocketAddress?, clock: ProbeClock,
@@ -69,12 +77,39 @@ final class ProbeSocket {
         }
     }
 
+    /// Sends what follows with IP TTL (IPv6 hop limit) `ttl`, and has ICMP errors for the
+    /// connection reported on the socket (IP_RECVERR): on an established TCP connection Linux
+    /// otherwise only notes them (a soft error) and keeps retransmitting until the deadline; with
+    /// it, a time exceeded ends the next send or receive with EHOSTUNREACH.
+    func limitHops(to ttl: Int32, ipv6: Bool) -> TLSProbeError? {
+        let level = ipv6 ? Int32(IPPROTO_IPV6) : Int32(IPPROTO_IP)
+        guard setOption(level, ipv6 ? IPV6_UNICAST_HOPS : IP_TTL, ttl),
+              setOption(level, ipv6 ? IPV6_RECVERR : IP_RECVERR, 1) else {
+            return TLSProbeError(.connectFailed, "setting the \(ipv6 ? "hop limit" : "TTL") to \(ttl): \(errorText(errno))")
+        }
+        hopLimit = (ttl, ipv6)
+        return nil
+    }
+
+    /// Makes close() reset the connection: a hop-limited handshake that failed leaves its
+    /// ClientHello unacknowledged, and a graceful close would retransmit it (at the default TTL,
+    /// restored in deinit) to the server after the probe gave up.
+    func resetOnClose() {
+        var lingering = linger(l_onoff: 1, l_linger: 0)
+        // unsafe: setsockopt reads one linger struct from `lingering`, alive for the call.
+        _ = unsafe setsockopt(descriptor, SOL_SOCKET, SO_LINGER, &lingering, socklen_t(MemoryLayout<linger>.size))
+    }
+
     /// Waits until `events` are ready (or an error or hang-up is), or returns a timeout error
     /// once the deadline passes.
     func wait(for events: Int16, doing activity: String) -> TLSProbeError? {
         while true {
             let milliseconds = clock.remainingMilliseconds
-            if milliseconds == 0 { return TLSProbeError(.timeout, "\(activity): no answer within the probe's \(clock.timeoutSeconds) s") }
+            if milliseconds == 0 {
+                // An ICMP error that came while the kernel held the socket is only kept as SO_ERROR.
+                if hopLimit != nil, pendingError() == EHOSTUNREACH { return failure(EHOSTUNREACH, doing: activity) }
+                return TLSProbeError(.timeout, "\(activity): no answer within the probe's \(clock.timeoutSeconds) s")
+            }
             var entry = pollfd(fd: descriptor, events: events, revents: 0)
             // unsafe: poll reads and writes the one pollfd in `entry`, alive for the call.
             let ready = unsafe poll(&entry, 1, milliseconds)
@@ -95,7 +130,7 @@ final class ProbeSocket {
                 if let timeout = wait(for: Int16(POLLOUT), doing: activity) { return timeout }
                 continue
             }
-            return TLSProbeError(.closed, "\(activity): \(errorText(failure))")
+            return self.failure(failure, doing: activity)
         }
         return nil
     }
@@ -120,7 +155,7 @@ final class ProbeSocket {
             if count == 0 { return .failure(TLSProbeError(.closed, "\(activity): the server closed the connection")) }
             let failure = errno
             if failure == EINTR || failure == EAGAIN || failure == EWOULDBLOCK { continue }
-            return .failure(TLSProbeError(.closed, "\(activity): \(errorText(failure))"))
+            return .failure(self.failure(failure, doing: activity))
         }
     }
 
@@ -149,6 +184,22 @@ final class ProbeSocket {
         unsafe bytes.withUnsafeBytes { buffer in
             unsafe Glibc.send(descriptor, buffer.baseAddress! + offset, buffer.count - offset, Int32(MSG_NOSIGNAL))
         }
+    }
+
+    /// A send or receive error in words; EHOSTUNREACH on a hop-limited connection is the ICMP
+    /// error the limit was set for (Linux reports time exceeded and host unreachable alike).
+    private func failure(_ code: Int32, doing activity: String) -> TLSProbeError {
+        if let hopLimit, code == EHOSTUNREACH {
+            return TLSProbeError(.timeExceeded, "\(activity): an ICMP error (time exceeded or host unreachable) came back "
+                                 + "for a segment sent with \(hopLimit.ipv6 ? "hop limit" : "TTL") \(hopLimit.ttl)")
+        }
+        return TLSProbeError(.closed, "\(activity): \(errorText(code))")
+    }
+
+    private func setOption(_ level: Int32, _ name: Int32, _ value: Int32) -> Bool {
+        var value = value
+        // unsafe: setsockopt reads one Int32 from `value`, alive for the call.
+        return unsafe setsockopt(descriptor, level, name, &value, socklen_t(MemoryLayout<Int32>.size)) == 0
     }
 
     /// The connect's outcome (SO_ERROR) once the socket is writable or failed.

@@ -26,7 +26,11 @@ public enum TLSProbe {
         case .success(let made): connection = made
         case .failure(let problem): return .failure(problem)
         }
+        if let ttl = request.clientHelloTTL, let problem = socket.limitHops(to: Int32(ttl), ipv6: addresses.remote.isIPv6) {
+            return .failure(problem)
+        }
         if let problem = handshake(connection, over: socket, with: target, limit: request.maxHandshakeBytes) {
+            if request.clientHelloTTL != nil { socket.resetOnClose() }
             return .failure(problem)
         }
         let finished = ProbeClock.wallClock
@@ -108,6 +112,9 @@ public enum TLSProbe {
         }
         for protocolName in request.alpn where !(1...255).contains(protocolName.utf8.count) {
             return invalid("ALPN protocol \(shown(protocolName)) is empty or longer than 255 bytes")
+        }
+        if let ttl = request.clientHelloTTL, !(1...255).contains(ttl) {
+            return invalid("ClientHello TTL \(ttl) is not in 1...255")
         }
         guard request.alpn.reduce(0, { $0 + 1 + $1.utf8.count }) <= 65_535 else { return invalid("the ALPN list is too long") }
         return .success((remote, source))

@@ -8,6 +8,9 @@ public struct TLSProbeError: Error, Sendable, CustomStringConvertible {
         case handshakeTooLarge = "handshake-too-large"
         case closed = "connection-closed"
         case invalidRequest = "invalid-request"
+        /// With `clientHelloTTL`: an ICMP error (time exceeded, or host unreachable) came back for
+        /// the connection — the hop limit ran out before whatever answers TLS.
+        case timeExceeded = "time-exceeded"
     }
 
     public var kind: Kind

@@ -34,6 +34,10 @@ public struct TLSProbeRequest: Sendable {
     public var maxHandshakeBytes: Int = 1 << 20
     /// A numeric address of the same family as `host`, bound before connecting when set.
     public var sourceAddress: String? = nil
+    /// When set (1...255), the TCP connection is made as usual and everything after it — the
+    /// ClientHello first — is sent with this IP TTL (IPv6 hop limit): it reaches only what sits at
+    /// most this many hops away. A router's ICMP time exceeded ends the probe as `timeExceeded`.
+    public var clientHelloTTL: Int? = nil
 
     public init(host: String, port: UInt16, serverName: String?) {
         self.host = host
