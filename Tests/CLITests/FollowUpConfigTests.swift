@@ -30,6 +30,8 @@ import Testing
          #"key 'probe.source_address': "gateway.local" is not a numeric IPv4 or IPv6 address"#),
         (#"{"queue": 70000}"#, "key 'probe.queue': expected an integer from 1 to 65536, got 70000"),
         (#"{"target": []}"#, "unknown key 'probe.target'"),
+        (#"{"max_hops": 0}"#, "key 'probe.max_hops': expected an integer from 1 to 64, got 0"),
+        (#"{"locate": 1}"#, "key 'probe.locate': expected true or false, got 1"),
         (#"{"targets": "example.com"}"#, #"key 'probe.targets': expected a list of strings, got "example.com""#),
         (#"{"targets": ["ok.example", "1.2.3.4"]}"#, #"key 'probe.targets': "1.2.3.4" does not start with a server name"#),
         (#"{"targets": ["a.example@[::1"]}"#, #"key 'probe.targets': "a.example@[::1" has no valid HOST[:PORT] after the name"#),

@@ -197,7 +197,7 @@ import Testing
         let chain = try Self.servedKazakhstanChain(kit)
         let script = kit.path("flood.py")
         try Self.flood.write(toFile: script, atomically: true, encoding: .utf8)
-        let files = try Self.config(kit, probe: #"{"follow_unobserved": true, "max_per_minute": 3, "timeout_seconds": 2}"#)
+        let files = try Self.config(kit, probe: #"{"follow_unobserved": true, "max_per_minute": 3, "timeout_seconds": 2, "locate": false}"#)
         let daemon = try Running(["run", "--config", files.config])
         defer { if daemon.process.isRunning { daemon.process.terminate() } }
         #expect(daemon.waitForStderr("mitmwatch started on lo"))

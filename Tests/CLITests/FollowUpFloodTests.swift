@@ -77,7 +77,7 @@ extension FollowUpDaemonTests {
             let limit = 5
             // The probes leave from an address of their own, so the servers can tell them from other daemons'.
             let source = "127.0.2.1"
-            let files = try FollowUp.config(kit, probe: #"{"follow_unobserved": true, "max_per_minute": \#(limit), "queue": 8, "#
+            let files = try FollowUp.config(kit, probe: #"{"follow_unobserved": true, "locate": false, "max_per_minute": \#(limit), "queue": 8, "#
                 + #""timeout_seconds": 5, "source_address": "\#(source)"}"#)
             let daemon = try LiveDaemonTests.Running(["run", "--config", files.config])
             defer { if daemon.process.isRunning { kill(daemon.process.processIdentifier, SIGKILL); daemon.process.waitUntilExit() } }

@@ -22,9 +22,10 @@ import Testing
         let files = try FollowUp.config(kit, probe: """
             {"targets": ["www.facebook.example@127.0.0.1:\(port)"], "interval_seconds": 600, "timeout_seconds": 3}
             """)
-        // TLS 1.2 and 1.3 both allowed; one connection per probe.
+        // TLS 1.2 and 1.3 both allowed; one connection per probe, one for locating the interceptor
+        // after the first alert (on loopback: at TTL 1).
         let server = try ProbeCommandTests.Server(kit, port: port, cert: "leaf.pem", key: "leaf.key",
-                                                  chain: "intermediate.pem", versions: [], connections: 2)
+                                                  chain: "intermediate.pem", versions: [], connections: 3)
         defer { server.stop() }
         let journald = try Journald.start()
         defer { journald.stop() }
@@ -50,6 +51,10 @@ import Testing
         #expect(Set(versions) == ["1.3", "1.2"])
         let probeAlert = probes.first { FollowUp.isAlert($0) && ($0["rule"] as? [String: Any])?["id"] as? String == "known-interception-ca" }
         #expect(probeAlert != nil)
+        // Located once (the second alert's server and name were located already): on loopback, at TTL 1.
+        let located = records.filter { Self.action($0) == "interceptor-located" }
+        #expect(located.count == 1)
+        #expect(Self.probe(located.first ?? [:])["interceptor_hops"] as? Int == 1)
 
         // Capture saw the TLS 1.2 probe: a passive session from the probe's own end, the same chain, and its own alert.
         let seen = try #require(check)
@@ -71,6 +76,7 @@ import Testing
         let exposition = (try? String(contentsOfFile: files.metrics, encoding: .utf8)) ?? ""
         #expect(FollowUp.metric(exposition, #"mitmwatch_probes_total{trigger="watchlist",result="completed"}"#) == 2)
         #expect(FollowUp.metric(exposition, #"mitmwatch_probe_path_checks_total{seen="true"}"#) == 1)
+        #expect(FollowUp.metric(exposition, #"mitmwatch_probe_locations_total{result="located"}"#) == 1)
         // The TLS 1.3 probe's own connection, unobservable to capture, was not a candidate for a follow-up.
         #expect(FollowUp.metric(exposition, #"mitmwatch_probes_total{trigger="unobserved-session",result="completed"}"#) == 0)
     }
@@ -99,7 +105,7 @@ import Testing
 
         let server = try ListeningProcess(
             "/usr/sbin/ip", ["netns", "exec", namespace, "/usr/bin/openssl", "s_server", "-accept", "127.0.0.1:0",
-                             "-naccept", "2", "-cert", "leaf.pem", "-key", "leaf.key", "-cert_chain", "intermediate.pem"],
+                             "-naccept", "3", "-cert", "leaf.pem", "-key", "leaf.key", "-cert_chain", "intermediate.pem"],
             in: kit.directory, readyPrefix: "ACCEPT ")
         defer { server.stop() }
         let port = Int(server.port)

@@ -37,6 +37,9 @@ struct DaemonConfig: Equatable {
         /// The watch list in force: `targets`, then the file's, each once.
         var watchList: [WatchTarget] = []
         var intervalSeconds: Double = 900
+        /// After a probe's high or critical alert, look for the interceptor at rising TTL.
+        var locate = true
+        var maxHops = 30
         var cacheSeconds: Double = 3600
         var maxPerMinute = 60
         var timeoutSeconds: Double = 10
@@ -237,7 +240,7 @@ extension DaemonConfig {
     fileprivate static func decodeProbe(_ keys: Keys) throws(Invalid) -> Probe {
         var probe = Probe()
         try keys.allow(["follow_unobserved", "cache_seconds", "max_per_minute", "timeout_seconds", "exclude",
-                        "source_address", "queue", "targets", "targets_file", "interval_seconds"])
+                        "source_address", "queue", "targets", "targets_file", "interval_seconds", "locate", "max_hops"])
         if let v = try keys.bool("follow_unobserved") { probe.followUnobserved = v }
         if let v = try keys.number("cache_seconds", in: 1...604_800) { probe.cacheSeconds = v }
         if let v = try keys.int("max_per_minute", in: 1...FollowUpRateLimit.maxPerMinute) { probe.maxPerMinute = v }
@@ -259,6 +262,8 @@ extension DaemonConfig {
             probe.sourceAddress = v
         }
         if let v = try keys.number("interval_seconds", in: 10...604_800) { probe.intervalSeconds = v }
+        if let v = try keys.bool("locate") { probe.locate = v }
+        if let v = try keys.int("max_hops", in: 1...64) { probe.maxHops = v }
         if let entries = try keys.strings("targets") {
             probe.targets = try entries.map { entry throws(Invalid) in
                 do throws(WatchTarget.Invalid) { return try WatchTarget(parsing: entry) } catch {

@@ -42,6 +42,8 @@ enum JournalMessageID {
     static let probePathCheck = "ef0d1f925b7c4f8183ba43b49cdad14e"
     /// A watch-list probe could not complete (refused, timed out, name not resolved).
     static let watchProbeFailed = "12bfbd5714ad4e67bf87d78d9b4ddd4d"
+    /// A probe's alert was followed by looking for the interceptor at rising TTL.
+    static let interceptorLocated = "fbe2009a7b824733865d14a16fd7839d"
     /// The daemon started capturing.
     static let started = "7574b4d8f7c147d99eb55d1ae813195d"
     /// The daemon is shutting down.

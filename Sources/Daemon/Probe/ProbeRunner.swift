@@ -1,6 +1,7 @@
 import Certificates
 import Detector
 import OpenSSLBridge
+import Output
 import Sniffer
 
 /// The daemon's probes, whatever asked for them (a passive session, the watch list): connects,
@@ -17,6 +18,8 @@ struct ProbeRunner {
     private var ownEnds: [Endpoint] = []
     private var ownEndsNext = 0
     private var nextID: UInt64 = 0
+    /// (server, SNI) located recently: at most once per `probe.cache_seconds` each.
+    private var located = FollowUpCache(capacity: 4096)
 
     static let ownEndsKept = 256
     /// Probe session ids are counted from here: capture numbers its sessions from 1.
@@ -48,11 +51,36 @@ struct ProbeRunner {
                                              triggeringSession: triggeringSession, rules: &rules, cache: &certificates)
             outputs.report(report)
             counts.countProbe(trigger, completed: true)
+            locateIfAlerted(report, request: request)
             return .success((report, result))
         case .failure(let error):
             counts.countProbe(trigger, completed: false)
             return .failure(error)
         }
+    }
+
+    /// After a high or critical alert (`probe.locate`): the handshake again at TTL 1, 2, … to find
+    /// how far the interceptor is; its record follows the alert, written in the meantime.
+    private mutating func locateIfAlerted(_ report: SessionReport, request: TLSProbeRequest) {
+        let settings = counts.settings
+        guard settings.locate, report.findings.contains(where: { $0.severity == .high || $0.severity == .critical }) else { return }
+        let key = FollowUpKey(server: report.session.server, serverName: request.serverName)
+        let now = Daemon.now()
+        guard !located.isFresh(key, now: now, seconds: settings.cacheSeconds) else { return }
+        located.record(key, now: now, seconds: settings.cacheSeconds)
+        var limits = InterceptorLocator.Limits()
+        limits.maxHops = settings.maxHops
+        limits.tryTimeoutSeconds = min(limits.tryTimeoutSeconds, settings.timeoutSeconds)
+        let location = InterceptorLocator.locate(after: report, request: request, limits: limits)
+        var json = JSONBuffer()
+        InterceptorLocationRecord.write(location, into: &json)
+        var fields = [("MITMWATCH_OBSERVATION", "probe"), ("MITMWATCH_PROBE_TRIGGER", location.trigger.rawValue),
+                      ("MITMWATCH_SERVER", location.server.description), ("MITMWATCH_SERVER_NAME", location.serverName ?? ""),
+                      ("MITMWATCH_SESSION_ID", String(location.probeSession))]
+        if let hops = location.hops { fields.append(("MITMWATCH_INTERCEPTOR_HOPS", String(hops))) }
+        outputs.probeEvent(json, sentence: InterceptorLocationRecord.text(location), messageID: JournalMessageID.interceptorLocated,
+                           fields: fields, warning: location.hops != nil)
+        counts.countLocation(found: location.hops != nil)
     }
 
     private mutating func remember(_ end: Endpoint) {

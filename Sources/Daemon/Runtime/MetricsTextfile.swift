@@ -97,6 +97,10 @@ enum Metrics {
         metric("probe_path_checks_total",
                "Watch-list TLS 1.2 probes whose own handshake passive capture saw (seen=\"true\") or did not see in time.",
                "counter", [("{seen=\"true\"}", "\(s.probes.pathChecks[true] ?? 0)"), ("{seen=\"false\"}", "\(s.probes.pathChecks[false] ?? 0)")])
+        metric("probe_locations_total",
+               "Searches for the interceptor after a probe's high or critical alert, by result (located: the forged chain came back at a TTL).",
+               "counter", [("{result=\"located\"}", "\(s.probes.locations[true] ?? 0)"),
+                           ("{result=\"not-located\"}", "\(s.probes.locations[false] ?? 0)")])
         let health = s.interfaces.sorted { $0.key < $1.key }
         metric("interface_up", "1 while the interface is being captured, 0 while it is missing or failed and retried.", "gauge",
                health.map { ("{interface=\"\($0.key)\"}", $0.value.up ? "1" : "0") })

@@ -42,9 +42,13 @@ final class FollowUpQueue: Sendable {
     }
 
     /// The unobserved reasons a probe can see past: TLS 1.3's encrypted Certificate, and a
-    /// handshake without one (resumption). Others (one-sided capture, gaps) are capture problems.
+    /// handshake without one (resumption); others (one-sided capture, gaps) are capture problems.
+    /// And a passive session whose history changed (`issuer-change`, `tls-downgrade`): what does
+    /// the gateway itself get shown?
     static func wantsFollowUp(_ report: SessionReport) -> Bool {
-        guard report.observation == .passive, report.session.serverChain == nil else { return false }
+        guard report.observation == .passive else { return false }
+        if report.findings.contains(where: { $0.rule == .issuerChange || $0.rule == .tlsDowngrade }) { return true }
+        guard report.session.serverChain == nil else { return false }
         return report.session.unobservedReason == .tls13Encrypted || report.session.unobservedReason == .noCertificateMessage
     }
 
@@ -123,6 +127,7 @@ final class FollowUpQueue: Sendable {
         state.withLock { $0.counts.probes[ProbeCounts.Tally(trigger: trigger, completed: completed), default: 0] += 1 }
     }
     func countPathCheck(seen: Bool) { state.withLock { $0.counts.pathChecks[seen, default: 0] += 1 } }
+    func countLocation(found: Bool) { state.withLock { $0.counts.locations[found, default: 0] += 1 } }
 
     var counts: ProbeCounts { state.withLock { $0.counts } }
 }
