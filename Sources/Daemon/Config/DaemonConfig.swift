@@ -18,6 +18,8 @@ struct DaemonConfig: Equatable {
     var pins: String?
     var untrustedChain = true
     var missingSCT = true
+    /// The history rules' thresholds (`rules.issuer-change.*`, …); they run where a store is on.
+    var history = HistorySettings()
     var dedupWindowSeconds: Double = 3600
     var limits = Limits()
     /// node_exporter textfile to write Prometheus metrics to (every `metricsIntervalSeconds`).
@@ -205,9 +207,16 @@ struct DaemonConfig: Equatable {
         }
         config.pins = try root.string("pins")
         if let rules = try root.object("rules") {
-            try rules.allow(["untrusted_chain", "missing_sct"])
+            try rules.allow(["untrusted_chain", "missing_sct", "issuer-change", "tls-downgrade", "server-profile-change",
+                             "history_names"])
             if let v = try rules.bool("untrusted_chain") { config.untrustedChain = v }
             if let v = try rules.bool("missing_sct") { config.missingSCT = v }
+            if let v = try rules.object("issuer-change") { try decodeThreshold(v, into: &config.history.issuerChange) }
+            if let v = try rules.object("tls-downgrade") { try decodeThreshold(v, into: &config.history.tlsDowngrade) }
+            if let v = try rules.object("server-profile-change") {
+                try decodeThreshold(v, into: &config.history.serverProfileChange)
+            }
+            if let v = try rules.int("history_names", in: 1...10_000_000) { config.history.names = v }
         }
         if let v = try root.number("dedup_window_seconds", in: 1...31_536_000) { config.dedupWindowSeconds = v }
         if let limits = try root.object("limits") {
@@ -237,6 +246,14 @@ struct DaemonConfig: Equatable {
 }
 
 extension DaemonConfig {
+    /// `rules.<id>`: `enabled`, `min_observations`, `min_days`.
+    fileprivate static func decodeThreshold(_ keys: Keys, into threshold: inout HistorySettings.Threshold) throws(Invalid) {
+        try keys.allow(["enabled", "min_observations", "min_days"])
+        if let v = try keys.bool("enabled") { threshold.enabled = v }
+        if let v = try keys.int("min_observations", in: 1...1_000_000) { threshold.minObservations = v }
+        if let v = try keys.number("min_days", in: 0...3650) { threshold.minDays = v }
+    }
+
     fileprivate static func decodeProbe(_ keys: Keys) throws(Invalid) -> Probe {
         var probe = Probe()
         try keys.allow(["follow_unobserved", "cache_seconds", "max_per_minute", "timeout_seconds", "exclude",
