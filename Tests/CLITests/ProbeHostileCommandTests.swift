@@ -57,7 +57,7 @@ import TestSupport
         let cases: [(server: HostileTLSServer, words: String)] = [
             (try HostileTLSServer("certificates", arguments: [pki.kit.path("self.der"), "10000"]),
              "handshake-too-large: handshake with 127.0.0.1:"),
-            (try HostileTLSServer("hello-requests"), "bytes without a complete handshake (limit 2162688)"),
+            (try HostileTLSServer("hello-requests"), "bytes without a complete handshake (limit 589824)"),  // 2 × 256 KiB + 64 KiB
             (try HostileTLSServer("ssh"), "handshake-failed: handshake with 127.0.0.1:"),
         ]
         defer { for entry in cases { entry.server.stop() } }
@@ -67,7 +67,7 @@ import TestSupport
             #expect(run.stdout.hasPrefix("probe 127.0.0.1:\(server.port) could not complete: "), "\(run.stdout)")
             #expect(run.stdout.contains(words), "\(run.stdout)")
             #expect(run.seconds < 4, "\(words): \(run.seconds) s")
-            // What is read is bounded by about 2 MiB; allow libssl's buffers and its parsed copies.
+            // What is read is bounded by 576 KiB; allow libssl's buffers and its parsed copies.
             #expect(run.maxRSS < baseline + 24 * 1024, "\(words): peak RSS \(run.maxRSS) KiB, a clean probe \(baseline) KiB")
         }
 

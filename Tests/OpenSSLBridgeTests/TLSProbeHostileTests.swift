@@ -35,28 +35,28 @@ import TestSupport
         let certificate = try Self.certificateFile()
         let server = try HostileTLSServer("certificates", arguments: [certificate.path, "10000"])
         defer { server.stop() }
-        // 10 000 × (3 + ~370) bytes ≈ 3.7 MB: over the 1 MiB message limit, refused from its header.
+        // 10 000 × (3 + ~370) bytes ≈ 3.7 MB: over the 256 KiB message limit, refused from its header.
         let (error, seconds) = Self.failure(Self.request(server.port))
         #expect(error?.kind == .handshakeTooLarge, "\(String(describing: error))")
         #expect(error?.detail.contains("excessive message size") == true, "\(String(describing: error))")
         #expect(seconds < 2, "\(seconds) s")
     }
 
-    /// As many certificates as fit under the 1 MiB message limit (2 800 × ~370 bytes): libssl
+    /// As many certificates as fit under the 256 KiB message limit (≈ 700 × ~370 bytes): libssl
     /// parses every one (about 0.35 ms each in OpenSSL 3.0, its key decoder) inside one
     /// SSL_do_handshake call, which the probe's deadline cannot interrupt — so the probe may
     /// outlast its timeout by that parse time, bounded by the message limit.
     @Test func aCertificateListJustUnderTheLimitIsParsedAndTheHandshakeStillEnds() throws {
         let certificate = try Self.certificateFile()
-        let count = (1 << 20) / (3 + certificate.size) - 10
-        #expect(count > 2_500)
+        let count = TLSProbeRequest.defaultMaxHandshakeBytes / (3 + certificate.size) - 10
+        #expect(count > 600)
         let server = try HostileTLSServer("certificates", arguments: [certificate.path, String(count)])
         defer { server.stop() }
         let (error, seconds) = Self.failure(Self.request(server.port, timeout: 1))
         // Then ServerHelloDone where the ECDHE key exchange must be.
         #expect(error?.kind == .handshakeFailed, "\(String(describing: error))")
         #expect(error?.detail.contains("unexpected message") == true, "\(String(describing: error))")
-        #expect(seconds < 1 + 3, "\(seconds) s")
+        #expect(seconds < 1 + 1, "\(seconds) s")
     }
 
     @Test func sixtyFourMiBOfHandshakeRecordsStopAtTheByteLimit() throws {
@@ -67,8 +67,9 @@ import TestSupport
             request.versions = versions
             let (error, seconds) = Self.failure(request)
             #expect(error?.kind == .handshakeTooLarge, "\(versions): \(String(describing: error))")
-            // The default limit: twice 1 MiB plus 64 KiB read, then the probe hangs up.
-            #expect(error?.detail.contains("without a complete handshake (limit 2162688)") == true, "\(String(describing: error))")
+            // The default limit: twice 256 KiB plus 64 KiB read, then the probe hangs up.
+            #expect(error?.detail.contains("without a complete handshake (limit \(2 * TLSProbeRequest.defaultMaxHandshakeBytes + 65_536))") == true,
+                    "\(String(describing: error))")
             #expect(seconds < 3, "\(versions): \(seconds) s")
         }
         // The server stopped sending long before its 64 MiB: the probe's reset ended its writes.
