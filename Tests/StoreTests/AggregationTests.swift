@@ -38,7 +38,7 @@ import Testing
         #expect(site5.issuer == "CN=CA 2")
         #expect(site5.issuingCA == "aki:ab2")
         #expect(site5.firstSeen == 1_005)
-        #expect(site5.lastSeen == 1_000 + 19_987)  // the last index ≡ 5 (mod 22) below 20,000
+        #expect(site5.lastSeen == 1_000 + 19_981)  // the last index ≡ 5 (mod 22) below 20,000
         #expect(site5.count == (20_000 - 5 + 21) / 22)
         #expect(site5.observations == ["passive"])
         #expect(try store.chains(named: "SITE5.example", since: nil) == history)  // names are lower case

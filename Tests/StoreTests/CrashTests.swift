@@ -40,14 +40,14 @@ import Glibc
                     let chain = StoreFixtures.chain(1)
                     batch.chains.append(ChainObservation(
                         name: ObservedName(name: "crash.example", kind: .sni), certificates: chain,
-                        chainSHA256: Array(chain[0].digest.bytes), issuer: "CN=CA", issuingCA: "aki:01", firstSeen: 1,
+                issuer: "CN=CA", issuingCA: "aki:01", firstSeen: 1,
                         lastSeen: Int64(round), passiveCount: CrashTests.perBatch, probeCount: 0, rules: []))
                     // Bulk, so that the kill often lands inside a transaction or a checkpoint.
                     for index in 0..<200 {
                         let other = StoreFixtures.chain(round * 1000 + index)
                         batch.chains.append(ChainObservation(
                             name: ObservedName(name: "n\(getpid())-\(round)-\(index).example", kind: .sni), certificates: other,
-                            chainSHA256: Array(other[0].digest.bytes), issuer: nil, issuingCA: nil, firstSeen: 1,
+                issuer: nil, issuingCA: nil, firstSeen: 1,
                             lastSeen: 1, passiveCount: 1, probeCount: 0, rules: []))
                     }
                     try! store.write(batch, sensor: "crash")

@@ -106,7 +106,7 @@ import Testing
         let final = sink.counters
         #expect(final.observationsWritten + final.droppedQueueFull + final.droppedStoreFailed == 100)
         #expect(final.droppedStoreFailed > 0)
-        #expect(said.all.count == 2)  // the failure, and what was lost at exit
+        #expect(said.all.count == 1)  // the failure, once; what was lost is counted for the caller to say
         try locker.execute("ROLLBACK")
     }
 
@@ -115,7 +115,8 @@ import Testing
         defer { try? FileManager.default.removeItem(at: directory) }
         let path = directory.appendingPathComponent("state.db").path
         let said = Said()
-        let sink = Self.sink(path, said: said, queue: 4)
+        let queue = 2
+        let sink = Self.sink(path, said: said, queue: queue)
         let chain = StoreFixtures.chain(7)
         var template = StoreFixtures.report(sni: "x", chain: chain, at: 1)
         var peak = 0
@@ -123,18 +124,18 @@ import Testing
         for index in 0..<1_000_000 {
             template.session.clientHellos[0].serverName = "n\(index).example"
             sink.record(template)
-            if index % 4096 == 0 { peak = max(peak, sink.pending + sink.counters.queuedBatches * ObservationAggregator.defaultCapacity) }
+            if index % 1024 == 0 { peak = max(peak, sink.pending + sink.counters.queuedBatches * ObservationAggregator.defaultCapacity) }
         }
+        let recorded = Date().timeIntervalSince(started)
         sink.finish()
         let counters = sink.counters
         let elapsed = Date().timeIntervalSince(started)
-        print("a million names: \(counters.observationsWritten) written, \(counters.dropped) dropped, "
-              + "\(counters.batchesWritten) batches, \(String(format: "%.1f", elapsed)) s")
-        #expect(peak <= ObservationAggregator.defaultCapacity * 5)  // the aggregator and 4 queued batches
+        print("a million names: recorded in \(String(format: "%.1f", recorded)) s, \(counters.observationsWritten) written, "
+              + "\(counters.dropped) dropped (the writer behind), \(counters.batchesWritten) batches, \(String(format: "%.1f", elapsed)) s")
+        // Pending aggregates never beyond the aggregator's capacity plus the queued batches.
+        #expect(peak <= ObservationAggregator.defaultCapacity * (queue + 1))
         #expect(counters.observationsWritten + counters.dropped == 1_000_000)
         #expect(counters.observationsWritten > 0)
-        let written = try StoreFixtures.integer(path, "SELECT COUNT(*) FROM names")
-        #expect(written > 0)
-        #expect(elapsed < 60)
+        #expect(try StoreFixtures.integer(path, "SELECT COUNT(*) FROM names") * 1 == Int64(counters.observationsWritten))
     }
 }

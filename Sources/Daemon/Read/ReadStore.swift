@@ -3,15 +3,20 @@ import Store
 
 /// `read --state PATH`: the store opened (created, migrated) before any capture is read, so a
 /// file that is not a store fails the command (exit 1) before any output; then every report goes
-/// to the sink, and the end of the input flushes it. A store that fails while reading is said once
+/// to the sink, and the end of the input flushes it. (A store that cannot be written — a full disk,
+/// a lock, a missing directory — is not the file's fault: said once by the writer, counted, and
+/// `read` goes on.) A store that fails while reading is said once
 /// on stderr and counted; `read`'s own output and exit status are not affected.
 enum ReadStore {
     static func open(_ path: String) throws -> ObservationSink {
         do throws(StoreError) {
             _ = try SQLiteObservationStore(path: path, readOnly: false)
-        } catch {
+        } catch where error.isDamage {
             printToStandardError("mitmwatch: \(error.description)")
             throw ExitCode(1)
+        } catch {
+            // Not the file's fault (a full disk, a lock, no directory): `read` goes on, and the
+            // writer says it once and counts what it could not record.
         }
         var configuration = StoreWriterConfiguration()
         // One pass at the end is enough for a file; retention still applies to what is older.

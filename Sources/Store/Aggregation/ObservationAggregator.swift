@@ -1,6 +1,5 @@
 import Certificates
 import Detector
-import OpenSSLBridge
 import Sniffer
 
 /// Folds session reports into what the store keeps — per (name, chain) and per (name, ServerHello
@@ -34,7 +33,6 @@ public struct ObservationAggregator {
     private var certificates: [CertificateFingerprint: StoredCertificate] = [:]
     private var sentCertificates: Set<CertificateFingerprint> = []
     private var observations = 0
-    private let hasher = SHA256Hasher()
 
     public init(capacity: Int = defaultCapacity) {
         self.capacity = max(1, capacity)
@@ -101,18 +99,10 @@ public struct ObservationAggregator {
             chains[key] = chain
         } else {
             chains[key] = ChainObservation(
-                name: name, certificates: fingerprints, chainSHA256: chainDigest(fingerprints), issuer: leaf?.issuerName,
+                name: name, certificates: fingerprints, issuer: leaf?.issuerName,
                 issuingCA: leaf.flatMap { IssuingCA(issuerOf: $0)?.key }, firstSeen: time, lastSeen: time,
                 passiveCount: probe ? 0 : 1, probeCount: probe ? 1 : 0, rules: report.verdict)
         }
-    }
-
-    /// SHA-256 over the certificates' SHA-256 concatenated, leaf first.
-    private func chainDigest(_ fingerprints: [CertificateFingerprint]) -> [UInt8] {
-        var bytes: [UInt8] = []
-        bytes.reserveCapacity(32 * fingerprints.count)
-        for fingerprint in fingerprints { bytes.append(contentsOf: fingerprint.digest.bytes) }
-        return hasher.hash(bytes.span).bytes
     }
 
     /// Everything pending, as one batch; the aggregator starts empty again.

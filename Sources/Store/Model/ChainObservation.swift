@@ -6,8 +6,6 @@ public struct ChainObservation: Sendable {
     public var name: ObservedName
     /// The certificates' SHA-256, leaf first, as the session records list them.
     public var certificates: [CertificateFingerprint]
-    /// SHA-256 over the certificates' SHA-256 concatenated, leaf first: the chain's identity.
-    public var chainSHA256: [UInt8]
     /// The leaf's issuer DN (RFC 2253) and its issuing CA key (`IssuingCA.key`: "aki:…"/"dn:…"),
     /// when the report carried the parsed leaf; a later report may fill them in.
     public var issuer: String?
@@ -20,11 +18,10 @@ public struct ChainObservation: Sendable {
     /// Rule ids that fired on it, each once.
     public var rules: [String]
 
-    public init(name: ObservedName, certificates: [CertificateFingerprint], chainSHA256: [UInt8], issuer: String?,
+    public init(name: ObservedName, certificates: [CertificateFingerprint], issuer: String?,
                 issuingCA: String?, firstSeen: Int64, lastSeen: Int64, passiveCount: Int, probeCount: Int, rules: [String]) {
         self.name = name
         self.certificates = certificates
-        self.chainSHA256 = chainSHA256
         self.issuer = issuer
         self.issuingCA = issuingCA
         self.firstSeen = firstSeen

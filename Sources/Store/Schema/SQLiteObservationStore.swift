@@ -1,4 +1,5 @@
 import Foundation
+import OpenSSLBridge
 
 /// The observation store in one SQLite file (WAL, synchronous=NORMAL, foreign keys): opened and
 /// checked here, written in SQLiteObservationStore+Write.swift, kept within bounds in
@@ -13,6 +14,7 @@ public final class SQLiteObservationStore: ObservationStore {
     /// again costs one UPSERT, not one per certificate. Bounded; emptied when rows are removed.
     var knownChains: Set<[UInt8]> = []
     static let knownChainsCapacity = 65_536
+    let hasher = SHA256Hasher()
 
     /// Opens (and, for writing, creates or migrates) the store at `path`. A file that is not a
     /// store, or is a newer one, is a `StoreError` naming it; nothing is written to it.
@@ -33,6 +35,9 @@ public final class SQLiteObservationStore: ObservationStore {
             guard state.version > 0 else { throw .notAStore(path: path, reason: "empty: no store was written here yet") }
             try run("PRAGMA query_only = ON", "open")
         } else {
+            // Freed pages go back to the file system on `incremental_vacuum` (after retention and
+            // the size cap); it can be chosen only before the file's first page is written.
+            if state.version == 0 { try run("PRAGMA auto_vacuum = INCREMENTAL", "create") }
             try run("PRAGMA journal_mode = WAL", "open")
             try run("PRAGMA synchronous = NORMAL", "open")
             try run("PRAGMA foreign_keys = ON", "open")
@@ -69,9 +74,6 @@ public final class SQLiteObservationStore: ObservationStore {
 
     /// Applies the migrations after `version`, each in its own transaction.
     private func migrate(from version: Int) throws(StoreError) {
-        // Freed pages go back to the file system on `incremental_vacuum` (after retention and the
-        // size cap); it can be chosen only before the first table exists.
-        if version == 0 { try run("PRAGMA auto_vacuum = INCREMENTAL", "create") }
         for target in (version + 1)...StoreSchema.currentVersion {
             try transaction("migrate to schema version \(target)") { () throws(StoreError) in
                 for sql in StoreSchema.migrations[target - 1] { try run(sql, "migrate") }

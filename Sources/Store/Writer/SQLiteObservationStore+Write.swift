@@ -1,4 +1,5 @@
 import Certificates
+import OpenSSLBridge
 
 /// A batch as UPSERTs (`INSERT … ON CONFLICT … DO UPDATE`, which PostgreSQL spells the same):
 /// counts add up, first and last seen widen, rule ids are a union, a chain's issuer is filled in
@@ -11,9 +12,10 @@ extension SQLiteObservationStore {
             for certificate in batch.certificates { try insert(certificate) }
             for chain in batch.chains {
                 let nameID = try id(of: chain.name, cache: &nameIDs)
-                try upsert(chain, nameID: nameID, sensor: sensor, listed: knownChains.contains(chain.chainSHA256)
-                           || written.contains(chain.chainSHA256))
-                written.insert(chain.chainSHA256)
+                let digest = chainDigest(chain.certificates)
+                try upsert(chain, digest: digest, nameID: nameID, sensor: sensor,
+                           listed: knownChains.contains(digest) || written.contains(digest))
+                written.insert(digest)
             }
             for profile in batch.profiles {
                 let nameID = try id(of: profile.name, cache: &nameIDs)
@@ -55,13 +57,22 @@ extension SQLiteObservationStore {
     }
 
     /// `listed`: the chain's certificate list is known to be stored already.
-    private func upsert(_ chain: ChainObservation, nameID: Int64, sensor: String, listed: Bool) throws(StoreError) {
+    /// SHA-256 over the certificates' SHA-256 concatenated, leaf first: the chain's identity
+    /// (computed here, on the writer's thread, not where reports are folded in).
+    func chainDigest(_ certificates: [CertificateFingerprint]) -> [UInt8] {
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(32 * certificates.count)
+        for certificate in certificates { bytes.append(contentsOf: certificate.digest.bytes) }
+        return hasher.hash(bytes.span).bytes
+    }
+
+    private func upsert(_ chain: ChainObservation, digest: [UInt8], nameID: Int64, sensor: String, listed: Bool) throws(StoreError) {
         try query("""
             INSERT INTO chains (sha256, leaf_sha256, length, issuer, issuing_ca) VALUES (?, ?, ?, ?, ?)
             ON CONFLICT (sha256) DO UPDATE SET issuer = COALESCE(chains.issuer, excluded.issuer),
                 issuing_ca = COALESCE(chains.issuing_ca, excluded.issuing_ca)
             """, "write a chain", bind: { s throws(SQLiteError) in
-                try s.bind(chain.chainSHA256, at: 1)
+                try s.bind(digest, at: 1)
                 try s.bind(chain.certificates.first?.digest.bytes ?? [], at: 2)
                 try s.bind(chain.certificates.count, at: 3)
                 try s.bind(chain.issuer, at: 4)
@@ -72,7 +83,7 @@ extension SQLiteObservationStore {
                 INSERT INTO chain_certificates (chain_sha256, position, certificate_sha256) VALUES (?, ?, ?)
                 ON CONFLICT (chain_sha256, position) DO NOTHING
                 """, "write a chain", bind: { s throws(SQLiteError) in
-                    try s.bind(chain.chainSHA256, at: 1)
+                    try s.bind(digest, at: 1)
                     try s.bind(position, at: 2)
                     try s.bind(certificate.digest.bytes, at: 3)
                 }, row: { _ in })
@@ -90,7 +101,7 @@ extension SQLiteObservationStore {
             RETURNING id
             """, "write a chain", bind: { s throws(SQLiteError) in
                 try s.bind(nameID, at: 1)
-                try s.bind(chain.chainSHA256, at: 2)
+                try s.bind(digest, at: 2)
                 try s.bind(sensor, at: 3)
                 try s.bind(chain.firstSeen, at: 4)
                 try s.bind(chain.lastSeen, at: 5)

@@ -146,7 +146,8 @@ public final class StoreWriter: Sendable {
             for waiter in waiters { waiter.signal() }
             if stopping { break }
         }
-        let lost = state.withLock { state in
+        // What was lost is in the counters (`droppedStoreFailed`), for the caller to say.
+        state.withLock { state in
             defer {
                 state.queue.removeAll()
                 state.counters.queuedBatches = 0
@@ -154,11 +155,8 @@ public final class StoreWriter: Sendable {
                 for waiter in state.waiters { waiter.signal() }
                 state.waiters.removeAll()
             }
-            let lost = state.queue.reduce(0) { $0 + $1.observations }
-            state.counters.droppedStoreFailed += UInt64(lost)
-            return lost
+            state.counters.droppedStoreFailed += UInt64(state.queue.reduce(0) { $0 + $1.observations })
         }
-        if lost > 0 { say("state store: \(lost) observation(s) not written at exit (\(failing?.description ?? "store unavailable"))") }
     }
 
     /// A batch from the aggregator, queued like a producer's (dropped and counted when full).
