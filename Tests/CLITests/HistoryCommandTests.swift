@@ -84,6 +84,25 @@ import Glibc
         #expect(try Run.run(["history", "www.bank.example", "--state", state, "--format", "json"]).lines.count == 1)
     }
 
+    @Test func stateConfigurationErrorsNameTheKeyAndValue() throws {
+        let directory = Self.directory()
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let config = directory + "/config.json"
+        for (state, expected) in [(#"{"retention_days": 0}"#, "key 'state.retention_days'"),
+                                  (#"{"path": "state.db"}"#, "key 'state.path': \"state.db\" is not an absolute path"),
+                                  (#"{"max_bytes": 1000}"#, "key 'state.max_bytes'"),
+                                  (#"{"flush_seconds": "5"}"#, "key 'state.flush_seconds'"),
+                                  (#"{"enable": true}"#, "unknown key 'state.enable'")] {
+            try #"{"interfaces": ["lo"], "state": \#(state)}"#.write(toFile: config, atomically: true, encoding: .utf8)
+            let result = try Run.run(["check-config", config])
+            #expect(result.status != 0, "\(state)")
+            #expect(result.stderr.contains(expected), "\(result.stderr)")
+        }
+        try #"{"interfaces": ["lo"], "state": {"enabled": false, "retention_days": 30, "max_bytes": 1048576, "flush_seconds": 0.5}}"#
+            .write(toFile: config, atomically: true, encoding: .utf8)
+        #expect(try Run.run(["check-config", config]).status == 0)
+    }
+
     @Test func badArgumentsExit64WithOneLine() throws {
         for arguments in [["history", "a.example", "--since", "last tuesday"], ["history"], ["history", "a", "--changes"],
                           ["history", "--spki", "not-hex!"]] {

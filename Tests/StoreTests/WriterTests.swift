@@ -24,9 +24,11 @@ import Testing
         configuration.retrySeconds = 0.05
         configuration.maxRetrySeconds = 0.2
         configuration.sensor = "test"
-        return ObservationSink(configuration: configuration, aggregatorCapacity: capacity,
-                               open: { () throws(StoreError) in try SQLiteObservationStore(path: path, readOnly: false) },
-                               say: { said.say($0) })
+        let sink = ObservationSink(configuration: configuration, aggregatorCapacity: capacity,
+                                   open: { () throws(StoreError) in try SQLiteObservationStore(path: path, readOnly: false) },
+                                   say: { said.say($0) })
+        sink.start()
+        return sink
     }
 
     @Test func reportsReachTheStoreOnFlushAndOnTheTimer() throws {
@@ -63,6 +65,7 @@ import Testing
         let sink = ObservationSink(configuration: configuration, open: { () throws(StoreError) in
             try SQLiteObservationStore(path: path, readOnly: false, busyTimeoutMilliseconds: 10)
         }, say: { said.say($0) })
+        sink.start()
         sink.record(StoreFixtures.report(sni: "a.example", chain: StoreFixtures.chain(1), at: 100))
         sink.flush()
         sink.flush()
@@ -96,6 +99,7 @@ import Testing
         let sink = ObservationSink(configuration: configuration, aggregatorCapacity: 10, open: { () throws(StoreError) in
             try SQLiteObservationStore(path: path, readOnly: false, busyTimeoutMilliseconds: 10)
         }, say: { said.say($0) })
+        sink.start()
         for index in 0..<100 {  // 10 batches of 10 chains (+10 profiles: full at 10 aggregates: every 5 reports)
             sink.record(StoreFixtures.report(sni: "n\(index).example", chain: StoreFixtures.chain(index), at: 100))
         }

@@ -21,9 +21,11 @@ enum ReadStore {
         var configuration = StoreWriterConfiguration()
         // One pass at the end is enough for a file; retention still applies to what is older.
         configuration.maintenanceSeconds = 3600
-        return ObservationSink(configuration: configuration,
-                               open: { () throws(StoreError) in try SQLiteObservationStore(path: path, readOnly: false) },
-                               say: { printToStandardError("mitmwatch: warning: \($0)") })
+        let sink = ObservationSink(configuration: configuration,
+                                   open: { () throws(StoreError) in try SQLiteObservationStore(path: path, readOnly: false) },
+                                   say: { printToStandardError("mitmwatch: warning: \($0)") })
+        sink.start()
+        return sink
     }
 
     /// Writes what is pending and stops the writer; says what was lost, if anything.

@@ -85,6 +85,8 @@ final class Daemon {
             do { try PrivilegeDrop.become(user) } catch { throw StartError(description: error.description) }
             Log.info("running as \(user) with CAP_NET_RAW only")
         }
+        // After the switch: the store's thread needs no capability, and gets the daemon's user.
+        outputs.store?.start()
         pool.start(limits: config.workerLimits, detection: detection, outputs: outputs, probes: prober.feed)
         // Always running, idle unless probe.follow_unobserved is on or probe.targets names servers
         // (a reload may change either).

@@ -29,8 +29,8 @@ enum DaemonStore {
                 return nil
             }
         } catch {
-            // Said once more by the writer if it stays so; it retries with backoff.
-            Log.warning("\(error.description); retrying in the background")
+            // Not the file's fault (no directory yet, a lock, a full disk): the writer says it
+            // once when it has history to write, counts, and retries with backoff.
         }
         var configuration = StoreWriterConfiguration()
         configuration.flushSeconds = state.flushSeconds

@@ -21,6 +21,9 @@ public final class ObservationSink: Sendable {
         writer = StoreWriter(configuration: configuration, open: open, collect: { aggregator.drain() }, say: say)
     }
 
+    /// Starts the writer's thread (`read` at once; the daemon after switching user).
+    public func start() { writer.start() }
+
     /// Folds a report in; when the aggregator is full its batch goes to the writer's queue (or is
     /// dropped and counted when the queue is full too). Never waits for the store.
     public func record(_ report: SessionReport) {

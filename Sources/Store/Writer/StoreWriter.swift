@@ -15,6 +15,7 @@ public final class StoreWriter: Sendable {
         var counters = StoreCounters()
         /// Callers of `flush()`/`stop()` waiting for the writer to have written what was queued.
         var waiters: [DispatchSemaphore] = []
+        var started = false
         var stopping = false
         var stopped = false
     }
@@ -27,14 +28,24 @@ public final class StoreWriter: Sendable {
     private let say: @Sendable (String) -> Void
     private let finished = DispatchSemaphore(value: 0)
 
-    /// Starts the writer thread. `open` makes the store on it (again after a failure);
-    /// `collect` drains the aggregator; `say` reports a problem or a recovery in one line.
+    /// A writer whose thread `start()` starts. `open` makes the store on it (again after a
+    /// failure); `collect` drains the aggregator; `say` reports a problem or a recovery in one line.
     public init(configuration: StoreWriterConfiguration, open: @escaping Open,
                 collect: @escaping @Sendable () -> StoreBatch?, say: @escaping @Sendable (String) -> Void) {
         self.configuration = configuration
         self.open = open
         self.collect = collect
         self.say = say
+    }
+
+    /// Starts the writer thread (once). The daemon starts it after switching user, so the thread
+    /// has the credentials the daemon runs with; batches submitted before wait in the queue.
+    public func start() {
+        let first = state.withLock { state in
+            defer { state.started = true }
+            return !state.started
+        }
+        guard first else { return }
         let thread = Thread { [self] in
             run()
             finished.signal()
@@ -63,6 +74,7 @@ public final class StoreWriter: Sendable {
     /// Takes what the aggregator holds and writes everything queued now, ignoring any backoff;
     /// returns when done (batches that fail stay queued for the next try).
     public func flush() {
+        start()
         let done = DispatchSemaphore(value: 0)
         let accepted = state.withLock { state in
             guard !state.stopped else { return false }
@@ -76,6 +88,7 @@ public final class StoreWriter: Sendable {
 
     /// Flushes one last time (a batch that fails now is dropped, counted), then ends the thread.
     public func stop() {
+        start()
         let first = state.withLock { state in
             defer { state.stopping = true }
             return !state.stopping
