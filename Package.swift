@@ -27,6 +27,8 @@ let package = Package(
         .systemLibrary(name: "CLinux", path: "Sources/CLinux"),
         .systemLibrary(name: "COpenSSL", path: "Sources/COpenSSL", pkgConfig: "openssl",
                        providers: [.apt(["libssl-dev"])]),
+        .systemLibrary(name: "CSQLite", path: "Sources/CSQLite", pkgConfig: "sqlite3",
+                       providers: [.apt(["libsqlite3-dev"])]),
 
         // The one bounds-checked byte cursor every wire parser (packets, TLS, DER) reads through.
         .target(name: "Wire", swiftSettings: strict),
@@ -55,9 +57,14 @@ let package = Package(
         // JSON records (sessions, alerts, certificates) written straight into byte buffers.
         .target(name: "Output", dependencies: ["Wire", "Certificates", "Sniffer", "Detector"], swiftSettings: strict),
 
+        // The observation store: each name's history in SQLite (C API behind Store/SQLite), the
+        // aggregator that folds reports into it, the writer thread, the history queries.
+        .target(name: "Store", dependencies: ["CSQLite", "Certificates", "Sniffer", "Detector", "OpenSSLBridge"],
+                swiftSettings: strict),
+
         // The `mitmwatch` executable: commands and outputs.
         .executableTarget(name: "Daemon", dependencies: [
-            "Certificates", "Sniffer", "Detector", "Output", "OpenSSLBridge", "CLinux",
+            "Certificates", "Sniffer", "Detector", "Output", "OpenSSLBridge", "CLinux", "Store",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ], swiftSettings: strict),
 
@@ -84,7 +91,10 @@ let package = Package(
         // The JSON encoder and records: hostile strings, the previous writer as the oracle, real parsers.
         .testTarget(name: "OutputTests", dependencies: ["Output", "Certificates", "Detector", "Sniffer", "Wire", "TestSupport"],
                     swiftSettings: strict),
-        .testTarget(name: "CLITests", dependencies: ["Daemon", "Certificates", "Detector", "Sniffer", "TestSupport"],
+        // The observation store: schema and migrations, aggregation, the writer, damage, crashes.
+        .testTarget(name: "StoreTests", dependencies: ["Store", "Certificates", "Detector", "Sniffer", "TestSupport"],
+                    swiftSettings: strict),
+        .testTarget(name: "CLITests", dependencies: ["Daemon", "Certificates", "Detector", "Sniffer", "TestSupport", "Store"],
                     swiftSettings: strict),
         // The certificate view against OpenSSL over every certificate available offline.
         .testTarget(name: "X509Tests", dependencies: ["Certificates", "Detector", "Sniffer", "Wire", "OpenSSLReference", "TestSupport"],

@@ -6,7 +6,7 @@ struct Mitmwatch: ParsableCommand {
         commandName: "mitmwatch",
         abstract: "Watch TLS handshakes passively and report the certificate chains servers present.",
         version: "0.1.0",
-        subcommands: [ReadCommand.self, ProbeCommand.self, InspectCommand.self, IndicatorsCommand.self, RunCommand.self,
+        subcommands: [ReadCommand.self, ProbeCommand.self, InspectCommand.self, IndicatorsCommand.self, RunCommand.self, HistoryCommand.self,
                       CheckConfigCommand.self]
     )
 }

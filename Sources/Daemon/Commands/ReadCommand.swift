@@ -2,6 +2,7 @@ import ArgumentParser
 import Detector
 import Output
 import Sniffer
+import Store
 
 /// `mitmwatch read FILE...`: process capture files and print one record per TLS session.
 struct ReadCommand: ParsableCommand {
@@ -40,6 +41,9 @@ struct ReadCommand: ParsableCommand {
 
     @OptionGroup var limits: LimitOptions
 
+    @Option(help: "Also fold every session into this observation store (created if missing), as the daemon's state.path.")
+    var state: String?
+
     @Flag(help: "Do not print the summary on stderr.")
     var quiet = false
 
@@ -63,6 +67,7 @@ struct ReadCommand: ParsableCommand {
             captures.append(try PcapFile(path: path))  // every file opens before any output
         }
         let configuration = try detection.setup.prepare()
+        let sink = try state.map(ReadStore.open)
         let records = ReadRecords(format: format, events: events, includeChain: certificateChain,
                                   indicators: configuration.indicators,
                                   deduplicator: dedup ? AlertDeduplicator(windowSeconds: dedupWindow) : nil)
@@ -70,11 +75,12 @@ struct ReadCommand: ParsableCommand {
         let workerCount = ReadPlan.workerCount(requested: workers, dedup: dedup, captures: captures)
         var summary: RunSummary
         if workerCount == 1 {
-            summary = ReadPlan.runOne(captures, limits: limits, configuration: configuration, records: records)
+            summary = ReadPlan.runOne(captures, limits: limits, configuration: configuration, records: records, sink: sink)
         } else {
             summary = ReadPlan.runSharded(captures, workers: workerCount, limits: limits,
-                                          configuration: configuration, records: records)
+                                          configuration: configuration, records: records, sink: sink)
         }
+        if let sink { ReadStore.finish(sink, quiet: quiet) }
         summary.peakRSSBytes = ProcessMemory.peakResidentBytes()
         if !quiet { printToStandardError(summaryFormat == .json ? summary.json : summary.text) }
     }

@@ -28,6 +28,19 @@ struct DaemonConfig: Equatable {
     /// When started as root: switch to this user (keeping only CAP_NET_RAW) once capture is open.
     var user: String?
     var probe = Probe()
+    var state = State()
+
+    /// The observation store (`state.*`): each name's history, for `mitmwatch history`.
+    struct State: Equatable {
+        var enabled = true
+        var path = "/var/lib/mitmwatch/state.db"
+        /// History last seen longer ago is deleted.
+        var retentionDays = 90
+        /// The data's size cap: the oldest history goes first.
+        var maxBytes: Int64 = 1 << 30
+        /// Seconds between writes of what was aggregated.
+        var flushSeconds: Double = 5
+    }
 
     /// Follow-up probes of passive sessions whose chain could not be seen, and the watch list (`probe.*`).
     struct Probe: Equatable {
@@ -153,8 +166,9 @@ struct DaemonConfig: Equatable {
         var config = DaemonConfig()
         let root = try Keys(object, path: "")
         try root.allow(["interfaces", "capture", "json_log", "journal", "trust_store", "untrusted_scope",
-                        "allow_inspection_cas", "indicators", "pins", "rules", "dedup_window_seconds", "limits", "metrics", "user", "probe"])
+                        "allow_inspection_cas", "indicators", "pins", "rules", "dedup_window_seconds", "limits", "metrics", "user", "probe", "state"])
         config.user = try root.string("user")
+        if let state = try root.object("state") { config.state = try decodeState(state) }
         if let probe = try root.object("probe") { config.probe = try decodeProbe(probe) }
         if let metrics = try root.object("metrics") {
             try metrics.allow(["textfile", "interval_seconds"])
@@ -252,6 +266,23 @@ extension DaemonConfig {
         if let v = try keys.bool("enabled") { threshold.enabled = v }
         if let v = try keys.int("min_observations", in: 1...1_000_000) { threshold.minObservations = v }
         if let v = try keys.number("min_days", in: 0...3650) { threshold.minDays = v }
+    }
+
+    fileprivate static func decodeState(_ keys: Keys) throws(Invalid) -> State {
+        var state = State()
+        try keys.allow(["enabled", "path", "retention_days", "max_bytes", "flush_seconds"])
+        if let v = try keys.bool("enabled") { state.enabled = v }
+        if let v = try keys.string("path") {
+            guard v.hasPrefix("/") else {
+                throw Invalid(description: "key 'state.path': \"\(v)\" is not an absolute path")
+            }
+            state.path = v
+        }
+        if let v = try keys.int("retention_days", in: 1...36_500) { state.retentionDays = v }
+        // At least 1 MiB (the empty schema and a batch fit); at most 1 TiB.
+        if let v = try keys.int("max_bytes", in: 1 << 20...1 << 40) { state.maxBytes = Int64(v) }
+        if let v = try keys.number("flush_seconds", in: 0.1...3600) { state.flushSeconds = v }
+        return state
     }
 
     fileprivate static func decodeProbe(_ keys: Keys) throws(Invalid) -> Probe {

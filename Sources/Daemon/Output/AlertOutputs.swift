@@ -1,6 +1,7 @@
 import Detector
 import Output
 import Sniffer
+import Store
 import Synchronization
 
 #if canImport(Glibc)
@@ -107,8 +108,13 @@ final class AlertOutputs {
 /// also keeps deduplication decisions one at a time, in the order alerts are produced.
 final class SharedOutputs: Sendable {
     private let outputs: Mutex<AlertOutputs>
+    /// The observation store's sink (`state.*`), nil when it is off.
+    let store: ObservationSink?
 
-    init(config: DaemonConfig) { outputs = Mutex(AlertOutputs(config: config)) }
+    init(config: DaemonConfig, store: ObservationSink? = nil) {
+        outputs = Mutex(AlertOutputs(config: config))
+        self.store = store
+    }
 
     /// A finished session: its findings are deduplicated under the lock, the records are made
     /// outside it (formatting an alert costs far more than deciding on it, and several capture
@@ -116,6 +122,9 @@ final class SharedOutputs: Sendable {
     /// written (one write per output, right away: nothing waits in a buffer) and counted under
     /// the lock. Without a journal, alerts go to stderr in words.
     func report(_ report: SessionReport) {
+        // Every report, capture's and the prober's, becomes history: folded in memory (O(1)
+        // under the sink's own lock), written later by the store's thread.
+        store?.record(report)
         let plan = outputs.withLock { $0.plan(report) }
         guard plan.sessionRecord || !plan.alerts.isEmpty else { return }
         var lines = JSONBuffer(capacity: plan.json ? 4096 : 0)

@@ -1,6 +1,7 @@
 import Foundation
 import Detector
 import Sniffer
+import Store
 import Synchronization
 
 /// How `read` spreads the input over workers, and the runs: one worker on this thread writing
@@ -43,15 +44,16 @@ enum ReadPlan {
     }
 
     static func runOne(_ captures: [PcapFile], limits: SnifferLimits, configuration: DetectionConfiguration,
-                       records: ReadRecords) -> RunSummary {
+                       records: ReadRecords, sink: ObservationSink? = nil) -> RunSummary {
         let worker = ReadWorker(limits: Self.limits(limits, workers: 1), configuration: configuration,
-                                shard: nil, records: records)
+                                shard: nil, records: records, sink: sink)
         let result = worker.run(captures) { batch in StandardStreams.write(batch.bytes) }
         return summary([result], workers: 1)
     }
 
     static func runSharded(_ captures: [PcapFile], workers: Int, limits: SnifferLimits,
-                           configuration: DetectionConfiguration, records: ReadRecords) -> RunSummary {
+                           configuration: DetectionConfiguration, records: ReadRecords,
+                           sink: ObservationSink? = nil) -> RunSummary {
         var random = SystemRandomNumberGenerator()
         let seed = (random.next() as UInt64, random.next() as UInt64)
         let share = Self.limits(limits, workers: workers)
@@ -62,7 +64,7 @@ enum ReadPlan {
         for index in 0..<workers {
             let channel = channels[index]
             let worker = ReadWorker(limits: share, configuration: configuration,
-                                    shard: FlowShard(index: index, of: workers, seed: seed), records: records)
+                                    shard: FlowShard(index: index, of: workers, seed: seed), records: records, sink: sink)
             let thread = Thread {
                 let result = worker.run(files.map(PcapFile.init)) { channel.send($0) }
                 results.withLock { $0[index] = result }

@@ -2,6 +2,7 @@ import Detector
 import Synchronization
 import Output
 import Sniffer
+import Store
 
 /// One `read` worker: every frame of the input through its own pipeline, rule set and caches,
 /// keeping the flows of its shard (all of them when it is the only worker), its records handed
@@ -11,6 +12,8 @@ struct ReadWorker {
     let configuration: DetectionConfiguration
     let shard: FlowShard?
     var records: ReadRecords
+    /// The observation store's sink (`read --state`): every report is folded into history.
+    var sink: ObservationSink? = nil
 
     /// Bytes of records gathered before they are handed on (one write(2) per record would cost
     /// more than finding them).
@@ -32,7 +35,11 @@ struct ReadWorker {
 
     func run(_ captures: [PcapFile], emit: @escaping (RecordBatch) -> Void) -> Result {
         let output = WorkerOutput(records: records, emit: emit)
-        let observer = DetectionObserver(rules: RuleSet(configuration)) { output.add($0) }
+        let sink = sink
+        let observer = DetectionObserver(rules: RuleSet(configuration)) { report in
+            output.add(report)
+            sink?.record(report)
+        }
         var pipeline = Pipeline(limits: limits, observer: observer, shard: shard)
         var result = Result()
         var frame: UInt64 = 0

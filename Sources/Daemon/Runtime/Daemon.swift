@@ -56,7 +56,7 @@ final class Daemon {
         // Kept even when journald is not there yet: the first entry it cannot take is reported
         // (once) and alerts go to stderr until it can; a journald that starts later is used.
         Log.useJournal(config.journal)
-        outputs = SharedOutputs(config: config)
+        outputs = SharedOutputs(config: config, store: DaemonStore.start(config.state))
         let prepared = try Self.detectionSetup(config).prepare()
         detection = DetectionBroadcast(prepared)
         outputs.setIndicators(prepared.indicators)
@@ -78,10 +78,15 @@ final class Daemon {
         // that creates it, so every worker starts with CAP_NET_RAW at most.
         interfaces.openAll()
         if let user = config.user {
-            if let ids = PrivilegeDrop.ids(of: user) { outputs.handOver(to: ids) }
+            if let ids = PrivilegeDrop.ids(of: user) {
+                outputs.handOver(to: ids)
+                DaemonStore.handOver(config.state, to: ids)
+            }
             do { try PrivilegeDrop.become(user) } catch { throw StartError(description: error.description) }
             Log.info("running as \(user) with CAP_NET_RAW only")
         }
+        // After the switch: the store's thread needs no capability, and gets the daemon's user.
+        outputs.store?.start()
         pool.start(limits: config.workerLimits, detection: detection, outputs: outputs, probes: prober.feed)
         // Always running, idle unless probe.follow_unobserved is on or probe.targets names servers
         // (a reload may change either).
@@ -130,6 +135,8 @@ final class Daemon {
         if !prober.stop(waiting: config.probe.timeoutSeconds + 2) {
             Log.warning("the probe in flight did not end in time; exiting without it")
         }
+        // After every worker and the prober reported their last sessions.
+        if let store = outputs.store { DaemonStore.finish(store) }
         if let path = config.metricsTextfile { writeMetrics(to: path) }
     }
 
@@ -211,7 +218,8 @@ final class Daemon {
                                                       StandardStreams.stderrFailures.load(ordering: .relaxed)),
                                 metricsWriteFailures: metricsWriteFailures,
                                 configReloads: (applied: reloadsApplied, rejected: reloadsRejected),
-                                interfaces: interfaces.health, probes: prober.queue.counts)
+                                interfaces: interfaces.health, probes: prober.queue.counts,
+                                store: outputs.store?.counters)
     }
 
     func statistics() -> String {

@@ -1,5 +1,6 @@
 import Detector
 import Sniffer
+import Store
 
 #if canImport(Glibc)
 import Glibc
@@ -24,6 +25,8 @@ enum Metrics {
         var interfaces: [String: InterfaceHealth] = [:]
         /// The prober's probes (follow-ups and watch list), skipped sessions and path checks.
         var probes = ProbeCounts()
+        /// The observation store's writer (nil: `state.enabled` is false).
+        var store: StoreCounters? = nil
 
         /// Every worker's counters added up.
         var counters: Counters {
@@ -101,6 +104,7 @@ enum Metrics {
                "Searches for the interceptor after a probe's high or critical alert, by result (located: the forged chain came back at a TTL).",
                "counter", [("{result=\"located\"}", "\(s.probes.locations[true] ?? 0)"),
                            ("{result=\"not-located\"}", "\(s.probes.locations[false] ?? 0)")])
+        if let store = s.store { storeMetrics(store, metric) }
         let health = s.interfaces.sorted { $0.key < $1.key }
         metric("interface_up", "1 while the interface is being captured, 0 while it is missing or failed and retried.", "gauge",
                health.map { ("{interface=\"\($0.key)\"}", $0.value.up ? "1" : "0") })
@@ -126,6 +130,21 @@ enum Metrics {
                "counter", workers.flatMap { worker in worker.snapshot.kernel.sorted { $0.key < $1.key }.map {
                    ("{\(worker.label),interface=\"\($0.key)\"}", "\($0.value.received)") } })
         return lines.joined(separator: "\n") + "\n"
+    }
+
+    /// The observation store's writer (`state.*`).
+    static func storeMetrics(_ store: StoreCounters, _ metric: (String, String, String, [(String, String)]) -> Void) {
+        metric("store_batches_total", "Batches of history the store's writer wrote (one transaction each), or attempts that failed.",
+               "counter", [("{result=\"written\"}", "\(store.batchesWritten)"), ("{result=\"failed\"}", "\(store.batchesFailed)")])
+        metric("store_observations_total", "Sessions folded into history and written to the store.", "counter",
+               [("", "\(store.observationsWritten)")])
+        metric("store_dropped_total", "Sessions not recorded in history: the writer's queue was full, or the store still failed at exit.",
+               "counter", [("{reason=\"queue-full\"}", "\(store.droppedQueueFull)"),
+                           ("{reason=\"store-failed\"}", "\(store.droppedStoreFailed)")])
+        metric("store_removed_total", "Rows of history removed by retention_days and by max_bytes.", "counter",
+               [("{reason=\"retention\"}", "\(store.removedByRetention)"), ("{reason=\"size-cap\"}", "\(store.removedBySizeCap)")])
+        metric("store_queued_batches", "Batches waiting for the store's writer.", "gauge", [("", "\(store.queuedBatches)")])
+        metric("store_bytes", "Bytes of data in the store at its last retention pass.", "gauge", [("", "\(store.storeBytes)")])
     }
 
     /// Per interface, for `interface_up` and `interface_failures_total`.

@@ -1,0 +1,72 @@
+import Foundation
+import Store
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The daemon's observation store (`state.*`): opened at start — a file that is not a store is
+/// moved aside (`state.db.corrupt-YYYYMMDDTHHMMSSZ`), said, and a fresh store begun — then fed
+/// every report through `SharedOutputs` and flushed on SIGTERM. A store that cannot be opened or
+/// written never stops the daemon: the writer says so once, counts and retries.
+enum DaemonStore {
+    static func start(_ state: DaemonConfig.State) -> ObservationSink? {
+        guard state.enabled else { return nil }
+        let path = state.path
+        do throws(StoreError) {
+            _ = try SQLiteObservationStore(path: path, readOnly: false)
+        } catch where error.isDamage {
+            let aside = path + ".corrupt-" + Self.stamp(Date())
+            do {
+                try FileManager.default.moveItem(atPath: path, toPath: aside)
+                // Its journal would be replayed into the fresh store: it goes along.
+                for suffix in ["-wal", "-shm"] where FileManager.default.fileExists(atPath: path + suffix) {
+                    try? FileManager.default.moveItem(atPath: path + suffix, toPath: aside + suffix)
+                }
+                Log.warning("\(error.description); moved aside to \(aside), starting a fresh store")
+            } catch {
+                Log.warning("\(path): not a state store, and it cannot be moved aside (\(error)); history is not kept")
+                return nil
+            }
+        } catch {
+            // Not the file's fault (no directory yet, a lock, a full disk): the writer says it
+            // once when it has history to write, counts, and retries with backoff.
+        }
+        var configuration = StoreWriterConfiguration()
+        configuration.flushSeconds = state.flushSeconds
+        configuration.retentionDays = state.retentionDays
+        configuration.maxBytes = state.maxBytes
+        return ObservationSink(configuration: configuration,
+                               open: { () throws(StoreError) in try SQLiteObservationStore(path: path, readOnly: false) },
+                               say: { Log.warning($0) })
+    }
+
+    /// Gives the store's files to the user the daemon is about to become (its directory must be
+    /// theirs already: systemd's StateDirectory= makes it so).
+    static func handOver(_ state: DaemonConfig.State, to ids: (uid: uid_t, gid: gid_t)) {
+        guard state.enabled else { return }
+        for suffix in ["", "-wal", "-shm"] {
+            // unsafe: chown with a C string bridged for the call; a missing file is fine (ENOENT).
+            _ = unsafe chown(state.path + suffix, ids.uid, ids.gid)
+        }
+    }
+
+    /// Writes what is pending and stops the writer (SIGTERM); says what was lost, if anything.
+    static func finish(_ sink: ObservationSink) {
+        sink.finish()
+        let counters = sink.counters
+        if counters.dropped > 0 {
+            Log.warning("state store: \(counters.dropped) session(s) not recorded (\(counters.droppedQueueFull) queue full, "
+                + "\(counters.droppedStoreFailed) store failed)")
+        }
+    }
+
+    /// `YYYYMMDDTHHMMSSZ`, UTC.
+    static func stamp(_ date: Date) -> String {
+        let formatter = DateFormatter()
+        formatter.locale = Locale(identifier: "en_US_POSIX")
+        formatter.timeZone = TimeZone(identifier: "UTC")
+        formatter.dateFormat = "yyyyMMdd'T'HHmmss'Z'"
+        return formatter.string(from: date)
+    }
+}

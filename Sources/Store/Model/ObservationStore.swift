@@ -1,0 +1,32 @@
+/// The observation store as the rest of mitmwatch sees it: write a batch, keep it within its
+/// retention and size, answer the history queries. SQLite implements it today
+/// (`SQLiteObservationStore`); the schema and statements are plain SQL so that a PostgreSQL
+/// implementation can follow (issue #15) without touching the aggregator, writer or commands.
+/// A store is used by one thread at a time.
+public protocol ObservationStore: AnyObject {
+    var path: String { get }
+
+    /// Adds a batch in one transaction: all of it or none.
+    func write(_ batch: StoreBatch, sensor: String) throws(StoreError)
+    /// Deletes what was last seen before `cutoff` (Unix seconds) and what nothing references
+    /// any more; returns the rows of history removed.
+    func removeHistory(lastSeenBefore cutoff: Int64) throws(StoreError) -> Int
+    /// Removes the oldest history until the data takes at most `maxBytes`; returns the rows removed.
+    func shrink(toBytes maxBytes: Int64) throws(StoreError) -> Int
+    /// Bytes the data takes (not counting free space the file keeps for reuse).
+    func usedBytes() throws(StoreError) -> Int64
+
+    /// Each distinct chain `name` was served (last seen at or after `since`), oldest first.
+    func chains(named name: String, since: Int64?) throws(StoreError) -> [ChainHistory]
+    /// Each (name, chain) whose leaf's issuer DN contains `text`, case-insensitively.
+    func chains(issuerContaining text: String, since: Int64?) throws(StoreError) -> [ChainHistory]
+    /// Each (name, chain) issued by the CA key `key` ("aki:…", "spki:…", "dn:…", or bare hex of
+    /// a key identifier), or holding a certificate whose SubjectPublicKeyInfo SHA-256 is `key`.
+    func chains(caKey key: String, since: Int64?) throws(StoreError) -> [ChainHistory]
+    /// Names served chains from more than one issuing CA key, each key with when it first
+    /// appeared; with `since`, only names where a key other than their first appeared since.
+    func issuerChanges(since: Int64?) throws(StoreError) -> [IssuerChange]
+
+    /// The saved alert deduplication state.
+    func dedupEntries() throws(StoreError) -> [DedupEntry]
+}
