@@ -52,7 +52,7 @@ struct ReadCommand: ParsableCommand {
 
     @Option(help: ArgumentHelp(
         "Threads that read the capture, each following its share of the connections (0: one per core, one fewer when stdout is not a file).",
-        discussion: "Several workers write the records in the order one would; --dedup and standard input use one."))
+        discussion: "Several workers write the records in the order one would; --dedup, --state and standard input use one."))
     var workers: Int = 0
 
     mutating func run() throws {
@@ -66,13 +66,18 @@ struct ReadCommand: ParsableCommand {
         for path in files {
             captures.append(try PcapFile(path: path))  // every file opens before any output
         }
-        let configuration = try detection.setup.prepare()
+        var configuration = try detection.setup.prepare()
         let sink = try state.map(ReadStore.open)
+        if let state {
+            // The history rules judge against what the store already holds, and learn as they read.
+            configuration.history = HistorySeed.rules(path: state, settings: HistorySettings(),
+                                                      say: { printToStandardError("mitmwatch: warning: \($0)") })
+        }
         let records = ReadRecords(format: format, events: events, includeChain: certificateChain,
                                   indicators: configuration.indicators,
                                   deduplicator: dedup ? AlertDeduplicator(windowSeconds: dedupWindow) : nil)
         let limits = try self.limits.snifferLimits()
-        let workerCount = ReadPlan.workerCount(requested: workers, dedup: dedup, captures: captures)
+        let workerCount = ReadPlan.workerCount(requested: workers, ordered: dedup || state != nil, captures: captures)
         var summary: RunSummary
         if workerCount == 1 {
             summary = ReadPlan.runOne(captures, limits: limits, configuration: configuration, records: records, sink: sink)

@@ -17,8 +17,10 @@ enum ReadPlan {
 
     /// The workers for this input: one when asked, when `--dedup` must decide in capture order,
     /// when some input is a pipe (it can be read only once), or when the input is small.
-    static func workerCount(requested: Int, dedup: Bool, captures: [PcapFile]) -> Int {
-        if requested == 1 || dedup || captures.contains(where: { !$0.isMapped }) { return 1 }
+    /// `ordered`: the sessions must be judged in capture order, one after the other (`--dedup`,
+    /// and `--state`, whose history rules judge each session against those before it).
+    static func workerCount(requested: Int, ordered: Bool, captures: [PcapFile]) -> Int {
+        if requested == 1 || ordered || captures.contains(where: { !$0.isMapped }) { return 1 }
         if requested > 1 { return requested }
         let bytes = captures.reduce(0) { $0 + $1.byteCount }
         return bytes < shardingBytes ? 1

@@ -22,6 +22,8 @@ final class Daemon {
     private let detection: DetectionBroadcast
     private let pool: WorkerPool
     private let prober: ProbeThread
+    /// The history rules' memory (nil without a store).
+    private let history: HistoryRules?
     private let interfaces: CaptureInterfaces
     private let signals: SignalDescriptor
     private let notify = SystemdNotify()
@@ -57,7 +59,11 @@ final class Daemon {
         // (once) and alerts go to stderr until it can; a journald that starts later is used.
         Log.useJournal(config.journal)
         outputs = SharedOutputs(config: config, store: DaemonStore.start(config.state))
-        let prepared = try Self.detectionSetup(config).prepare()
+        // One history for the daemon's life, across reloads; only with a store.
+        history = config.state.enabled
+            ? HistorySeed.rules(path: config.state.path, settings: config.history, say: { Log.warning($0) }) : nil
+        var prepared = try Self.detectionSetup(config).prepare()
+        prepared.history = history
         detection = DetectionBroadcast(prepared)
         outputs.setIndicators(prepared.indicators)
         pool = WorkerPool(count: config.capture.workers)
@@ -175,7 +181,9 @@ final class Daemon {
         defer { notify.ready() }
         do {
             let fresh = overrides(try DaemonConfig.load(path: path))
-            let prepared = try Self.detectionSetup(fresh).prepare()
+            var prepared = try Self.detectionSetup(fresh).prepare()
+            // The same memory with the reloaded thresholds (a store turned on by a reload waits for a restart).
+            prepared.history = history.map { HistoryRules(book: $0.book, settings: fresh.history) }
             detection.publish(prepared)
             outputs.setIndicators(prepared.indicators)
             outputs.apply(fresh)

@@ -14,9 +14,13 @@ public struct HistoryRules: Sendable {
         self.settings = settings
     }
 
-    /// The history's key for a session: its SNI, lower case, or the server's address.
+    /// The history's key for a session: its SNI, lower case, or the server's address (as the
+    /// store names it).
     public static func name(of session: TLSSession) -> String {
-        session.serverName?.lowercased() ?? session.server.address.description
+        if let name = session.serverName, !name.isEmpty {
+            return name.utf8.contains { (0x41...0x5a).contains($0) } ? name.lowercased() : name
+        }
+        return session.server.address.description
     }
 
     static func seconds(_ time: Timestamp) -> Double { Double(time.nanoseconds) / 1e9 }

@@ -74,6 +74,28 @@ public struct NameHistory: Sendable, Equatable {
         issuers.append(Issuer(key: key, firstSeen: time, lastSeen: time, count: 1))
     }
 
+    /// A profile's aggregate as the store kept it (at start): counted into the version and group
+    /// tallies as `count` sessions would have been.
+    public mutating func seed(_ profile: ServerProfile, offer: ClientOffer, observation: Observation, firstSeen: Double,
+                              lastSeen: Double, count: Int) {
+        guard count > 0 else { return }
+        if offer.tls13 {
+            offeredTLS13 += count
+            if profile.version < 0x0304 { negotiatedBelowTLS13 += count }
+        }
+        if offer.postQuantum, profile.version >= 0x0304, let group = profile.group {
+            offeredHybrid += count
+            if group == ClientOffer.hybridGroup { choseHybrid += count } else { choseClassicalOverHybrid += count }
+        }
+        if profiles.count >= Self.maxProfiles {
+            guard let weakest = profiles.indices.min(by: { profiles[$0].count < profiles[$1].count }),
+                  profiles[weakest].count < count else { return }
+            profiles.remove(at: weakest)
+        }
+        profiles.append(Profile(offer: offer, observation: observation, profile: profile, firstSeen: firstSeen,
+                                lastSeen: lastSeen, count: count))
+    }
+
     mutating func recordHello(_ profile: ServerProfile, offer: ClientOffer, observation: Observation, at time: Double) {
         if offer.tls13 {
             offeredTLS13 += 1

@@ -1,0 +1,19 @@
+import Detector
+import Store
+
+/// The history rules' memory at start: each recently seen name's history read from the store,
+/// so a restart (or a second `read --state`) judges against what was learnt before. A store that
+/// cannot be read leaves the rules with an empty history (said once): they stay quiet until
+/// names have settled again.
+enum HistorySeed {
+    static func rules(path: String, settings: HistorySettings, say: (String) -> Void) -> HistoryRules {
+        let book = HistoryBook(capacity: settings.names)
+        do throws(StoreError) {
+            let store = try SQLiteObservationStore(path: path, readOnly: true)
+            for (name, history) in try store.nameHistories(limit: settings.names) { book.seed(name, history) }
+        } catch {
+            say("history rules start without the store's history: \(error.description)")
+        }
+        return HistoryRules(book: book, settings: settings)
+    }
+}
