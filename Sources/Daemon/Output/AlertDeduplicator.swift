@@ -47,10 +47,58 @@ struct AlertDeduplicator {
     /// memory is bounded by its capacity, not by what senders write.
     static let maxKeyStringBytes = 256
 
+    /// (FNV-1a, not `Hasher`: its seed changes from run to run, and keys are saved across restarts.)
     static func compact(_ value: String?) -> String? {
         guard let value, value.utf8.count > maxKeyStringBytes else { return value }
-        var hasher = Hasher()
-        hasher.combine(value)
-        return String(decoding: value.utf8.prefix(64), as: UTF8.self) + "…#" + String(UInt(bitPattern: hasher.finalize()), radix: 16)
+        var hash: UInt64 = 0xcbf2_9ce4_8422_2325
+        for byte in value.utf8 { hash = (hash ^ UInt64(byte)) &* 0x0000_0100_0000_01b3 }
+        return String(decoding: value.utf8.prefix(64), as: UTF8.self) + "…#" + String(hash, radix: 16)
+    }
+
+    // MARK: Saved across restarts (the observation store's alert_dedup table)
+
+    /// Every key's state: its text (each field length-prefixed, so any name round-trips), when its
+    /// alert was last emitted (capture time, ns) and the repeats suppressed since.
+    func saved() -> [(key: String, lastEmittedNanoseconds: Int64, suppressed: Int)] {
+        lastEmitted.map { (Self.text(of: $0.key), $0.value.time.nanoseconds, $0.value.suppressed) }
+    }
+
+    /// Takes back saved state, leaving out what is past the window at `now` and what does not parse.
+    mutating func restore(_ entries: [(key: String, lastEmittedNanoseconds: Int64, suppressed: Int)], now: Timestamp) {
+        for entry in entries where lastEmitted.count < capacity {
+            let time = Timestamp(nanoseconds: entry.lastEmittedNanoseconds)
+            guard now < time.adding(seconds: windowSeconds), let key = Self.key(parsing: entry.key) else { continue }
+            lastEmitted[key] = (time, max(0, entry.suppressed))
+        }
+    }
+
+    static func text(of key: Key) -> String {
+        [key.rule.rawValue, key.issuingCA ?? "", key.serverName ?? "", key.server.description, key.observation.rawValue]
+            .map { "\($0.utf8.count):\($0)" }.joined()
+    }
+
+    static func key(parsing text: String) -> Key? {
+        var fields: [String] = []
+        var rest = Substring(text)
+        while !rest.isEmpty, fields.count < 5 {
+            guard let colon = rest.firstIndex(of: ":"), let length = Int(rest[..<colon]), length >= 0 else { return nil }
+            let bytes = rest[rest.index(after: colon)...].utf8
+            guard bytes.count >= length else { return nil }
+            let end = bytes.index(bytes.startIndex, offsetBy: length)
+            fields.append(String(decoding: bytes[..<end], as: UTF8.self))
+            rest = Substring(String(decoding: bytes[end...], as: UTF8.self))
+        }
+        guard fields.count == 5, rest.isEmpty, let rule = Rule(rawValue: fields[0]),
+              let observation = Observation(rawValue: fields[4]), let server = Self.endpoint(fields[3]) else { return nil }
+        return Key(rule: rule, issuingCA: fields[1].isEmpty ? nil : fields[1], serverName: fields[2].isEmpty ? nil : fields[2],
+                   server: server, observation: observation)
+    }
+
+    /// "192.0.2.1:443" or "[2001:db8::1]:443", as `Endpoint.description` writes them.
+    static func endpoint(_ text: String) -> Endpoint? {
+        guard let colon = text.lastIndex(of: ":"), let port = UInt16(text[text.index(after: colon)...]) else { return nil }
+        var host = text[..<colon]
+        if host.hasPrefix("["), host.hasSuffix("]") { host = host.dropFirst().dropLast() }
+        return HostAddress.parse(String(host)).map { Endpoint(address: $0, port: port) }
     }
 }

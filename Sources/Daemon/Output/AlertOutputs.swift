@@ -82,6 +82,11 @@ final class AlertOutputs {
         return Plan(alerts: alerts, indicators: indicators, sessionRecord: sessions, json: jsonLog != nil || toStdout)
     }
 
+    func dedupState() -> [(key: String, lastEmittedNanoseconds: Int64, suppressed: Int)] { deduplicator.saved() }
+    func restoreDedup(_ entries: [(key: String, lastEmittedNanoseconds: Int64, suppressed: Int)], now: Timestamp) {
+        deduplicator.restore(entries, now: now)
+    }
+
     /// Writes an event's JSON line (not a session, not an alert: nothing to count).
     func writeEvent(_ line: [UInt8]) {
         guard !line.isEmpty else { return }
@@ -150,6 +155,16 @@ final class SharedOutputs: Sendable {
     func probeEvent(_ json: JSONBuffer, sentence: String, messageID: String, fields: [(String, String)], warning: Bool) {
         Log.event(sentence, priority: warning ? JournalPriority.warning : JournalPriority.info, id: messageID, extra: fields)
         outputs.withLock { $0.writeEvent(json.bytes) }
+    }
+
+    /// The deduplicator's state, to save in the store.
+    func dedupState() -> [(key: String, lastEmittedNanoseconds: Int64, suppressed: Int)] {
+        outputs.withLock { $0.dedupState() }
+    }
+
+    /// State saved by an earlier run (at start).
+    func restoreDedup(_ entries: [(key: String, lastEmittedNanoseconds: Int64, suppressed: Int)], now: Timestamp) {
+        outputs.withLock { $0.restoreDedup(entries, now: now) }
     }
 
     /// An event's JSON line alone (said in words before, or not worth saying again).

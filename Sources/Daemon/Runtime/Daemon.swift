@@ -30,6 +30,7 @@ final class Daemon {
     private var nextStatus = 0.0
     private var nextWatchdog = 0.0
     private var nextMetrics = 0.0
+    private var nextDedupSave = Daemon.now() + DaemonStore.dedupSaveSeconds
     private var reloadLog = ReloadLog()
     private var reloadsApplied = 0
     private var reloadsRejected = 0
@@ -59,6 +60,7 @@ final class Daemon {
         // (once) and alerts go to stderr until it can; a journald that starts later is used.
         Log.useJournal(config.journal)
         outputs = SharedOutputs(config: config, store: DaemonStore.start(config.state))
+        outputs.restoreDedup(DaemonStore.savedDedup(config.state), now: Timestamp(nanoseconds: Int64(Self.now() * 1e9)))
         // One history for the daemon's life, across reloads; only with a store.
         history = config.state.enabled
             ? HistorySeed.rules(path: config.state.path, settings: config.history, say: { Log.warning($0) }) : nil
@@ -112,6 +114,10 @@ final class Daemon {
                 writeMetrics(to: path)
                 nextMetrics = now + config.metricsIntervalSeconds
             }
+            if now >= nextDedupSave {
+                DaemonStore.saveDedup(outputs)
+                nextDedupSave = now + DaemonStore.dedupSaveSeconds
+            }
             if let interval = notify.watchdogInterval, now >= nextWatchdog {
                 notify.watchdog()
                 nextWatchdog = now + Double(interval.components.seconds) + Double(interval.components.attoseconds) / 1e18
@@ -142,6 +148,7 @@ final class Daemon {
             Log.warning("the probe in flight did not end in time; exiting without it")
         }
         // After every worker and the prober reported their last sessions.
+        DaemonStore.saveDedup(outputs)
         if let store = outputs.store { DaemonStore.finish(store) }
         if let path = config.metricsTextfile { writeMetrics(to: path) }
     }

@@ -51,6 +51,28 @@ enum DaemonStore {
         }
     }
 
+    /// How often the alert deduplication state is saved while running (and at SIGTERM): a
+    /// restart, even after a crash, does not raise again what was reported within the window.
+    static let dedupSaveSeconds = 60.0
+
+    /// The deduplication state an earlier run saved (none when the store cannot be read).
+    static func savedDedup(_ state: DaemonConfig.State) -> [(key: String, lastEmittedNanoseconds: Int64, suppressed: Int)] {
+        guard state.enabled else { return [] }
+        do throws(StoreError) {
+            return try SQLiteObservationStore(path: state.path, readOnly: true).dedupEntries()
+                .map { ($0.key, $0.lastEmittedNanoseconds, $0.suppressed) }
+        } catch {
+            return []
+        }
+    }
+
+    static func saveDedup(_ outputs: SharedOutputs) {
+        guard let sink = outputs.store else { return }
+        sink.saveDedup(outputs.dedupState().map {
+            DedupEntry(key: $0.key, lastEmittedNanoseconds: $0.lastEmittedNanoseconds, suppressed: $0.suppressed)
+        })
+    }
+
     /// Writes what is pending and stops the writer (SIGTERM); says what was lost, if anything.
     static func finish(_ sink: ObservationSink) {
         sink.finish()

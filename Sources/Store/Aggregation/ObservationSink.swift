@@ -30,6 +30,13 @@ public final class ObservationSink: Sendable {
         if let batch = aggregator.add(report) { writer.submit(batch) }
     }
 
+    /// Replaces the saved alert deduplication state (queued like a batch; never waits).
+    public func saveDedup(_ entries: [DedupEntry]) {
+        var batch = StoreBatch()
+        batch.dedup = entries
+        _ = writer.submit(batch)
+    }
+
     /// Writes everything recorded so far; returns when done.
     public func flush() { writer.flush() }
 
