@@ -21,6 +21,14 @@ public enum IssuingCA: Hashable, Sendable {
         }
     }
 
+    /// From `key`'s string.
+    public init?(key: String) {
+        if key.hasPrefix("spki:") { self = .publicKey(String(key.dropFirst(5))) }
+        else if key.hasPrefix("aki:") { self = .keyIdentifier(String(key.dropFirst(4))) }
+        else if key.hasPrefix("dn:") { self = .name(String(key.dropFirst(3))) }
+        else { return nil }
+    }
+
     /// One string for keys and logs: `spki:…`, `aki:…` or `dn:…`.
     public var key: String {
         switch self {

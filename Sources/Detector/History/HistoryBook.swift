@@ -14,8 +14,7 @@ public final class HistoryBook: Sendable {
     private struct Generations {
         var current: [String: NameHistory] = [:]
         var previous: [String: NameHistory] = [:]
-        var caKeys: Set<String> = []
-        var previousCAKeys: Set<String> = []
+        var caKeys = CAKeys()
         var forgottenNames = 0
     }
 
@@ -24,26 +23,20 @@ public final class HistoryBook: Sendable {
 
     public init(capacity: Int = 100_000) { self.capacity = max(1, capacity) }
 
-    /// Runs `body` on the name's history (a new one when unknown) under the lock.
+    /// Runs `body` on the name's history (a new one when unknown) under the lock, in place.
     func update<Result>(_ name: String, _ body: (inout NameHistory, inout CAKeys) -> Result) -> Result {
         state.withLock { state in
-            var history = state.current.removeValue(forKey: name) ?? state.previous.removeValue(forKey: name) ?? NameHistory()
-            var keys = CAKeys(current: state.caKeys, previous: state.previousCAKeys)
-            state.caKeys = []
-            state.previousCAKeys = []
-            let result = body(&history, &keys)
-            state.caKeys = keys.current
-            state.previousCAKeys = keys.previous
-            if state.caKeys.count >= capacity {
-                state.previousCAKeys = state.caKeys
-                state.caKeys = []
+            if state.current[name] == nil {
+                let promoted = state.previous.removeValue(forKey: name) ?? NameHistory()
+                if state.current.count >= capacity {
+                    state.forgottenNames += state.previous.count
+                    state.previous = state.current
+                    state.current = [:]
+                }
+                state.current[name] = promoted
             }
-            if state.current.count >= capacity {
-                state.forgottenNames += state.previous.count
-                state.previous = state.current
-                state.current = [:]
-            }
-            state.current[name] = history
+            let result = body(&state.current[name]!, &state.caKeys)
+            state.caKeys.rotate(at: capacity)
             return result
         }
     }
@@ -53,7 +46,7 @@ public final class HistoryBook: Sendable {
         state.withLock { state in
             guard state.current[name] == nil, state.previous[name] == nil, state.current.count < capacity else { return }
             state.current[name] = history
-            for issuer in history.issuers { state.caKeys.insert(issuer.key) }
+            for issuer in history.issuers { state.caKeys.insert(issuer.ca) }
         }
     }
 
@@ -71,12 +64,18 @@ public final class HistoryBook: Sendable {
     }
 }
 
-/// The issuing CA keys that served any name here (for `issuer-change`'s "CA new here"), in two
+/// The issuing CAs that served any name here (for `issuer-change`'s "CA new here"), in two
 /// generations like the names.
 struct CAKeys {
-    var current: Set<String>
-    var previous: Set<String>
+    var current: Set<IssuingCA> = []
+    var previous: Set<IssuingCA> = []
 
-    func contains(_ key: String) -> Bool { current.contains(key) || previous.contains(key) }
-    mutating func insert(_ key: String) { if !previous.contains(key) { current.insert(key) } }
+    func contains(_ key: IssuingCA) -> Bool { current.contains(key) || previous.contains(key) }
+    mutating func insert(_ key: IssuingCA) { if !current.contains(key) && !previous.contains(key) { current.insert(key) } }
+
+    mutating func rotate(at capacity: Int) {
+        guard current.count >= capacity else { return }
+        previous = current
+        current = []
+    }
 }

@@ -28,7 +28,7 @@ public struct HistoryRules: Sendable {
     /// `issuer-change` on a chain, given the findings the other rules made on it; records the chain.
     func judgeChain(_ context: borrowing ChainContext, others: [Finding]) -> Finding? {
         guard let leaf = context.leaf, let issuer = IssuingCA(issuerOf: leaf) else { return nil }
-        let key = issuer.key
+        let key = issuer
         let now = Self.seconds(context.time)
         let threshold = settings.issuerChange
         return book.update(Self.name(of: context.session)) { history, caKeys in
@@ -36,13 +36,13 @@ public struct HistoryRules: Sendable {
                 history.recordIssuer(key, at: now)
                 caKeys.insert(key)
             }
-            guard !history.issuersOverflowed, !history.issuers.contains(where: { $0.key == key }),
+            guard !history.issuersOverflowed, !history.issuers.contains(where: { $0.ca == key }),
                   threshold.settled(observations: history.chainObservations, since: history.firstChainSeen, now: now)
             else { return nil }
             let alsoFired = others.map(\.rule).filter { $0 != .malformedChain && $0 != .interceptionShape }
             let caNewHere = !caKeys.contains(key)
             let change = HistoryChange.IssuerChange(
-                usual: history.issuers.sorted { $0.count > $1.count }.map(\.key), now: key,
+                usual: history.issuers.sorted { $0.count > $1.count }.map(\.key), now: key.key,
                 observations: history.chainObservations, since: history.firstChainSeen ?? now, caNewHere: caNewHere,
                 alsoFired: Array(Set(alsoFired)).sorted { $0.rawValue < $1.rawValue })
             return Finding(rule: .issuerChange, position: 0, issuingCA: issuer, evidence: .history(.issuer(change)),

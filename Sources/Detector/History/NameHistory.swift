@@ -4,17 +4,25 @@
 /// and bounded: the store keeps everything; this keeps what judging the next session takes.
 public struct NameHistory: Sendable, Equatable {
     public struct Issuer: Sendable, Equatable {
-        public var key: String
+        public var ca: IssuingCA
         public var firstSeen: Double
         public var lastSeen: Double
         public var count: Int
 
-        public init(key: String, firstSeen: Double, lastSeen: Double, count: Int) {
-            self.key = key
+        public init(ca: IssuingCA, firstSeen: Double, lastSeen: Double, count: Int) {
+            self.ca = ca
             self.firstSeen = firstSeen
             self.lastSeen = lastSeen
             self.count = count
         }
+
+        /// As the store keeps it (`IssuingCA.key`); nil when `key` is not one.
+        public init?(key: String, firstSeen: Double, lastSeen: Double, count: Int) {
+            guard let ca = IssuingCA(key: key) else { return nil }
+            self.init(ca: ca, firstSeen: firstSeen, lastSeen: lastSeen, count: count)
+        }
+
+        public var key: String { ca.key }
     }
 
     public struct Profile: Sendable, Equatable {
@@ -59,8 +67,8 @@ public struct NameHistory: Sendable, Equatable {
     public var chainObservations: Int { issuers.reduce(0) { $0 + $1.count } }
     public var firstChainSeen: Double? { issuers.map(\.firstSeen).min() }
 
-    mutating func recordIssuer(_ key: String, at time: Double) {
-        if let index = issuers.firstIndex(where: { $0.key == key }) {
+    mutating func recordIssuer(_ key: IssuingCA, at time: Double) {
+        if let index = issuers.firstIndex(where: { $0.ca == key }) {
             issuers[index].count += 1
             issuers[index].lastSeen = max(issuers[index].lastSeen, time)
             issuers[index].firstSeen = min(issuers[index].firstSeen, time)
@@ -71,7 +79,7 @@ public struct NameHistory: Sendable, Equatable {
             // The least seen goes: the settled set is what the rule compares against.
             if let weakest = issuers.indices.min(by: { issuers[$0].count < issuers[$1].count }) { issuers.remove(at: weakest) }
         }
-        issuers.append(Issuer(key: key, firstSeen: time, lastSeen: time, count: 1))
+        issuers.append(Issuer(ca: key, firstSeen: time, lastSeen: time, count: 1))
     }
 
     /// A profile's aggregate as the store kept it (at start): counted into the version and group

@@ -6,21 +6,25 @@ public struct ServerProfile: Hashable, Sendable, CustomStringConvertible {
     public var version: UInt16
     public var cipherSuite: UInt16
     public var group: UInt16?
-    public var extensionTypes: [UInt16]
-    public var alpn: String?
+    /// Extension types and ALPN, inline (judging a session allocates nothing).
+    public var shape: ServerHelloProfile
 
     public init(version: UInt16, cipherSuite: UInt16, group: UInt16?, extensionTypes: [UInt16], alpn: String?) {
         self.version = version
         self.cipherSuite = cipherSuite
         self.group = group
-        self.extensionTypes = extensionTypes
-        self.alpn = alpn
+        shape = ServerHelloProfile(extensionTypes: extensionTypes, alpn: alpn)
     }
 
     public init(_ hello: ServerHello) {
-        self.init(version: hello.negotiatedVersion.rawValue, cipherSuite: hello.cipherSuite, group: hello.keyShareGroup,
-                  extensionTypes: hello.profile.extensionTypes, alpn: hello.profile.alpn)
+        version = hello.negotiatedVersion.rawValue
+        cipherSuite = hello.cipherSuite
+        group = hello.keyShareGroup
+        shape = hello.profile
     }
+
+    public var extensionTypes: [UInt16] { shape.extensionTypes }
+    public var alpn: String? { shape.alpn }
 
     public var description: String {
         var text = "\(HistoryTime.version(version)) cipher 0x\(String(cipherSuite, radix: 16))"
@@ -36,7 +40,7 @@ public struct ServerProfile: Hashable, Sendable, CustomStringConvertible {
         if version != other.version { codes.append("version-changed") }
         if cipherSuite != other.cipherSuite { codes.append("cipher-changed") }
         if group != other.group { codes.append("group-changed") }
-        if extensionTypes != other.extensionTypes { codes.append("extensions-changed") }
+        if extensionTypes != other.extensionTypes || shape.moreTypes != other.shape.moreTypes { codes.append("extensions-changed") }
         if alpn != other.alpn { codes.append("alpn-changed") }
         return codes
     }

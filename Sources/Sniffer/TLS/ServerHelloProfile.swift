@@ -4,7 +4,7 @@ import Wire
 /// extension types in the order sent, and the ALPN protocol it chose (TLS 1.2: in the
 /// ServerHello; TLS 1.3 moves it into the encrypted EncryptedExtensions). Kept inline, without
 /// an allocation: a followed handshake's state stays a fixed size.
-public struct ServerHelloProfile: Sendable, Equatable {
+public struct ServerHelloProfile: Sendable, Hashable {
     /// ServerHellos carry 2–7 extensions; more than this many are counted, not kept.
     public static let maxTypes = 8
     /// ALPN names longer than this are kept as their first bytes (h2 and http/1.1 fit).
@@ -20,8 +20,33 @@ public struct ServerHelloProfile: Sendable, Equatable {
 
     public init() {}
 
+    /// A profile as kept elsewhere (the store): the first `maxTypes` types, the ALPN's first bytes.
+    public init(extensionTypes: [UInt16], alpn: String?) {
+        for type in extensionTypes { append(type: type) }
+        if let alpn {
+            hasALPN = true
+            for byte in alpn.utf8.prefix(Self.maxALPNBytes) {
+                alpnBytes[Int(alpnLength)] = byte
+                alpnLength += 1
+            }
+        }
+    }
+
+    // Compared and hashed on what is kept, without making arrays or strings.
     public static func == (lhs: Self, rhs: Self) -> Bool {
-        lhs.extensionTypes == rhs.extensionTypes && lhs.moreTypes == rhs.moreTypes && lhs.alpn == rhs.alpn
+        guard lhs.typeCount == rhs.typeCount, lhs.moreTypes == rhs.moreTypes, lhs.hasALPN == rhs.hasALPN,
+              lhs.alpnLength == rhs.alpnLength else { return false }
+        for index in 0..<Int(lhs.typeCount) where lhs.types[index] != rhs.types[index] { return false }
+        for index in 0..<Int(lhs.alpnLength) where lhs.alpnBytes[index] != rhs.alpnBytes[index] { return false }
+        return true
+    }
+
+    public func hash(into hasher: inout Hasher) {
+        hasher.combine(typeCount)
+        for index in 0..<Int(typeCount) { hasher.combine(types[index]) }
+        hasher.combine(moreTypes)
+        hasher.combine(hasALPN)
+        for index in 0..<Int(alpnLength) { hasher.combine(alpnBytes[index]) }
     }
 
     mutating func append(type: UInt16) {

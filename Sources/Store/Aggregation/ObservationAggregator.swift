@@ -63,16 +63,14 @@ public struct ObservationAggregator {
         if let hello = session.serverHello, !hello.isHelloRetryRequest {
             let offeredTLS13 = session.clientHellos.contains { $0.supportedVersions.contains { $0.isTLS13Family } }
             let offeredMLKEM = session.clientHellos.contains { $0.keyShareGroups.contains(Self.x25519MLKEM768) }
-            let key = ServerHelloKey(version: hello.negotiatedVersion.rawValue, cipherSuite: hello.cipherSuite,
-                                     keyShareGroup: hello.keyShareGroup, extensionTypes: hello.profile.extensionTypes,
-                                     alpn: hello.profile.alpn, clientOfferedTLS13: offeredTLS13,
-                                     clientOfferedMLKEM: offeredMLKEM, observation: report.observation.rawValue)
+            let key = ServerHelloKey(hello, clientOfferedTLS13: offeredTLS13, clientOfferedMLKEM: offeredMLKEM,
+                                     observation: report.observation.rawValue)
             let profileKey = ProfileKey(name: name, hello: key)
-            if var profile = profiles[profileKey] {
-                profile.firstSeen = min(profile.firstSeen, time)
-                profile.lastSeen = max(profile.lastSeen, time)
-                profile.count += 1
-                profiles[profileKey] = profile
+            // Updated in place: one lookup, no copy of the aggregate.
+            if let index = profiles.index(forKey: profileKey) {
+                profiles.values[index].firstSeen = min(profiles.values[index].firstSeen, time)
+                profiles.values[index].lastSeen = max(profiles.values[index].lastSeen, time)
+                profiles.values[index].count += 1
             } else {
                 profiles[profileKey] = ProfileObservation(name: name, key: key, firstSeen: time, lastSeen: time, count: 1)
             }
@@ -87,16 +85,18 @@ public struct ObservationAggregator {
         let leaf = report.serverChain.first.flatMap { $0.sha256 == fingerprints[0] ? $0 : nil }
         let key = ChainKey(name: name, certificates: fingerprints)
         let probe = report.observation == .probe
-        if var chain = chains[key] {
-            chain.firstSeen = min(chain.firstSeen, time)
-            chain.lastSeen = max(chain.lastSeen, time)
-            if probe { chain.probeCount += 1 } else { chain.passiveCount += 1 }
-            if chain.issuer == nil, let leaf { chain.issuer = leaf.issuerName }
-            if chain.issuingCA == nil, let leaf { chain.issuingCA = IssuingCA(issuerOf: leaf)?.key }
-            if !report.findings.isEmpty {
-                for rule in report.verdict where !chain.rules.contains(rule) { chain.rules.append(rule) }
+        if let index = chains.index(forKey: key) {
+            // Updated in place: one lookup, no copy of the aggregate (its arrays stay unique).
+            chains.values[index].firstSeen = min(chains.values[index].firstSeen, time)
+            chains.values[index].lastSeen = max(chains.values[index].lastSeen, time)
+            if probe { chains.values[index].probeCount += 1 } else { chains.values[index].passiveCount += 1 }
+            if chains.values[index].issuer == nil, let leaf { chains.values[index].issuer = leaf.issuerName }
+            if chains.values[index].issuingCA == nil, let leaf { chains.values[index].issuingCA = IssuingCA(issuerOf: leaf)?.key }
+            for finding in report.findings where !chains.values[index].rules.contains(finding.rule.rawValue) {
+                chains.values[index].rules.append(finding.rule.rawValue)
+                // In rule order, as `SessionReport.verdict` lists them.
+                chains.values[index].rules.sort { Self.order($0) < Self.order($1) }
             }
-            chains[key] = chain
         } else {
             chains[key] = ChainObservation(
                 name: name, certificates: fingerprints, issuer: leaf?.issuerName,
@@ -104,6 +104,8 @@ public struct ObservationAggregator {
                 passiveCount: probe ? 0 : 1, probeCount: probe ? 1 : 0, rules: report.verdict)
         }
     }
+
+    static func order(_ rule: String) -> Int { Rule.allCases.firstIndex { $0.rawValue == rule } ?? Int.max }
 
     /// Everything pending, as one batch; the aggregator starts empty again.
     public mutating func drain() -> StoreBatch {

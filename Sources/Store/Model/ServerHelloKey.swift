@@ -1,3 +1,5 @@
+import Sniffer
+
 /// What a ServerHello answered, for history: the same answer to the same kind of offer is one
 /// profile. The TLS 1.3 sessions whose chain is encrypted still leave this trace.
 public struct ServerHelloKey: Hashable, Sendable {
@@ -6,10 +8,8 @@ public struct ServerHelloKey: Hashable, Sendable {
     public var cipherSuite: UInt16
     /// The key-share group the server chose; nil when it sent none (TLS 1.2).
     public var keyShareGroup: UInt16?
-    /// Extension types in the order the server sent them.
-    public var extensionTypes: [UInt16]
-    /// The ALPN protocol the server chose (nil: none, or not visible).
-    public var alpn: String?
+    /// Extension types in the order the server sent them and the ALPN protocol it chose, inline.
+    public var shape: ServerHelloProfile
     /// What the client offered: TLS 1.3 in supported_versions, X25519MLKEM768 (0x11EC) in key_share.
     public var clientOfferedTLS13: Bool
     public var clientOfferedMLKEM: Bool
@@ -20,12 +20,27 @@ public struct ServerHelloKey: Hashable, Sendable {
         self.version = version
         self.cipherSuite = cipherSuite
         self.keyShareGroup = keyShareGroup
-        self.extensionTypes = extensionTypes
-        self.alpn = alpn
+        shape = ServerHelloProfile(extensionTypes: extensionTypes, alpn: alpn)
         self.clientOfferedTLS13 = clientOfferedTLS13
         self.clientOfferedMLKEM = clientOfferedMLKEM
         self.observation = observation
     }
+
+    /// From a ServerHello, without copying its profile into arrays.
+    public init(_ hello: ServerHello, clientOfferedTLS13: Bool, clientOfferedMLKEM: Bool, observation: String) {
+        version = hello.negotiatedVersion.rawValue
+        cipherSuite = hello.cipherSuite
+        keyShareGroup = hello.keyShareGroup
+        shape = hello.profile
+        self.clientOfferedTLS13 = clientOfferedTLS13
+        self.clientOfferedMLKEM = clientOfferedMLKEM
+        self.observation = observation
+    }
+
+    /// Extension types in the order the server sent them.
+    public var extensionTypes: [UInt16] { shape.extensionTypes }
+    /// The ALPN protocol the server chose (nil: none, or not visible).
+    public var alpn: String? { shape.alpn }
 
     /// The extension types as the store keeps them: decimal, comma-separated ("43,51").
     public var extensionTypesText: String { extensionTypes.map { String($0) }.joined(separator: ",") }

@@ -19,10 +19,9 @@ extension SQLiteObservationStore {
             GROUP BY names.id, names.name, chains.issuing_ca
             """, "read the names' issuing CAs", bind: { s throws(SQLiteError) in try s.bind(limit, at: 1) }) { row in
             guard let name = row.text(0), let key = row.text(1) else { return }
-            var history = histories[name] ?? NameHistory()
-            history.issuers.append(NameHistory.Issuer(key: key, firstSeen: Double(row.int64(2)), lastSeen: Double(row.int64(3)),
-                                                      count: row.int(4)))
-            histories[name] = history
+            guard let issuer = NameHistory.Issuer(key: key, firstSeen: Double(row.int64(2)), lastSeen: Double(row.int64(3)),
+                                                  count: row.int(4)) else { return }
+            histories[name, default: NameHistory()].issuers.append(issuer)
         }
         try query("""
             SELECT names.name, profiles.version, profiles.cipher_suite, profiles.key_share_group, profiles.extension_types,
