@@ -48,7 +48,8 @@ public struct DetectionObserver: TLSObserver {
         }
         var session = session
         session.annotation = nil
-        let findings = RuleSet.standing(kept.findings, after: session) + helloFindings
+        var findings = RuleSet.standing(kept.findings, after: session)
+        if !helloFindings.isEmpty { findings += helloFindings }
         onReport(SessionReport(session: session, findings: findings, serverChain: kept.chain,
                                serverChainDER: findings.isEmpty ? [] : kept.chain.map(\.der)))
     }

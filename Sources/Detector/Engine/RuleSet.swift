@@ -34,7 +34,8 @@ public struct RuleSet {
     /// The history rules that judge a finished session's ServerHello (`tls-downgrade`,
     /// `server-profile-change`); none without a store.
     public func judgeSessionEnd(_ session: TLSSession, observation: Observation) -> [Finding] {
-        history?.judgeHello(session, observation: observation) ?? []
+        guard let history else { return [] }
+        return history.judgeHello(session, observation: observation)
     }
 
     /// Every rule's findings on one chain, each with the kind of rule that made it. Each rule

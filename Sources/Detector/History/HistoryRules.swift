@@ -32,11 +32,12 @@ public struct HistoryRules: Sendable {
         let now = Self.seconds(context.time)
         let threshold = settings.issuerChange
         return book.update(Self.name(of: context.session)) { history, caKeys in
+            let known = history.issuers.contains { $0.ca == key }
             defer {
                 history.recordIssuer(key, at: now)
-                caKeys.insert(key)
+                if !known { caKeys.insert(key) }  // a CA already in the name's history is in the set
             }
-            guard !history.issuersOverflowed, !history.issuers.contains(where: { $0.ca == key }),
+            guard !history.issuersOverflowed, !known,
                   threshold.settled(observations: history.chainObservations, since: history.firstChainSeen, now: now)
             else { return nil }
             let alsoFired = others.map(\.rule).filter { $0 != .malformedChain && $0 != .interceptionShape }
@@ -64,28 +65,34 @@ public struct HistoryRules: Sendable {
             // Settled: enough offers, and (nearly) every one answered with TLS 1.3 (one in a hundred may not).
             if downgrade.enabled, offer.tls13, profile.version < 0x0304, history.offeredTLS13 >= downgrade.minObservations,
                history.negotiatedBelowTLS13 * 100 <= history.offeredTLS13,
-               downgrade.settled(observations: history.offeredTLS13, since: firstHello(history), now: now) {
+               downgrade.settled(observations: history.offeredTLS13, since: history.firstHelloSeen, now: now) {
                 findings.append(Finding(rule: .tlsDowngrade, evidence: .history(.version(
                     usual: 0x0304, now: profile.version, observations: history.offeredTLS13))))
             }
             if downgrade.enabled, offer.postQuantum, profile.version >= 0x0304, let group = profile.group,
                group != ClientOffer.hybridGroup, history.offeredHybrid >= downgrade.minObservations,
                history.choseClassicalOverHybrid * 100 <= history.offeredHybrid,
-               downgrade.settled(observations: history.offeredHybrid, since: firstHello(history), now: now) {
+               downgrade.settled(observations: history.offeredHybrid, since: history.firstHelloSeen, now: now) {
                 findings.append(Finding(rule: .tlsDowngrade, evidence: .history(.group(
                     usual: ClientOffer.hybridGroup, now: group, observations: history.offeredHybrid))))
             }
             let threshold = settings.serverProfileChange
-            let same = history.profiles.filter { $0.offer == offer && $0.observation == observation }
-            if findings.isEmpty, !same.contains(where: { $0.profile == profile }),
-               let usual = same.max(by: { $0.count < $1.count }),
-               threshold.settled(observations: same.reduce(0) { $0 + $1.count }, since: same.map(\.firstSeen).min(), now: now) {
+            guard findings.isEmpty, threshold.enabled else { return findings }
+            // The profiles of the same offer and observation, in one pass (no array made).
+            var usual: NameHistory.Profile?
+            var count = 0
+            var first = Double.infinity
+            for entry in history.profiles where entry.offer == offer && entry.observation == observation {
+                if entry.profile == profile { return findings }
+                count += entry.count
+                first = min(first, entry.firstSeen)
+                if entry.count > usual?.count ?? 0 { usual = entry }
+            }
+            if let usual, threshold.settled(observations: count, since: first, now: now) {
                 findings.append(Finding(rule: .serverProfileChange, evidence: .history(.profile(
-                    before: usual.profile, now: profile, observations: same.reduce(0) { $0 + $1.count }))))
+                    before: usual.profile, now: profile, observations: count))))
             }
             return findings
         }
     }
-
-    private func firstHello(_ history: NameHistory) -> Double? { history.profiles.map(\.firstSeen).min() }
 }

@@ -65,7 +65,9 @@ public struct NameHistory: Sendable, Equatable {
     public init() {}
 
     public var chainObservations: Int { issuers.reduce(0) { $0 + $1.count } }
-    public var firstChainSeen: Double? { issuers.map(\.firstSeen).min() }
+    public var firstChainSeen: Double? { issuers.lazy.map(\.firstSeen).min() }
+    /// When the first ServerHello kept was seen.
+    var firstHelloSeen: Double? { profiles.lazy.map(\.firstSeen).min() }
 
     mutating func recordIssuer(_ key: IssuingCA, at time: Double) {
         if let index = issuers.firstIndex(where: { $0.ca == key }) {

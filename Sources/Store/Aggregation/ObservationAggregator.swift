@@ -68,9 +68,7 @@ public struct ObservationAggregator {
             let profileKey = ProfileKey(name: name, hello: key)
             // Updated in place: one lookup, no copy of the aggregate.
             if let index = profiles.index(forKey: profileKey) {
-                profiles.values[index].firstSeen = min(profiles.values[index].firstSeen, time)
-                profiles.values[index].lastSeen = max(profiles.values[index].lastSeen, time)
-                profiles.values[index].count += 1
+                profiles.values[index].seen(at: time)
             } else {
                 profiles[profileKey] = ProfileObservation(name: name, key: key, firstSeen: time, lastSeen: time, count: 1)
             }
@@ -86,17 +84,8 @@ public struct ObservationAggregator {
         let key = ChainKey(name: name, certificates: fingerprints)
         let probe = report.observation == .probe
         if let index = chains.index(forKey: key) {
-            // Updated in place: one lookup, no copy of the aggregate (its arrays stay unique).
-            chains.values[index].firstSeen = min(chains.values[index].firstSeen, time)
-            chains.values[index].lastSeen = max(chains.values[index].lastSeen, time)
-            if probe { chains.values[index].probeCount += 1 } else { chains.values[index].passiveCount += 1 }
-            if chains.values[index].issuer == nil, let leaf { chains.values[index].issuer = leaf.issuerName }
-            if chains.values[index].issuingCA == nil, let leaf { chains.values[index].issuingCA = IssuingCA(issuerOf: leaf)?.key }
-            for finding in report.findings where !chains.values[index].rules.contains(finding.rule.rawValue) {
-                chains.values[index].rules.append(finding.rule.rawValue)
-                // In rule order, as `SessionReport.verdict` lists them.
-                chains.values[index].rules.sort { Self.order($0) < Self.order($1) }
-            }
+            // Updated in place through one access: one lookup, no copy of the aggregate.
+            chains.values[index].seen(at: time, probe: probe, leaf: leaf, findings: report.findings)
         } else {
             chains[key] = ChainObservation(
                 name: name, certificates: fingerprints, issuer: leaf?.issuerName,
@@ -121,5 +110,31 @@ public struct ObservationAggregator {
         certificates.removeAll()
         observations = 0
         return batch
+    }
+}
+
+extension ChainObservation {
+    /// One more session that was served this chain.
+    mutating func seen(at time: Int64, probe: Bool, leaf: KnownCertificate?, findings: [Finding]) {
+        firstSeen = min(firstSeen, time)
+        lastSeen = max(lastSeen, time)
+        if probe { probeCount += 1 } else { passiveCount += 1 }
+        if let leaf {
+            if issuer == nil { issuer = leaf.issuerName }
+            if issuingCA == nil { issuingCA = IssuingCA(issuerOf: leaf)?.key }
+        }
+        for finding in findings where !rules.contains(finding.rule.rawValue) {
+            rules.append(finding.rule.rawValue)
+            // In rule order, as `SessionReport.verdict` lists them.
+            rules.sort { ObservationAggregator.order($0) < ObservationAggregator.order($1) }
+        }
+    }
+}
+
+extension ProfileObservation {
+    mutating func seen(at time: Int64) {
+        firstSeen = min(firstSeen, time)
+        lastSeen = max(lastSeen, time)
+        count += 1
     }
 }
