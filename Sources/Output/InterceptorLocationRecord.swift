@@ -18,17 +18,7 @@ public enum InterceptorLocationRecord {
         json.field("action", location.hops == nil ? "interceptor-not-located" : "interceptor-located")
         json.field("outcome", location.hops == nil ? "failure" : "success")
         json.endObject()
-        json.beginObject("destination")
-        json.field("ip", ipAddress: location.server.address)
-        json.field("port", Int(location.server.port))
-        json.endObject()
-        if let serverName = location.serverName {
-            json.beginObject("tls")
-            json.beginObject("client")
-            json.field("server_name", serverName)
-            json.endObject()
-            json.endObject()
-        }
+        json.probeTarget(address: location.server.address, port: location.server.port, serverName: location.serverName)
         json.beginObject("mitmwatch")
         json.field("session_id", location.probeSession)
         json.field("observation", "probe")

@@ -12,17 +12,7 @@ public enum ProbeFailureRecord {
         json.field("@timestamp", timestamp: time)
         json.field("message", "probe \(target) could not complete: \(detail)")
         json.member(#""event":{"kind":"event","category":["network"],"type":["connection"],"dataset":"mitmwatch.probe","outcome":"failure"}"#)
-        json.beginObject("destination")
-        if let address { json.field("ip", ipAddress: address) }
-        json.field("port", Int(port))
-        json.endObject()
-        if let serverName {
-            json.beginObject("tls")
-            json.beginObject("client")
-            json.field("server_name", serverName)
-            json.endObject()
-            json.endObject()
-        }
+        json.probeTarget(address: address, port: port, serverName: serverName)
         json.beginObject("error")
         json.field("type", kind)
         json.field("message", detail)

@@ -62,17 +62,7 @@ public struct ProbePathCheck: Sendable {
         json.field("ip", ipAddress: client.address)
         json.field("port", Int(client.port))
         json.endObject()
-        json.beginObject("destination")
-        json.field("ip", ipAddress: server.address)
-        json.field("port", Int(server.port))
-        json.endObject()
-        if let serverName {
-            json.beginObject("tls")
-            json.beginObject("client")
-            json.field("server_name", serverName)
-            json.endObject()
-            json.endObject()
-        }
+        json.probeTarget(address: server.address, port: server.port, serverName: serverName)
         json.beginObject("mitmwatch")
         json.field("session_id", probeSessionID)
         json.field("observation", "probe")

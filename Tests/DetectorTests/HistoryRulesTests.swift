@@ -10,38 +10,7 @@ import Testing
 /// post-quantum group dropped are `tls-downgrade`; another ServerHello for the same offer is
 /// `server-profile-change` (low).
 @Suite struct HistoryRulesTests {
-    /// A root (the trust store) with two CAs under it, each issuing leaves, and a rogue self-signed CA.
-    final class PKI {
-        let kit: OpenSSLKit
-        let store: String
-
-        init() throws {
-            kit = try OpenSSLKit()
-            try kit.key("root")
-            try kit.root("root", key: "root", subject: "/CN=History Test Root", days: 7300)
-            for ca in ["caA", "caB"] {
-                try kit.key(ca)
-                try kit.issue(ca, key: ca, subject: "/CN=History \(ca)", issuer: "root", issuerKey: "root",
-                              extensions: ["basicConstraints=critical,CA:TRUE", "keyUsage=critical,keyCertSign",
-                                           "subjectKeyIdentifier=hash", "authorityKeyIdentifier=keyid"], days: 7000)
-            }
-            try kit.key("rogue")
-            try kit.root("rogue", key: "rogue", subject: "/CN=Rogue Inspection CA", days: 7000)
-            try kit.key("leaf")
-            store = kit.path("store")
-            try FileManager.default.createDirectory(atPath: store, withIntermediateDirectories: true)
-            try FileManager.default.copyItem(atPath: kit.path("root.pem"), toPath: store + "/root.pem")
-        }
-
-        /// A leaf for `name` issued by `ca`, with the chain as a server sends it (leaf, CA).
-        func chain(_ name: String, by ca: String) throws -> [[UInt8]] {
-            let file = "\(name)-\(ca)"
-            try kit.issue(file, key: "leaf", subject: "/CN=\(name)", issuer: ca, issuerKey: ca,
-                          extensions: ["subjectAltName=DNS:\(name)", "basicConstraints=CA:FALSE",
-                                       "authorityKeyIdentifier=keyid", "extendedKeyUsage=serverAuth"], days: 3650)
-            return [try kit.der(file), try kit.der(ca)]
-        }
-    }
+    typealias PKI = HistoryPKI
 
     static func configuration(_ pki: PKI, book: HistoryBook) throws -> DetectionConfiguration {
         var configuration = DetectionConfiguration(
@@ -108,11 +77,7 @@ import Testing
                              .issuerChange) == nil)
 
         // A forged chain: a CA never seen here, and it does not validate → high.
-        let rogueLeaf = try { () throws -> [UInt8] in
-            try pki.kit.issue("forged", key: "leaf", subject: "/CN=www.bank.example", issuer: "rogue", issuerKey: "rogue",
-                              extensions: ["subjectAltName=DNS:www.bank.example", "authorityKeyIdentifier=keyid"], days: 365)
-            return try pki.kit.der("forged")
-        }()
+        let rogueLeaf = try pki.forged("www.bank.example")
         let forged = Self.session("www.bank.example", chain: [rogueLeaf], day: 4.7, configuration)
         let interception = try #require(Self.finding(forged, .issuerChange))
         #expect(interception.severity == .high)
