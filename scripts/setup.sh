@@ -9,9 +9,10 @@ set -euo pipefail
 # (BENCHMARKS.md), scripts/extract-corpus-certs.sh and make-fuzz-seeds.py.
 # gnutls-bin (gnutls-serv), mitmproxy (mitmdump, a real interceptor) and nftables (the interceptor's
 # redirect in the TTL localisation namespaces): the probe tests (Tests/CLITests/Probe*).
+# prometheus: a real scraper of metrics.listen (Tests/CLITests/MetricsListenerTests).
 # libsqlite3-dev: the observation store (Sources/CSQLite, the Store target) links SQLite's C library.
 packages=(libpcap-dev libssl-dev libsqlite3-dev pkg-config openssl ca-certificates publicsuffix systemd logrotate dpkg-dev tcpreplay
-          iproute2 python3 tshark gnutls-bin mitmproxy nftables)
+          iproute2 python3 tshark gnutls-bin mitmproxy nftables prometheus)
 missing=()
 for package in "${packages[@]}"; do
     dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" || missing+=("$package")

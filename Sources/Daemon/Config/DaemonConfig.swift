@@ -25,6 +25,8 @@ struct DaemonConfig: Equatable {
     /// node_exporter textfile to write Prometheus metrics to (every `metricsIntervalSeconds`).
     var metricsTextfile: String?
     var metricsIntervalSeconds: Double = 15
+    /// `metrics.listen`: where to serve `GET /metrics` (a numeric address and port; loopback is the point).
+    var metricsListen: Endpoint?
     /// When started as root: switch to this user (keeping only CAP_NET_RAW) once capture is open.
     var user: String?
     var probe = Probe()
@@ -171,7 +173,14 @@ struct DaemonConfig: Equatable {
         if let state = try root.object("state") { config.state = try decodeState(state) }
         if let probe = try root.object("probe") { config.probe = try decodeProbe(probe) }
         if let metrics = try root.object("metrics") {
-            try metrics.allow(["textfile", "interval_seconds"])
+            try metrics.allow(["textfile", "interval_seconds", "listen"])
+            if let v = try metrics.string("listen") {
+                guard let endpoint = HostAddress.endpoint(v), endpoint.port != 0 else {
+                    throw Invalid(description: "key 'metrics.listen': \"\(v)\" is not ADDRESS:PORT with a numeric address "
+                        + "(e.g. \"127.0.0.1:9187\" or \"[::1]:9187\")")
+                }
+                config.metricsListen = endpoint
+            }
             config.metricsTextfile = try metrics.string("textfile")
             if let v = try metrics.number("interval_seconds", in: 1...3600) { config.metricsIntervalSeconds = v }
         }

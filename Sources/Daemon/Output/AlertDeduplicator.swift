@@ -89,16 +89,8 @@ struct AlertDeduplicator {
             rest = Substring(String(decoding: bytes[end...], as: UTF8.self))
         }
         guard fields.count == 5, rest.isEmpty, let rule = Rule(rawValue: fields[0]),
-              let observation = Observation(rawValue: fields[4]), let server = Self.endpoint(fields[3]) else { return nil }
+              let observation = Observation(rawValue: fields[4]), let server = HostAddress.endpoint(fields[3]) else { return nil }
         return Key(rule: rule, issuingCA: fields[1].isEmpty ? nil : fields[1], serverName: fields[2].isEmpty ? nil : fields[2],
                    server: server, observation: observation)
-    }
-
-    /// "192.0.2.1:443" or "[2001:db8::1]:443", as `Endpoint.description` writes them.
-    static func endpoint(_ text: String) -> Endpoint? {
-        guard let colon = text.lastIndex(of: ":"), let port = UInt16(text[text.index(after: colon)...]) else { return nil }
-        var host = text[..<colon]
-        if host.hasPrefix("["), host.hasSuffix("]") { host = host.dropFirst().dropLast() }
-        return HostAddress.parse(String(host)).map { Endpoint(address: $0, port: port) }
     }
 }

@@ -21,6 +21,16 @@ enum HostAddress {
         return IPAddress(high: high, low: low)
     }
 
+    /// "192.0.2.1:443" or "[2001:db8::1]:443" (as `Endpoint.description` writes them), or nil.
+    static func endpoint(_ text: String) -> Endpoint? {
+        guard let colon = text.lastIndex(of: ":"), let port = UInt16(text[text.index(after: colon)...]) else { return nil }
+        var host = text[..<colon]
+        let bracketed = host.hasPrefix("[") && host.hasSuffix("]")
+        if bracketed { host = host.dropFirst().dropLast() }
+        guard let address = parse(String(host)), bracketed == !address.isIPv4 else { return nil }
+        return Endpoint(address: address, port: port)
+    }
+
     struct ResolveError: Error, CustomStringConvertible {
         var name: String
         var reason: String

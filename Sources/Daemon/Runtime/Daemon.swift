@@ -22,6 +22,8 @@ final class Daemon {
     private let detection: DetectionBroadcast
     private let pool: WorkerPool
     private let prober: ProbeThread
+    /// `metrics.listen` (nil: not configured).
+    private let listener: MetricsListener?
     /// The history rules' memory (nil without a store).
     private let history: HistoryRules?
     private let interfaces: CaptureInterfaces
@@ -30,6 +32,8 @@ final class Daemon {
     private var nextStatus = 0.0
     private var nextWatchdog = 0.0
     private var nextMetrics = 0.0
+    /// When `metrics.listen`'s text is next refreshed (every second).
+    private var nextPublished = 0.0
     private var nextDedupSave = Daemon.now() + DaemonStore.dedupSaveSeconds
     private var reloadLog = ReloadLog()
     private var reloadsApplied = 0
@@ -71,6 +75,11 @@ final class Daemon {
         pool = WorkerPool(count: config.capture.workers)
         prober = ProbeThread(config.probe)
         interfaces = CaptureInterfaces(config: config, pool: pool)
+        do throws(MetricsListener.StartError) {
+            listener = try config.metricsListen.map { endpoint throws(MetricsListener.StartError) in try MetricsListener(endpoint) }
+        } catch {
+            throw StartError(description: error.description)
+        }
     }
 
     static func detectionSetup(_ config: DaemonConfig) -> DetectionSetup {
@@ -99,6 +108,7 @@ final class Daemon {
         // Always running, idle unless probe.follow_unobserved is on or probe.targets names servers
         // (a reload may change either).
         prober.start(detection: detection, outputs: outputs)
+        listener?.start()
         Log.info("mitmwatch started on \(config.interfaces.joined(separator: ", "))"
             + (pool.count > 1 ? " with \(pool.count) capture threads" : "")
             + (config.jsonLog.path.map { "; alerts to \($0)" } ?? ""), id: JournalMessageID.started)
@@ -113,6 +123,10 @@ final class Daemon {
             if let path = config.metricsTextfile, now >= nextMetrics {
                 writeMetrics(to: path)
                 nextMetrics = now + config.metricsIntervalSeconds
+            }
+            if let listener, now >= nextPublished {
+                listener.publish(Metrics.text(snapshot()))
+                nextPublished = now + 1
             }
             if now >= nextDedupSave {
                 DaemonStore.saveDedup(outputs)
@@ -151,6 +165,7 @@ final class Daemon {
         DaemonStore.saveDedup(outputs)
         if let store = outputs.store { DaemonStore.finish(store) }
         if let path = config.metricsTextfile { writeMetrics(to: path) }
+        listener?.stop()
     }
 
     /// Writes the metrics textfile; a failure is counted and said once per failure spell (the
@@ -207,9 +222,14 @@ final class Daemon {
             } else {
                 deferredCaptureSaid = nil
             }
+            if fresh.metricsListen != config.metricsListen {
+                Log.warning("metrics.listen and state.* take effect at the next start; still serving "
+                    + (config.metricsListen.map(\.description) ?? "nothing"))
+            }
             var kept = fresh
             kept.capture.workers = config.capture.workers
             kept.capture.method = config.capture.method
+            kept.metricsListen = config.metricsListen
             config = kept
             reloadsApplied += 1
             reloadLog.record(.init(text: "configuration reloaded from \(path)", applied: true,
@@ -234,7 +254,7 @@ final class Daemon {
                                 metricsWriteFailures: metricsWriteFailures,
                                 configReloads: (applied: reloadsApplied, rejected: reloadsRejected),
                                 interfaces: interfaces.health, probes: prober.queue.counts,
-                                store: outputs.store?.counters)
+                                store: outputs.store?.counters, scrapes: listener?.answered)
     }
 
     func statistics() -> String {

@@ -27,6 +27,8 @@ enum Metrics {
         var probes = ProbeCounts()
         /// The observation store's writer (nil: `state.enabled` is false).
         var store: StoreCounters? = nil
+        /// `metrics.listen`'s answers by HTTP status (nil: not listening).
+        var scrapes: [Int: Int]? = nil
 
         /// Every worker's counters added up.
         var counters: Counters {
@@ -105,6 +107,11 @@ enum Metrics {
                "counter", [("{result=\"located\"}", "\(s.probes.locations[true] ?? 0)"),
                            ("{result=\"not-located\"}", "\(s.probes.locations[false] ?? 0)")])
         if let store = s.store { storeMetrics(store, metric) }
+        if let scrapes = s.scrapes {
+            metric("metrics_requests_total", "Requests to metrics.listen, by HTTP status (200: GET /metrics).", "counter",
+                   ([200, 400, 404, 405, 431] + scrapes.keys.filter { ![200, 400, 404, 405, 431].contains($0) }.sorted())
+                       .map { ("{code=\"\($0)\"}", "\(scrapes[$0] ?? 0)") })
+        }
         let health = s.interfaces.sorted { $0.key < $1.key }
         metric("interface_up", "1 while the interface is being captured, 0 while it is missing or failed and retried.", "gauge",
                health.map { ("{interface=\"\($0.key)\"}", $0.value.up ? "1" : "0") })
