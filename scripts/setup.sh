@@ -10,8 +10,10 @@ set -euo pipefail
 # gnutls-bin (gnutls-serv), mitmproxy (mitmdump, a real interceptor) and nftables (the interceptor's
 # redirect in the TTL localisation namespaces): the probe tests (Tests/CLITests/Probe*).
 # libsqlite3-dev: the observation store (Sources/CSQLite, the Store target) links SQLite's C library.
-packages=(libpcap-dev libssl-dev libsqlite3-dev pkg-config openssl ca-certificates publicsuffix systemd logrotate dpkg-dev tcpreplay
-          iproute2 python3 tshark gnutls-bin mitmproxy nftables)
+# libpq-dev: the shared store on PostgreSQL (Sources/CLibPQ, the Store target) links libpq;
+# postgresql: the server the PostgreSQL store tests start in a temporary directory (Tests/StoreTests/Postgres*).
+packages=(libpcap-dev libssl-dev libsqlite3-dev libpq-dev pkg-config openssl ca-certificates publicsuffix systemd logrotate dpkg-dev tcpreplay
+          iproute2 python3 tshark gnutls-bin mitmproxy nftables postgresql)
 missing=()
 for package in "${packages[@]}"; do
     dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" || missing+=("$package")
