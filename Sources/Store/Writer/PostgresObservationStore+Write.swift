@@ -1,10 +1,12 @@
 import Foundation
 
 /// A batch as the SQLite store writes it (`StoreStatements`), in one transaction. Several daemons
-/// write the same rows: the UPSERTs wait for each other's row locks, and a transaction that loses
-/// a race (deadlock, serialization, a unique key) is run again, a few times, after a short pause.
+/// write the same rows: the UPSERTs wait for each other's row locks, taken table by table in one
+/// order (names, certificates, chains, each name's chains, profiles; each sorted by its key) so
+/// that two writers do not deadlock; a transaction that still loses a race (deadlock,
+/// serialization, a unique key) is run again, a few times, after a short pause.
 extension PostgresObservationStore {
-    static let contentionAttempts = 5
+    static let contentionAttempts = 8
 
     public func write(_ batch: StoreBatch, sensor: String) throws(StoreError) {
         var attempt = 1
@@ -22,7 +24,11 @@ extension PostgresObservationStore {
 
     private func writeRows(_ batch: StoreBatch, sensor: String) throws(StoreError) {
         var nameIDs: [ObservedName: Int64] = [:]
-        for certificate in batch.certificates {
+        let names = Set(batch.chains.map(\.name) + batch.profiles.map(\.name))
+        for name in names.sorted(by: { ($0.name, $0.kind.rawValue) < ($1.name, $1.kind.rawValue) }) {
+            _ = try id(of: name, cache: &nameIDs)
+        }
+        for certificate in batch.certificates.sorted(by: { $0.sha256.digest.bytes.lexicographicallyPrecedes($1.sha256.digest.bytes) }) {
             try execute(StoreStatements.insertCertificate, "write a certificate", [
                 .bytes(certificate.sha256.digest.bytes), .bytes(certificate.der), .text(certificate.subject),
                 .text(certificate.issuer), certificate.notBefore.map { .int($0) } ?? .null,
@@ -30,18 +36,23 @@ extension PostgresObservationStore {
                 certificate.isCA.map { .int($0 ? 1 : 0) } ?? .null,
             ])
         }
-        for chain in batch.chains {
-            let nameID = try id(of: chain.name, cache: &nameIDs)
-            let digest = hasher.chainDigest(chain.certificates)
+        let chains = batch.chains.map { (digest: hasher.chainDigest($0.certificates), chain: $0) }
+        var listed: Set<[UInt8]> = []
+        for (digest, chain) in chains.sorted(by: { $0.digest.lexicographicallyPrecedes($1.digest) }) {
             try execute(StoreStatements.upsertChain, "write a chain", [
                 .bytes(digest), .bytes(chain.certificates.first?.digest.bytes ?? []), .int(chain.certificates.count),
                 .text(chain.issuer), .text(chain.issuingCA),
             ])
             // Another sensor's retention may have removed the chain's list: always (re)stated.
+            guard listed.insert(digest).inserted else { continue }
             for (position, certificate) in chain.certificates.enumerated() {
                 try execute(StoreStatements.insertChainCertificate, "write a chain",
                             [.bytes(digest), .int(position), .bytes(certificate.digest.bytes)])
             }
+        }
+        for (digest, chain) in chains.sorted(by: { ($0.chain.name.name, $0.chain.name.kind.rawValue) < ($1.chain.name.name, $1.chain.name.kind.rawValue)
+                || ($0.chain.name == $1.chain.name && $0.digest.lexicographicallyPrecedes($1.digest)) }) {
+            let nameID = try id(of: chain.name, cache: &nameIDs)
             var rowID: Int64 = 0
             try select(StoreStatements.upsertNameChain, "write a chain", [
                 .int(nameID), .bytes(digest), .text(sensor), .int(chain.firstSeen), .int(chain.lastSeen),
@@ -51,7 +62,7 @@ extension PostgresObservationStore {
                 try execute(StoreStatements.insertRule, "write a chain", [.int(rowID), .text(rule)])
             }
         }
-        for profile in batch.profiles {
+        for profile in batch.profiles.sorted(by: { ($0.name.name, $0.name.kind.rawValue) < ($1.name.name, $1.name.kind.rawValue) }) {
             let nameID = try id(of: profile.name, cache: &nameIDs)
             let key = profile.key
             try execute(StoreStatements.upsertProfile, "write a ServerHello profile", [
