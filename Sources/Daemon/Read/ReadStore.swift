@@ -13,7 +13,7 @@ enum ReadStore {
         do throws(StoreError) {
             _ = try location.open(readOnly: false)
         } catch where error.isDamage || location.isServer {
-            printToStandardError("mitmwatch: --state: \(error.description)")
+            printToStandardError("mitmwatch: \(location.isServer ? "--state: " : "")\(error.description)")
             throw ExitCode(1)
         } catch {
             // Not the file's fault (a full disk, a lock, no directory): `read` goes on, and the
