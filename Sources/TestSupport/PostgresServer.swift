@@ -29,8 +29,13 @@ public final class PostgresServer: @unchecked Sendable {
             .first { FileManager.default.isExecutableFile(atPath: $0 + "/initdb") }
     }
 
-    /// Creates and starts the cluster, the role and the database (a few seconds).
-    public init() throws {
+    /// The TCP port on 127.0.0.1 (nil: the socket only).
+    public let tcpPort: UInt16?
+
+    /// Creates and starts the cluster, the role and the database (a few seconds); with `tcpPort`,
+    /// it listens on 127.0.0.1 too (without TLS).
+    public init(tcpPort: UInt16? = nil) throws {
+        self.tcpPort = tcpPort
         guard let bin = Self.binDirectory else { throw Failure("no PostgreSQL binaries") }
         self.bin = bin
         directory = "/tmp/mitmwatch-pg-" + UUID().uuidString.prefix(8)
@@ -40,7 +45,7 @@ public final class PostgresServer: @unchecked Sendable {
         try Self.asPostgres(bin + "/initdb", ["-D", data, "-U", "postgres", "--auth-local=peer", "--no-sync", "-E", "UTF8",
                                               "--locale=C"])
         // The test role logs in with a password over the socket; postgres (this helper) by peer.
-        try "local all postgres peer\nlocal all all scram-sha-256\n".write(toFile: data + "/pg_hba.conf", atomically: false, encoding: .utf8)
+        try "local all postgres peer\nlocal all all scram-sha-256\nhost all all 127.0.0.1/32 scram-sha-256\n".write(toFile: data + "/pg_hba.conf", atomically: false, encoding: .utf8)
         try start()
         try psql("CREATE ROLE mitmwatch LOGIN PASSWORD '\(Self.password)'")
         try psql("CREATE DATABASE mitmwatch OWNER mitmwatch")
@@ -50,8 +55,15 @@ public final class PostgresServer: @unchecked Sendable {
 
     /// The store's URL (over the socket); another password or database for the failure tests.
     public func url(password: String = PostgresServer.password, database: String = "mitmwatch") -> String {
-        "postgresql://mitmwatch:\(password)@/\(database)?host=\(socketDirectory)"
+        "postgresql://mitmwatch:\(password)@/\(database)?host=\(socketDirectory)&port=\(port)"
     }
+
+    /// The store's URL over TCP (with `tcpPort`), with libpq's `sslmode`.
+    public func tcpURL(sslmode: String) -> String {
+        "postgresql://mitmwatch:\(Self.password)@127.0.0.1:\(port)/mitmwatch?sslmode=\(sslmode)"
+    }
+
+    private var port: UInt16 { tcpPort ?? 5432 }
 
     /// Starts the server (again) as a child process — not through `pg_ctl start`, whose server
     /// would keep Foundation's process-exit pipe open for ever — and waits at most 30 s for it to
@@ -64,7 +76,7 @@ public final class PostgresServer: @unchecked Sendable {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/sbin/runuser")
         process.arguments = ["-u", "postgres", "--", bin + "/postgres", "-D", data, "-k", socketDirectory,
-                             "-c", "listen_addresses=", "-c", "fsync=off"]
+                             "-c", "listen_addresses=\(tcpPort == nil ? "" : "127.0.0.1")", "-p", "\(port)", "-c", "fsync=off"]
         process.standardInput = FileHandle.nullDevice
         process.standardOutput = log
         process.standardError = log
@@ -72,7 +84,7 @@ public final class PostgresServer: @unchecked Sendable {
         server = process
         let deadline = Date().addingTimeInterval(30)
         while Date() < deadline {
-            if (try? ToolProcess.run(bin + "/pg_isready", ["-q", "-h", socketDirectory], in: "/tmp")) != nil { return }
+            if (try? ToolProcess.run(bin + "/pg_isready", ["-q", "-h", socketDirectory, "-p", "\(port)"], in: "/tmp")) != nil { return }
             guard process.isRunning else { break }
             usleep(100_000)
         }
@@ -108,7 +120,7 @@ public final class PostgresServer: @unchecked Sendable {
     /// Runs SQL as the postgres superuser in the test database (or `database`).
     @discardableResult
     public func psql(_ sql: String, database: String = "postgres") throws -> String {
-        try Self.asPostgres(bin + "/psql", ["-h", socketDirectory, "-d", database, "-XAtq", "-v", "ON_ERROR_STOP=1", "-c", sql])
+        try Self.asPostgres(bin + "/psql", ["-h", socketDirectory, "-p", "\(port)", "-d", database, "-XAtq", "-v", "ON_ERROR_STOP=1", "-c", sql])
     }
 
     /// The postmaster's PID (the first line of postmaster.pid), nil when it is not running.

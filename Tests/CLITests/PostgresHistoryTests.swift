@@ -76,6 +76,25 @@ import TestSupport
         }
     }
 
+    @Test func sslmodeIsTheServersAndLibpqsOneLineWhenRefused() throws {
+        if let reason = PostgresServer.unavailable {
+            Issue.record("PostgreSQL tests skipped: \(reason)")
+            return
+        }
+        let server = try PostgresServer(tcpPort: UInt16.random(in: 20_000...60_000))
+        defer { server.destroy() }
+        // The server speaks no TLS: sslmode=require is refused before any password is sent.
+        let refused = try Run.run(["read", "--state", server.tcpURL(sslmode: "require"), Run.demo])
+        #expect(refused.status == 1 && refused.stdout.isEmpty, "\(refused.stderr)")
+        #expect(refused.stderr.split(separator: "\n").count == 1 && refused.stderr.contains("SSL")
+                && refused.stderr.contains("sslmode=require") && refused.stderr.contains("mitmwatch:***@127.0.0.1"), "\(refused.stderr)")
+        #expect(!refused.stderr.contains(PostgresServer.password))
+        let plain = try Run.run(["read", "--quiet", "--state", server.tcpURL(sslmode: "disable"), "--sensor", "tcp", Run.demo])
+        #expect(plain.status == 0, "\(plain.stderr)")
+        let history = try Run.run(["history", "www.facebook.example", "--state", server.tcpURL(sslmode: "prefer")])
+        #expect(history.status == 0 && history.stdout.contains("sensors tcp"), "\(history.stdout)\(history.stderr)")
+    }
+
     @Test func stateURLAndSensorNameAreCheckedWithThePasswordMasked() throws {
         let config = try ConfigLimitsTests.decode("""
             {"state": {"url": "postgresql://mw:pw@db.example/mitmwatch?sslmode=verify-full"}, "sensor": {"name": "office-1"}}

@@ -10,12 +10,16 @@ public final class PostgresConnection {
 
     /// Connects to `url` (a libpq connection URI; its own settings, `sslmode` among them, are
     /// libpq's to apply). A server that does not answer fails after `connect_timeout` seconds
-    /// (10 unless the URL says otherwise).
+    /// (10 unless the URL says otherwise); over TCP, a server or network that goes silent mid-call
+    /// fails after about a minute (keepalives, `tcp_user_timeout`), so the writer thread — and
+    /// the daemon's stop, which waits for it — is never stuck for ever.
     public init(url: String) throws(PostgresError) {
         // Later entries override earlier ones and the URL's settings (expanded from `dbname`)
         // override the defaults before it.
-        let keywords = ["connect_timeout", "fallback_application_name", "dbname"]
-        let values = ["10", "mitmwatch", url]
+        let defaults = [("connect_timeout", "10"), ("fallback_application_name", "mitmwatch"), ("keepalives_idle", "30"),
+                        ("keepalives_interval", "10"), ("keepalives_count", "3"), ("tcp_user_timeout", "60000")]
+        let keywords = defaults.map(\.0) + ["dbname"]
+        let values = defaults.map(\.1) + [url]
         // unsafe: both arrays are NUL-terminated C string arrays alive for the call.
         let connection = unsafe Self.withCStrings(keywords.map { Array($0.utf8) }) { keywords in
             unsafe Self.withCStrings(values.map { Array($0.utf8) }) { values in
