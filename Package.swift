@@ -29,6 +29,8 @@ let package = Package(
                        providers: [.apt(["libssl-dev"])]),
         .systemLibrary(name: "CSQLite", path: "Sources/CSQLite", pkgConfig: "sqlite3",
                        providers: [.apt(["libsqlite3-dev"])]),
+        .systemLibrary(name: "CLibPQ", path: "Sources/CLibPQ", pkgConfig: "libpq",
+                       providers: [.apt(["libpq-dev"])]),
 
         // The one bounds-checked byte cursor every wire parser (packets, TLS, DER) reads through.
         .target(name: "Wire", swiftSettings: strict),
@@ -57,9 +59,10 @@ let package = Package(
         // JSON records (sessions, alerts, certificates) written straight into byte buffers.
         .target(name: "Output", dependencies: ["Wire", "Certificates", "Sniffer", "Detector"], swiftSettings: strict),
 
-        // The observation store: each name's history in SQLite (C API behind Store/SQLite), the
-        // aggregator that folds reports into it, the writer thread, the history queries.
-        .target(name: "Store", dependencies: ["CSQLite", "Certificates", "Sniffer", "Detector", "OpenSSLBridge"],
+        // The observation store: each name's history in SQLite (C API behind Store/SQLite) or a
+        // shared PostgreSQL (libpq behind Store/PostgreSQL), the aggregator that folds reports
+        // into it, the writer thread, the history queries.
+        .target(name: "Store", dependencies: ["CSQLite", "CLibPQ", "Certificates", "Sniffer", "Detector", "OpenSSLBridge"],
                 swiftSettings: strict),
 
         // The `mitmwatch` executable: commands and outputs.

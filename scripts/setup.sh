@@ -11,8 +11,10 @@ set -euo pipefail
 # redirect in the TTL localisation namespaces): the probe tests (Tests/CLITests/Probe*).
 # prometheus: a real scraper of metrics.listen (Tests/CLITests/MetricsListenerTests).
 # libsqlite3-dev: the observation store (Sources/CSQLite, the Store target) links SQLite's C library.
-packages=(libpcap-dev libssl-dev libsqlite3-dev pkg-config openssl ca-certificates publicsuffix systemd logrotate dpkg-dev tcpreplay
-          iproute2 python3 tshark gnutls-bin mitmproxy nftables prometheus)
+# libpq-dev: the shared store on PostgreSQL (Sources/CLibPQ, the Store target) links libpq;
+# postgresql: the server the PostgreSQL store tests start in a temporary directory (Tests/StoreTests/Postgres*).
+packages=(libpcap-dev libssl-dev libsqlite3-dev libpq-dev pkg-config openssl ca-certificates publicsuffix systemd logrotate dpkg-dev tcpreplay
+          iproute2 python3 tshark gnutls-bin mitmproxy nftables prometheus postgresql)
 missing=()
 for package in "${packages[@]}"; do
     dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" || missing+=("$package")

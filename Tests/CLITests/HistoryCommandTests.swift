@@ -1,4 +1,5 @@
 import Foundation
+import Store
 import Testing
 import TestSupport
 
@@ -54,10 +55,12 @@ import Glibc
         #expect(Self.keys(record) == ["tls.client.server_name", "mitmwatch.chain.sha256", "tls.server.hash.sha256",
                                       "tls.server.issuer", "mitmwatch.history.first_seen", "mitmwatch.history.last_seen",
                                       "mitmwatch.history.count", "mitmwatch.history.observations", "mitmwatch.verdict",
-                                      "mitmwatch.history.issuing_ca"])
+                                      "mitmwatch.history.issuing_ca", "mitmwatch.history.sensors"])
         #expect(Self.nested(record, "tls.client.server_name") as? String == "www.facebook.example")
         #expect(Self.nested(record, "mitmwatch.history.count") as? Int == 2)
         #expect(Self.nested(record, "mitmwatch.history.observations") as? [String] == ["passive"])
+        // Both reads ran here, under the host name (sensor.name's default).
+        #expect(Self.nested(record, "mitmwatch.history.sensors") as? [String] == [StoreWriterConfiguration.hostName])
         let verdict = Self.nested(record, "mitmwatch.verdict") as? [String] ?? []
         #expect(verdict.contains("known-interception-ca"), "\(verdict)")
         #expect(Self.nested(record, "tls.server.issuer") as? String == "CN=Security Certificate,C=KZ")

@@ -3,8 +3,8 @@ import Output
 import Store
 
 /// `mitmwatch history`: what the observation store remembers — every chain a name was served,
-/// every name a CA served, the names whose issuing CA changed. Opens the store read-only, so it
-/// works while the daemon writes (WAL).
+/// every name a CA served, the names whose issuing CA changed, and which sensors saw each chain.
+/// Opens the store read-only, so it works while the daemon writes (WAL, or a PostgreSQL server).
 struct HistoryCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "history",
@@ -23,7 +23,7 @@ struct HistoryCommand: ParsableCommand {
     @Argument(help: "Server name (SNI), or the server address for sessions without one.")
     var name: String?
 
-    @Option(help: "The store file.")
+    @Option(help: ArgumentHelp("The store: a file, or a postgresql://… URL (state.url).", valueName: "path-or-url"))
     var state: String = defaultStatePath
 
     @Option(help: "Output format: text (for people) or json (one object per line).")
@@ -58,7 +58,7 @@ struct HistoryCommand: ParsableCommand {
         }
         var json = JSONBuffer(capacity: 1 << 16)
         do throws(StoreError) {
-            let store = try SQLiteObservationStore(path: state, readOnly: true)
+            let store = try StoreLocation(state).open(readOnly: true)
             if changes {
                 for change in try store.issuerChanges(since: sinceSeconds) {
                     if format == .json { HistoryRecords.write(change, into: &json) } else { json.appendLine(HistoryRecords.text(change)) }
@@ -77,7 +77,7 @@ struct HistoryCommand: ParsableCommand {
                 }
             }
         } catch {
-            printToStandardError("mitmwatch: \(error.description)")
+            printToStandardError("mitmwatch: \(StoreLocation(state).isServer ? "--state: " : "")\(error.description)")
             throw ExitCode(1)
         }
         StandardStreams.write(json.bytes)

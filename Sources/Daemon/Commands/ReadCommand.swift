@@ -41,8 +41,13 @@ struct ReadCommand: ParsableCommand {
 
     @OptionGroup var limits: LimitOptions
 
-    @Option(help: "Also fold every session into this observation store (created if missing), as the daemon's state.path.")
+    @Option(help: ArgumentHelp(
+        "Also fold every session into this observation store: a file (created if missing), as the daemon's state.path, or a postgresql://… URL, as state.url.",
+        valueName: "path-or-url"))
     var state: String?
+
+    @Option(help: "The sensor name the sessions are recorded under, with --state (default: the host name).")
+    var sensor: String?
 
     @Flag(help: "Do not print the summary on stderr.")
     var quiet = false
@@ -66,11 +71,15 @@ struct ReadCommand: ParsableCommand {
         for path in files {
             captures.append(try PcapFile(path: path))  // every file opens before any output
         }
+        if let sensor, sensor.isEmpty || sensor.utf8.count > 255 {
+            throw ValidationError("--sensor must be 1 to 255 bytes (got \(sensor.utf8.count))")
+        }
         var configuration = try detection.setup.prepare()
-        let sink = try state.map(ReadStore.open)
-        if let state {
+        let location = state.map(StoreLocation.init)
+        let sink = try location.map { location in try ReadStore.open(location, sensor: sensor) }
+        if let location {
             // The history rules judge against what the store already holds, and learn as they read.
-            configuration.history = HistorySeed.rules(path: state, settings: HistorySettings(),
+            configuration.history = HistorySeed.rules(location: location, settings: HistorySettings(),
                                                       say: { printToStandardError("mitmwatch: warning: \($0)") })
         }
         let records = ReadRecords(format: format, events: events, includeChain: certificateChain,

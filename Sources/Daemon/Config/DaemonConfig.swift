@@ -1,5 +1,6 @@
 import Detector
 import Foundation
+import Store
 import Sniffer
 
 /// The daemon's configuration (`/etc/mitmwatch/config.json`; every key documented in README and
@@ -36,6 +37,13 @@ struct DaemonConfig: Equatable {
     struct State: Equatable {
         var enabled = true
         var path = "/var/lib/mitmwatch/state.db"
+        /// A shared PostgreSQL store (`state.url`), used instead of `path` when set.
+        var url: String?
+        /// The name observations are recorded under (`sensor.name`): the host name by default.
+        var sensor = StoreWriterConfiguration.hostName
+
+        /// The store this configuration names: the server when `url` is set, else the file.
+        var location: StoreLocation { url.map { .server(url: $0) } ?? .file(path) }
         /// History last seen longer ago is deleted.
         var retentionDays = 90
         /// The data's size cap: the oldest history goes first.
@@ -168,9 +176,18 @@ struct DaemonConfig: Equatable {
         var config = DaemonConfig()
         let root = try Keys(object, path: "")
         try root.allow(["interfaces", "capture", "json_log", "journal", "trust_store", "untrusted_scope",
-                        "allow_inspection_cas", "indicators", "pins", "rules", "dedup_window_seconds", "limits", "metrics", "user", "probe", "state"])
+                        "allow_inspection_cas", "indicators", "pins", "rules", "dedup_window_seconds", "limits", "metrics", "user", "probe", "state", "sensor"])
         config.user = try root.string("user")
         if let state = try root.object("state") { config.state = try decodeState(state) }
+        if let sensor = try root.object("sensor") {
+            try sensor.allow(["name"])
+            if let v = try sensor.string("name") {
+                guard !v.isEmpty, v.utf8.count <= 255, !v.contains(where: \.isNewline) else {
+                    throw Invalid(description: "key 'sensor.name': \"\(v)\" must be 1 to 255 bytes on one line")
+                }
+                config.state.sensor = v
+            }
+        }
         if let probe = try root.object("probe") { config.probe = try decodeProbe(probe) }
         if let metrics = try root.object("metrics") {
             try metrics.allow(["textfile", "interval_seconds", "listen"])
@@ -279,13 +296,20 @@ extension DaemonConfig {
 
     fileprivate static func decodeState(_ keys: Keys) throws(Invalid) -> State {
         var state = State()
-        try keys.allow(["enabled", "path", "retention_days", "max_bytes", "flush_seconds"])
+        try keys.allow(["enabled", "path", "url", "retention_days", "max_bytes", "flush_seconds"])
         if let v = try keys.bool("enabled") { state.enabled = v }
         if let v = try keys.string("path") {
             guard v.hasPrefix("/") else {
                 throw Invalid(description: "key 'state.path': \"\(v)\" is not an absolute path")
             }
             state.path = v
+        }
+        if let v = try keys.string("url") {
+            // Named with its password masked: configuration errors end up in the journal.
+            if let problem = PostgresURL.problem(v) {
+                throw Invalid(description: "key 'state.url': \"\(PostgresURL.masked(v))\" is \(problem)")
+            }
+            state.url = v
         }
         if let v = try keys.int("retention_days", in: 1...36_500) { state.retentionDays = v }
         // At least 1 MiB (the empty schema and a batch fit); at most 1 TiB.

@@ -31,6 +31,7 @@ enum HistoryRecords {
         json.field("count", chain.count)
         json.field("observations", chain.observations)
         json.field("issuing_ca", chain.issuingCA)
+        json.field("sensors", chain.sensors)
         json.endObject()
         json.field("verdict", chain.rules)
         json.endObject()
@@ -42,7 +43,7 @@ enum HistoryRecords {
         let verdict = chain.rules.isEmpty ? "no alert" : chain.rules.joined(separator: ",")
         return "\(chain.name)  \(HistoryDates.text(chain.firstSeen)) .. \(HistoryDates.text(chain.lastSeen))  "
             + "\(chain.count)x (\(chain.observations.joined(separator: "+")))  leaf \(leaf)  "
-            + "issuer \(chain.issuer ?? "(unknown)")  [\(verdict)]"
+            + "issuer \(chain.issuer ?? "(unknown)")  [\(verdict)]  sensors \(chain.sensors.joined(separator: ","))"
     }
 
     /// One name whose issuing CA changed, with each issuing CA key and when it first appeared.

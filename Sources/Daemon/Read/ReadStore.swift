@@ -1,18 +1,19 @@
 import ArgumentParser
 import Store
 
-/// `read --state PATH`: the store opened (created, migrated) before any capture is read, so a
-/// file that is not a store fails the command (exit 1) before any output; then every report goes
+/// `read --state PATH|URL`: the store opened (created, migrated) before any capture is read, so a
+/// file that is not a store — or a server that cannot be reached or refuses (password, database,
+/// sslmode) — fails the command (exit 1) before any output; then every report goes
 /// to the sink, and the end of the input flushes it. (A store that cannot be written — a full disk,
 /// a lock, a missing directory — is not the file's fault: said once by the writer, counted, and
 /// `read` goes on.) A store that fails while reading is said once
 /// on stderr and counted; `read`'s own output and exit status are not affected.
 enum ReadStore {
-    static func open(_ path: String) throws -> ObservationSink {
+    static func open(_ location: StoreLocation, sensor: String?) throws -> ObservationSink {
         do throws(StoreError) {
-            _ = try SQLiteObservationStore(path: path, readOnly: false)
-        } catch where error.isDamage {
-            printToStandardError("mitmwatch: \(error.description)")
+            _ = try location.open(readOnly: false)
+        } catch where error.isDamage || location.isServer {
+            printToStandardError("mitmwatch: \(location.isServer ? "--state: " : "")\(error.description)")
             throw ExitCode(1)
         } catch {
             // Not the file's fault (a full disk, a lock, no directory): `read` goes on, and the
@@ -21,8 +22,9 @@ enum ReadStore {
         var configuration = StoreWriterConfiguration()
         // One pass at the end is enough for a file; retention still applies to what is older.
         configuration.maintenanceSeconds = 3600
+        if let sensor { configuration.sensor = sensor }
         let sink = ObservationSink(configuration: configuration,
-                                   open: { () throws(StoreError) in try SQLiteObservationStore(path: path, readOnly: false) },
+                                   open: { () throws(StoreError) in try location.open(readOnly: false) },
                                    say: { printToStandardError("mitmwatch: warning: \($0)") })
         sink.start()
         return sink

@@ -67,7 +67,7 @@ final class Daemon {
         outputs.restoreDedup(DaemonStore.savedDedup(config.state), now: Timestamp(nanoseconds: Int64(Self.now() * 1e9)))
         // One history for the daemon's life, across reloads; only with a store.
         history = config.state.enabled
-            ? HistorySeed.rules(path: config.state.path, settings: config.history, say: { Log.warning($0) }) : nil
+            ? HistorySeed.rules(location: config.state.location, settings: config.history, say: { Log.warning($0) }) : nil
         var prepared = try Self.detectionSetup(config).prepare()
         prepared.history = history
         detection = DetectionBroadcast(prepared)

@@ -8,11 +8,27 @@ import Glibc
 /// The daemon's observation store (`state.*`): opened at start — a file that is not a store is
 /// moved aside (`state.db.corrupt-YYYYMMDDTHHMMSSZ`), said, and a fresh store begun — then fed
 /// every report through `SharedOutputs` and flushed on SIGTERM. A store that cannot be opened or
-/// written never stops the daemon: the writer says so once, counts and retries.
+/// written never stops the daemon: the writer says so once, counts and retries (a PostgreSQL
+/// server away or restarting too: its connection is made again on the next try).
 enum DaemonStore {
     static func start(_ state: DaemonConfig.State) -> ObservationSink? {
         guard state.enabled else { return nil }
-        let path = state.path
+        let location = state.location
+        // A server that is away or refuses is said by the history rules' seed and by the writer
+        // (which retries): nothing here waits for it.
+        if case .file(let path) = location, !prepareFile(path) { return nil }
+        var configuration = StoreWriterConfiguration()
+        configuration.flushSeconds = state.flushSeconds
+        configuration.retentionDays = state.retentionDays
+        configuration.maxBytes = state.maxBytes
+        configuration.sensor = state.sensor
+        return ObservationSink(configuration: configuration,
+                               open: { () throws(StoreError) in try location.open(readOnly: false) },
+                               say: { Log.warning($0) })
+    }
+
+    /// Opens the file once: one that is not a store is moved aside (false when it cannot be).
+    private static func prepareFile(_ path: String) -> Bool {
         do throws(StoreError) {
             _ = try SQLiteObservationStore(path: path, readOnly: false)
         } catch where error.isDamage {
@@ -26,25 +42,19 @@ enum DaemonStore {
                 Log.warning("\(error.description); moved aside to \(aside), starting a fresh store")
             } catch {
                 Log.warning("\(path): not a state store, and it cannot be moved aside (\(error)); history is not kept")
-                return nil
+                return false
             }
         } catch {
             // Not the file's fault (no directory yet, a lock, a full disk): the writer says it
             // once when it has history to write, counts, and retries with backoff.
         }
-        var configuration = StoreWriterConfiguration()
-        configuration.flushSeconds = state.flushSeconds
-        configuration.retentionDays = state.retentionDays
-        configuration.maxBytes = state.maxBytes
-        return ObservationSink(configuration: configuration,
-                               open: { () throws(StoreError) in try SQLiteObservationStore(path: path, readOnly: false) },
-                               say: { Log.warning($0) })
+        return true
     }
 
     /// Gives the store's files to the user the daemon is about to become (its directory must be
     /// theirs already: systemd's StateDirectory= makes it so).
     static func handOver(_ state: DaemonConfig.State, to ids: (uid: uid_t, gid: gid_t)) {
-        guard state.enabled else { return }
+        guard state.enabled, state.url == nil else { return }
         for suffix in ["", "-wal", "-shm"] {
             // unsafe: chown with a C string bridged for the call; a missing file is fine (ENOENT).
             _ = unsafe chown(state.path + suffix, ids.uid, ids.gid)
@@ -59,7 +69,7 @@ enum DaemonStore {
     static func savedDedup(_ state: DaemonConfig.State) -> [(key: String, lastEmittedNanoseconds: Int64, suppressed: Int)] {
         guard state.enabled else { return [] }
         do throws(StoreError) {
-            return try SQLiteObservationStore(path: state.path, readOnly: true).dedupEntries()
+            return try state.location.open(readOnly: true).dedupEntries()
                 .map { ($0.key, $0.lastEmittedNanoseconds, $0.suppressed) }
         } catch {
             return []

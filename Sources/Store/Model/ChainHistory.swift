@@ -15,6 +15,8 @@ public struct ChainHistory: Sendable, Equatable {
     public var observations: [String]
     /// Rule ids that fired on it.
     public var rules: [String]
+    /// The sensors (`sensor.name`) that saw it, sorted.
+    public var sensors: [String] = []
 
     public var leaf: CertificateFingerprint? { certificates.first }
 }

@@ -1,9 +1,12 @@
+import Detector
+
 /// The observation store as the rest of mitmwatch sees it: write a batch, keep it within its
-/// retention and size, answer the history queries. SQLite implements it today
-/// (`SQLiteObservationStore`); the schema and statements are plain SQL so that a PostgreSQL
-/// implementation can follow (issue #15) without touching the aggregator, writer or commands.
+/// retention and size, answer the history queries. `SQLiteObservationStore` (a file, the
+/// default) and `PostgresObservationStore` (a server several sensors share) implement it with the
+/// same schema and statements; `StoreLocation` opens the one a setting names.
 /// A store is used by one thread at a time.
 public protocol ObservationStore: AnyObject {
+    /// The file, or the server's URL with its password masked: what messages name.
     var path: String { get }
 
     /// Adds a batch in one transaction: all of it or none.
@@ -29,4 +32,7 @@ public protocol ObservationStore: AnyObject {
 
     /// The saved alert deduplication state.
     func dedupEntries() throws(StoreError) -> [DedupEntry]
+    /// The `limit` names seen most recently (by any sensor), each with its history: the
+    /// history rules' memory at start.
+    func nameHistories(limit: Int) throws(StoreError) -> [String: NameHistory]
 }

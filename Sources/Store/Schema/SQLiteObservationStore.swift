@@ -4,7 +4,7 @@ import OpenSSLBridge
 /// The observation store in one SQLite file (WAL, synchronous=NORMAL, foreign keys): opened and
 /// checked here, written in SQLiteObservationStore+Write.swift, kept within bounds in
 /// +Maintenance, queried in Query/. One thread uses an instance at a time.
-public final class SQLiteObservationStore: ObservationStore {
+public final class SQLiteObservationStore: SQLObservationStore {
     public let path: String
     let database: SQLiteDatabase
     let readOnly: Bool
@@ -122,6 +122,22 @@ public final class SQLiteObservationStore: ObservationStore {
         } catch {
             throw StoreError.from(error, path: path, operation: operation)
         }
+    }
+
+    /// The shared query path (`SQLObservationStore`): SQLite takes `?` as it is.
+    public func select(_ sql: String, _ operation: String, _ parameters: [StoreValue],
+                       row: (SQLiteStatement) -> Void) throws(StoreError) {
+        try query(sql, operation, bind: { s throws(SQLiteError) in
+            for (offset, parameter) in parameters.enumerated() {
+                let index = Int32(offset + 1)
+                switch parameter {
+                case .int(let value): try s.bind(value, at: index)
+                case .text(let value): try s.bind(value, at: index)
+                case .bytes(let value): try s.bind(value, at: index)
+                case .null: try s.bindNull(at: index)
+                }
+            }
+        }, row: row)
     }
 
     /// `body` in one transaction (BEGIN IMMEDIATE: the write lock is taken up front, so a busy

@@ -1,4 +1,4 @@
-/// Why a store cannot be used, in one line naming the file.
+/// Why a store cannot be used, in one line naming the file (or the server's URL, password masked).
 public enum StoreError: Error, Sendable, CustomStringConvertible, Equatable {
     /// The file exists but is not a mitmwatch store: garbage, damaged or truncated, another
     /// application's database.
@@ -40,15 +40,24 @@ public enum StoreError: Error, Sendable, CustomStringConvertible, Equatable {
         if case .failed(_, _, let error) = self { return error.isFull }
         return false
     }
+
+    /// The connection to the server died (it went away or restarted): the store must be opened
+    /// again, which the writer does on its next try.
+    public var isDisconnected: Bool {
+        if case .failed(_, _, let error) = self { return error.isDisconnected }
+        return false
+    }
 }
 
-/// An SQLite error's code and message, comparable (for tests) and sendable.
+/// A database error's code and message (SQLite's, or PostgreSQL's with code 0), comparable (for
+/// tests) and sendable.
 public struct SQLiteErrorSummary: Sendable, Equatable {
     public var code: Int32
     public var message: String
     public var isDamage: Bool
     public var isBusy: Bool
     public var isFull: Bool
+    public var isDisconnected = false
 
     init(_ error: SQLiteError) {
         code = error.code
@@ -63,5 +72,16 @@ extension StoreError {
     /// A failed statement as the store's error: damage is said as such.
     static func from(_ error: SQLiteError, path: String, operation: String) -> StoreError {
         error.isDamage ? .notAStore(path: path, reason: error.message) : .failed(path: path, operation: operation, error: SQLiteErrorSummary(error))
+    }
+}
+
+extension SQLiteErrorSummary {
+    init(_ error: PostgresError) {
+        code = 0
+        message = error.description
+        isDamage = false
+        isBusy = error.isContention
+        isFull = error.isFull
+        isDisconnected = error.connectionLost
     }
 }

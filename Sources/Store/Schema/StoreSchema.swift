@@ -1,6 +1,6 @@
-/// The store's tables, as versioned migrations: `PRAGMA user_version` is the last one applied.
-/// Plain SQL types (INTEGER, TEXT, BLOB) and statements PostgreSQL also takes, so a second
-/// implementation of `ObservationStore` can reuse them (issue #15); only the pragmas are SQLite's.
+/// The store's tables, as versioned migrations: the last one applied is `PRAGMA user_version` in
+/// SQLite, the highest row of `mitmwatch_schema` in PostgreSQL. Plain SQL types (INTEGER, TEXT,
+/// BLOB) that `SQLDialect` turns into PostgreSQL's.
 ///
 /// Times are Unix seconds (UTC). Lists the queries never look inside are text ("43,51").
 /// Columns that are part of a unique key are NOT NULL with a sentinel for "none" (-1 for no

@@ -4,7 +4,7 @@ extension SQLiteObservationStore {
     public func removeHistory(lastSeenBefore cutoff: Int64) throws(StoreError) -> Int {
         var removed = 0
         try transaction("apply retention") { () throws(StoreError) in
-            for table in ["name_chains", "profiles"] {
+            for table in StoreStatements.historyTables {
                 try query("DELETE FROM \(table) WHERE last_seen < ?", "apply retention",
                           bind: { s throws(SQLiteError) in try s.bind(cutoff, at: 1) }, row: { _ in })
                 removed += database.changes
@@ -23,7 +23,7 @@ extension SQLiteObservationStore {
             guard try usedBytes() > maxBytes else { break }
             var roundRemoved = 0
             try transaction("apply the size cap") { () throws(StoreError) in
-                for table in ["name_chains", "profiles"] {
+                for table in StoreStatements.historyTables {
                     let rows = try integer("SELECT COUNT(*) FROM \(table)", "apply the size cap")
                     try query("DELETE FROM \(table) WHERE id IN (SELECT id FROM \(table) ORDER BY last_seen LIMIT ?)",
                               "apply the size cap", bind: { s throws(SQLiteError) in try s.bind(max(64, rows / 10), at: 1) },
@@ -48,17 +48,7 @@ extension SQLiteObservationStore {
 
     private func removeUnreferenced() throws(StoreError) {
         knownChains.removeAll()
-        // chain_certificates go with their chain (ON DELETE CASCADE), rules with their name_chain.
-        try run("DELETE FROM chains WHERE NOT EXISTS (SELECT 1 FROM name_chains WHERE name_chains.chain_sha256 = chains.sha256)",
-                "remove unreferenced chains")
-        try run("""
-            DELETE FROM certificates WHERE NOT EXISTS
-                (SELECT 1 FROM chain_certificates WHERE chain_certificates.certificate_sha256 = certificates.sha256)
-            """, "remove unreferenced certificates")
-        try run("""
-            DELETE FROM names WHERE NOT EXISTS (SELECT 1 FROM name_chains WHERE name_chains.name_id = names.id)
-                AND NOT EXISTS (SELECT 1 FROM profiles WHERE profiles.name_id = names.id)
-            """, "remove unreferenced names")
+        for sql in StoreStatements.removeUnreferenced { try run(sql, "remove unreferenced history") }
     }
 
     /// Gives freed pages back to the file system (auto_vacuum = INCREMENTAL).

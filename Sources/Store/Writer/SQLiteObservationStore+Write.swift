@@ -1,9 +1,7 @@
 import Certificates
 import OpenSSLBridge
 
-/// A batch as UPSERTs (`INSERT … ON CONFLICT … DO UPDATE`, which PostgreSQL spells the same):
-/// counts add up, first and last seen widen, rule ids are a union, a chain's issuer is filled in
-/// when a later report carries the parsed leaf.
+/// A batch as UPSERTs (`StoreStatements`, which PostgresObservationStore runs too).
 extension SQLiteObservationStore {
     public func write(_ batch: StoreBatch, sensor: String) throws(StoreError) {
         var written: Set<[UInt8]> = []
@@ -12,7 +10,7 @@ extension SQLiteObservationStore {
             for certificate in batch.certificates { try insert(certificate) }
             for chain in batch.chains {
                 let nameID = try id(of: chain.name, cache: &nameIDs)
-                let digest = chainDigest(chain.certificates)
+                let digest = hasher.chainDigest(chain.certificates)
                 try upsert(chain, digest: digest, nameID: nameID, sensor: sensor,
                            listed: knownChains.contains(digest) || written.contains(digest))
                 written.insert(digest)
@@ -30,8 +28,7 @@ extension SQLiteObservationStore {
     private func id(of name: ObservedName, cache: inout [ObservedName: Int64]) throws(StoreError) -> Int64 {
         if let id = cache[name] { return id }
         var id: Int64 = 0
-        // DO UPDATE (a no-op) rather than DO NOTHING, so RETURNING gives the existing row's id too.
-        try query("INSERT INTO names (name, kind) VALUES (?, ?) ON CONFLICT (name, kind) DO UPDATE SET name = excluded.name RETURNING id",
+        try query(StoreStatements.upsertName,
                   "write a name", bind: { s throws(SQLiteError) in
                       try s.bind(name.name, at: 1)
                       try s.bind(name.kind.rawValue, at: 2)
@@ -41,10 +38,7 @@ extension SQLiteObservationStore {
     }
 
     private func insert(_ certificate: StoredCertificate) throws(StoreError) {
-        try query("""
-            INSERT INTO certificates (sha256, der, subject, issuer, not_before, not_after, spki_sha256, is_ca)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (sha256) DO NOTHING
-            """, "write a certificate", bind: { s throws(SQLiteError) in
+        try query(StoreStatements.insertCertificate, "write a certificate", bind: { s throws(SQLiteError) in
                 try s.bind(certificate.sha256.digest.bytes, at: 1)
                 try s.bind(certificate.der, at: 2)
                 try s.bind(certificate.subject, at: 3)
@@ -57,21 +51,9 @@ extension SQLiteObservationStore {
     }
 
     /// `listed`: the chain's certificate list is known to be stored already.
-    /// SHA-256 over the certificates' SHA-256 concatenated, leaf first: the chain's identity
-    /// (computed here, on the writer's thread, not where reports are folded in).
-    func chainDigest(_ certificates: [CertificateFingerprint]) -> [UInt8] {
-        var bytes: [UInt8] = []
-        bytes.reserveCapacity(32 * certificates.count)
-        for certificate in certificates { bytes.append(contentsOf: certificate.digest.bytes) }
-        return hasher.hash(bytes.span).bytes
-    }
 
     private func upsert(_ chain: ChainObservation, digest: [UInt8], nameID: Int64, sensor: String, listed: Bool) throws(StoreError) {
-        try query("""
-            INSERT INTO chains (sha256, leaf_sha256, length, issuer, issuing_ca) VALUES (?, ?, ?, ?, ?)
-            ON CONFLICT (sha256) DO UPDATE SET issuer = COALESCE(chains.issuer, excluded.issuer),
-                issuing_ca = COALESCE(chains.issuing_ca, excluded.issuing_ca)
-            """, "write a chain", bind: { s throws(SQLiteError) in
+        try query(StoreStatements.upsertChain, "write a chain", bind: { s throws(SQLiteError) in
                 try s.bind(digest, at: 1)
                 try s.bind(chain.certificates.first?.digest.bytes ?? [], at: 2)
                 try s.bind(chain.certificates.count, at: 3)
@@ -79,27 +61,14 @@ extension SQLiteObservationStore {
                 try s.bind(chain.issuingCA, at: 5)
             }, row: { _ in })
         for (position, certificate) in chain.certificates.enumerated() where !listed {
-            try query("""
-                INSERT INTO chain_certificates (chain_sha256, position, certificate_sha256) VALUES (?, ?, ?)
-                ON CONFLICT (chain_sha256, position) DO NOTHING
-                """, "write a chain", bind: { s throws(SQLiteError) in
+            try query(StoreStatements.insertChainCertificate, "write a chain", bind: { s throws(SQLiteError) in
                     try s.bind(digest, at: 1)
                     try s.bind(position, at: 2)
                     try s.bind(certificate.digest.bytes, at: 3)
                 }, row: { _ in })
         }
         var rowID: Int64 = 0
-        try query("""
-            INSERT INTO name_chains (name_id, chain_sha256, sensor, first_seen, last_seen, count, passive_count, probe_count)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?)
-            ON CONFLICT (name_id, chain_sha256, sensor) DO UPDATE SET
-                first_seen = CASE WHEN excluded.first_seen < name_chains.first_seen THEN excluded.first_seen ELSE name_chains.first_seen END,
-                last_seen = CASE WHEN excluded.last_seen > name_chains.last_seen THEN excluded.last_seen ELSE name_chains.last_seen END,
-                count = name_chains.count + excluded.count,
-                passive_count = name_chains.passive_count + excluded.passive_count,
-                probe_count = name_chains.probe_count + excluded.probe_count
-            RETURNING id
-            """, "write a chain", bind: { s throws(SQLiteError) in
+        try query(StoreStatements.upsertNameChain, "write a chain", bind: { s throws(SQLiteError) in
                 try s.bind(nameID, at: 1)
                 try s.bind(digest, at: 2)
                 try s.bind(sensor, at: 3)
@@ -110,7 +79,7 @@ extension SQLiteObservationStore {
                 try s.bind(chain.probeCount, at: 8)
             }, row: { rowID = $0.int64(0) })
         for rule in chain.rules {
-            try query("INSERT INTO name_chain_rules (name_chain_id, rule) VALUES (?, ?) ON CONFLICT (name_chain_id, rule) DO NOTHING",
+            try query(StoreStatements.insertRule,
                       "write a chain", bind: { s throws(SQLiteError) in
                           try s.bind(rowID, at: 1)
                           try s.bind(rule, at: 2)
@@ -120,16 +89,7 @@ extension SQLiteObservationStore {
 
     private func upsert(_ profile: ProfileObservation, nameID: Int64, sensor: String) throws(StoreError) {
         let key = profile.key
-        try query("""
-            INSERT INTO profiles (name_id, sensor, version, cipher_suite, key_share_group, extension_types, alpn,
-                client_offered_tls13, client_offered_mlkem, observation, first_seen, last_seen, count)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-            ON CONFLICT (name_id, sensor, version, cipher_suite, key_share_group, extension_types, alpn,
-                client_offered_tls13, client_offered_mlkem, observation) DO UPDATE SET
-                first_seen = CASE WHEN excluded.first_seen < profiles.first_seen THEN excluded.first_seen ELSE profiles.first_seen END,
-                last_seen = CASE WHEN excluded.last_seen > profiles.last_seen THEN excluded.last_seen ELSE profiles.last_seen END,
-                count = profiles.count + excluded.count
-            """, "write a ServerHello profile", bind: { s throws(SQLiteError) in
+        try query(StoreStatements.upsertProfile, "write a ServerHello profile", bind: { s throws(SQLiteError) in
                 try s.bind(nameID, at: 1)
                 try s.bind(sensor, at: 2)
                 try s.bind(Int(key.version), at: 3)
@@ -147,22 +107,14 @@ extension SQLiteObservationStore {
     }
 
     private func replaceDedup(_ entries: [DedupEntry]) throws(StoreError) {
-        try run("DELETE FROM alert_dedup", "save the alert deduplication state")
+        try run(StoreStatements.deleteDedup, "save the alert deduplication state")
         for entry in entries {
-            try query("INSERT INTO alert_dedup (key, last_emitted_ns, suppressed) VALUES (?, ?, ?) ON CONFLICT (key) DO NOTHING",
+            try query(StoreStatements.insertDedup,
                       "save the alert deduplication state", bind: { s throws(SQLiteError) in
                           try s.bind(entry.key, at: 1)
                           try s.bind(entry.lastEmittedNanoseconds, at: 2)
                           try s.bind(entry.suppressed, at: 3)
                       }, row: { _ in })
         }
-    }
-
-    public func dedupEntries() throws(StoreError) -> [DedupEntry] {
-        var entries: [DedupEntry] = []
-        try query("SELECT key, last_emitted_ns, suppressed FROM alert_dedup", "read the alert deduplication state") {
-            entries.append(DedupEntry(key: $0.text(0) ?? "", lastEmittedNanoseconds: $0.int64(1), suppressed: $0.int(2)))
-        }
-        return entries
     }
 }

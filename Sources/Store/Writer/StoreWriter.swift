@@ -145,7 +145,8 @@ public final class StoreWriter: Sendable {
                                 + "up to \(configuration.queueCapacity) batches (beyond, dropped and counted)")
                         }
                         failing = error
-                        if error.isDamage { store = nil }  // reopened on the next try
+                        // Reopened on the next try: a damaged file, or a server connection that died.
+                        if error.isDamage || error.isDisconnected { store = nil }
                         let delay = min(configuration.maxRetrySeconds, configuration.retrySeconds * pow(2, Double(min(failures - 1, 16))))
                         retryAt = now + delay
                         break

@@ -3,27 +3,27 @@ import Detector
 /// What the history rules need of the store at start: each recently seen name's issuing CA keys
 /// and ServerHello profiles, as a `NameHistory` (the rules keep their histories in memory; the
 /// store is what survives a restart).
-extension SQLiteObservationStore {
+extension SQLObservationStore {
     /// The `limit` names seen most recently (over every sensor), each with its history.
     public func nameHistories(limit: Int) throws(StoreError) -> [String: NameHistory] {
         var histories: [String: NameHistory] = [:]
         let recent = """
             SELECT name_id FROM (SELECT name_id, MAX(last_seen) AS seen FROM name_chains GROUP BY name_id
-                UNION ALL SELECT name_id, MAX(last_seen) FROM profiles GROUP BY name_id)
+                UNION ALL SELECT name_id, MAX(last_seen) FROM profiles GROUP BY name_id) AS recent
             GROUP BY name_id ORDER BY MAX(seen) DESC LIMIT ?
             """
-        try query("""
+        try select("""
             SELECT names.name, chains.issuing_ca, MIN(name_chains.first_seen), MAX(name_chains.last_seen), SUM(name_chains.count)
             FROM name_chains JOIN names ON names.id = name_chains.name_id JOIN chains ON chains.sha256 = name_chains.chain_sha256
             WHERE chains.issuing_ca IS NOT NULL AND names.id IN (\(recent))
             GROUP BY names.id, names.name, chains.issuing_ca
-            """, "read the names' issuing CAs", bind: { s throws(SQLiteError) in try s.bind(limit, at: 1) }) { row in
+            """, "read the names' issuing CAs", [.int(limit)]) { row in
             guard let name = row.text(0), let key = row.text(1) else { return }
             guard let issuer = NameHistory.Issuer(key: key, firstSeen: Double(row.int64(2)), lastSeen: Double(row.int64(3)),
                                                   count: row.int(4)) else { return }
             histories[name, default: NameHistory()].issuers.append(issuer)
         }
-        try query("""
+        try select("""
             SELECT names.name, profiles.version, profiles.cipher_suite, profiles.key_share_group, profiles.extension_types,
                 profiles.alpn, profiles.client_offered_tls13, profiles.client_offered_mlkem, profiles.observation,
                 MIN(profiles.first_seen), MAX(profiles.last_seen), SUM(profiles.count)
@@ -32,7 +32,7 @@ extension SQLiteObservationStore {
             GROUP BY names.id, names.name, profiles.version, profiles.cipher_suite, profiles.key_share_group,
                 profiles.extension_types, profiles.alpn, profiles.client_offered_tls13, profiles.client_offered_mlkem,
                 profiles.observation
-            """, "read the names' ServerHello profiles", bind: { s throws(SQLiteError) in try s.bind(limit, at: 1) }) { row in
+            """, "read the names' ServerHello profiles", [.int(limit)]) { row in
             guard let name = row.text(0) else { return }
             let group = row.int64(3)
             let profile = ServerProfile(
@@ -54,5 +54,15 @@ extension SQLiteObservationStore {
             histories[name] = trimmed
         }
         return histories
+    }
+}
+
+extension SQLObservationStore {
+    public func dedupEntries() throws(StoreError) -> [DedupEntry] {
+        var entries: [DedupEntry] = []
+        try select(StoreStatements.selectDedup, "read the alert deduplication state", []) {
+            entries.append(DedupEntry(key: $0.text(0) ?? "", lastEmittedNanoseconds: $0.int64(1), suppressed: $0.int(2)))
+        }
+        return entries
     }
 }

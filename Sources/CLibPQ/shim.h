@@ -1,0 +1,2 @@
+// PostgreSQL's client library (libpq-dev); Sources/Store/PostgreSQL is the only user.
+#include <libpq-fe.h>
