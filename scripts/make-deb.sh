@@ -75,7 +75,8 @@ License: no licence file is present in the source tree this package was built fr
 Statically linked into /usr/bin/mitmwatch: the Swift standard library and runtime, Foundation
 and Dispatch (Apache-2.0 with the Runtime Library Exception, https://swift.org/LICENSE.txt),
 the ICU data Foundation carries (Unicode-3.0), and swift-argument-parser (Apache-2.0).
-Dynamically linked: libpcap (BSD-3-Clause) and OpenSSL libcrypto and libssl (Apache-2.0).
+Dynamically linked: libpcap (BSD-3-Clause), OpenSSL libcrypto and libssl (Apache-2.0), SQLite (public
+domain) and libpq (PostgreSQL Licence).
 
 Built-in interception indicators
 --------------------------------
