@@ -118,7 +118,9 @@ if Context.environment["MITMWATCH_FUZZ"] != nil {
         swiftSettings: strict + [.enableExperimentalFeature("Extern")]))
     for name in ["FuzzCertificate", "FuzzTLSHandshake", "FuzzPacket", "FuzzConfig", "FuzzCaptureFile"] {
         package.targets.append(.executableTarget(
-            name: name, dependencies: ["Wire", "Certificates", "Sniffer", "Detector", "FuzzSupport"], path: "Sources/Fuzz/\(name)",
+            // FuzzConfig compiles the daemon's configuration, which names the store's locations.
+            name: name, dependencies: ["Wire", "Certificates", "Sniffer", "Detector", "FuzzSupport"] + (name == "FuzzConfig" ? ["Store"] : []),
+            path: "Sources/Fuzz/\(name)",
             swiftSettings: strict + [.enableExperimentalFeature("Extern"), .unsafeFlags(["-parse-as-library"])]))
     }
 }
