@@ -1,3 +1,5 @@
+import Certificates
+
 /// What a history rule found changed for a name, as data.
 public enum HistoryChange: Sendable, Equatable {
     /// `issuer-change`: a new issuing CA key after a settled history.
@@ -54,19 +56,7 @@ public enum HistoryChange: Sendable, Equatable {
 /// Dates and versions in words, for evidence details.
 enum HistoryTime {
     static func date(_ seconds: Double) -> String {
-        let days = Int((seconds / 86_400).rounded(.down))
-        // Civil from days (Howard Hinnant's algorithm): no Foundation in the detector.
-        let z = days + 719_468
-        let era = (z >= 0 ? z : z - 146_096) / 146_097
-        let doe = z - era * 146_097
-        let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365
-        let doy = doe - (365 * yoe + yoe / 4 - yoe / 100)
-        let mp = (5 * doy + 2) / 153
-        let day = doy - (153 * mp + 2) / 5 + 1
-        let month = mp < 10 ? mp + 3 : mp - 9
-        let year = yoe + era * 400 + (month <= 2 ? 1 : 0)
-        func two(_ value: Int) -> String { value < 10 ? "0\(value)" : "\(value)" }
-        return "\(year)-\(two(month))-\(two(day))"
+        String(CertificateTime.rfc3339(Int64((seconds).rounded(.down))).prefix(10))  // YYYY-MM-DD
     }
 
     static func version(_ raw: UInt16) -> String {

@@ -19,7 +19,7 @@ public struct ObservationAggregator {
     }
 
     /// X25519MLKEM768, the post-quantum hybrid key-share group.
-    public static let x25519MLKEM768: UInt16 = 0x11EC
+    public static let x25519MLKEM768 = ClientOffer.hybridGroup
     /// Pending aggregates that make the aggregator full, by default: about 200 bytes each, so a
     /// few megabytes; a million distinct names are then about 100 early drains, not a million rows in memory.
     public static let defaultCapacity = 16_384
@@ -61,9 +61,8 @@ public struct ObservationAggregator {
             addChain(fingerprints, name: name, time: time, report: report)
         }
         if let hello = session.serverHello, !hello.isHelloRetryRequest {
-            let offeredTLS13 = session.clientHellos.contains { $0.supportedVersions.contains { $0.isTLS13Family } }
-            let offeredMLKEM = session.clientHellos.contains { $0.keyShareGroups.contains(Self.x25519MLKEM768) }
-            let key = ServerHelloKey(hello, clientOfferedTLS13: offeredTLS13, clientOfferedMLKEM: offeredMLKEM,
+            let offer = ClientOffer(session)  // what the history rules compare answers by
+            let key = ServerHelloKey(hello, clientOfferedTLS13: offer.tls13, clientOfferedMLKEM: offer.postQuantum,
                                      observation: report.observation.rawValue)
             let profileKey = ProfileKey(name: name, hello: key)
             // Updated in place: one lookup, no copy of the aggregate.
