@@ -8,7 +8,8 @@ import Certificates
 public enum AlertRecord {
     /// Appends the alert's record as one line.
     public static func write(_ finding: Finding, report: SessionReport, indicators: IndicatorSet,
-                             includeChain: Bool, suppressedBefore: Int, into json: inout JSONBuffer) {
+                             includeChain: Bool, suppressedBefore: Int, evidence: String? = nil,
+                             into json: inout JSONBuffer) {
         let session = report.session
         let rule = finding.rule
         json.beginRecord()
@@ -72,6 +73,11 @@ public enum AlertRecord {
         }
         if let chain = session.serverChain { json.field("chain_sha256", fingerprints: chain.fingerprints) }
         json.field("suppressed_before", suppressedBefore > 0 ? suppressedBefore : nil)
+        if let evidence {
+            json.beginObject("evidence")
+            json.field("path", evidence)
+            json.endObject()
+        }
         json.endObject()
         json.endRecord()
     }
@@ -122,30 +128,3 @@ public enum AlertRecord {
     }
 }
 
-/// PEM encoding of a certificate (RFC 7468), 64 characters a line.
-enum PEM {
-    static let alphabet: [UInt8] = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/".utf8)
-
-    /// The PEM text as a JSON string (its line ends as `\n`).
-    static func write(_ der: [UInt8], into json: inout JSONBuffer) {
-        json.appendStatic("\"-----BEGIN CERTIFICATE-----\\n")
-        var index = 0, column = 0
-        while index < der.count {
-            let chunk = min(3, der.count - index)
-            let value = UInt32(der[index]) << 16 | UInt32(chunk > 1 ? der[index + 1] : 0) << 8
-                | UInt32(chunk > 2 ? der[index + 2] : 0)
-            json.appendByte(alphabet[Int(value >> 18 & 63)])
-            json.appendByte(alphabet[Int(value >> 12 & 63)])
-            json.appendByte(chunk > 1 ? alphabet[Int(value >> 6 & 63)] : UInt8(ascii: "="))
-            json.appendByte(chunk > 2 ? alphabet[Int(value & 63)] : UInt8(ascii: "="))
-            index += 3
-            column += 4
-            if column == 64 && index < der.count {
-                json.appendStatic("\\n")
-                column = 0
-            }
-        }
-        if !der.isEmpty { json.appendStatic("\\n") }
-        json.appendStatic("-----END CERTIFICATE-----\\n\"")
-    }
-}

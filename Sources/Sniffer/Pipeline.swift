@@ -4,6 +4,8 @@ public struct SnifferLimits: Sendable {
     public var decoder = DecoderLimits()
     public var flows = FlowLimits()
     public var reassembly = ReassemblyLimits()
+    /// Frames kept per followed flow for evidence bundles (off by default).
+    public var evidence = EvidenceLimits()
     public init() {}
 }
 
@@ -20,8 +22,8 @@ public struct Pipeline<Observer: TLSObserver> {
                 certificates: CertificateCache = CertificateCache(), shard: FlowShard? = nil) {
         decoder = PacketDecoder(limits: limits.decoder)
         flows = FlowProcessor(table: FlowTable(limits: limits.flows),
-                              context: SnifferContext(limits: limits.reassembly, observer: observer,
-                                                      certificates: certificates),
+                              context: SnifferContext(limits: limits.reassembly, evidence: limits.evidence,
+                                                      observer: observer, certificates: certificates),
                               shard: shard.flatMap { $0.count > 1 ? $0 : nil })
     }
 
@@ -70,13 +72,22 @@ public struct Pipeline<Observer: TLSObserver> {
     public static var fixedBytesPerFollowedHandshake: Int { FlowTable.fixedBytesPerFollowedHandshake }
     public var reassemblyBytes: Int { flows.context.budget.used }
     public var reassemblyPeakBytes: Int { flows.context.budget.peak }
+    /// Frames kept for evidence (and left out, by reason), and the bytes they hold now.
+    public var evidenceCounts: EvidenceCounts { flows.context.evidence.counts }
+    public var evidenceBytes: Int { flows.context.evidence.budget.used }
 
     public mutating func process(frame: Span<UInt8>, originalLength: Int, linkType: LinkType, at time: Timestamp) {
         decodeCounters.add(.packets)
         decodeCounters.add(.bytes, UInt64(max(originalLength, frame.count)))
         if time > lastTime { lastTime = time }
         flows.context.frameNumber &+= 1
+        guard flows.context.evidence.isEnabled else {
+            decoder.decode(frame, linkType: linkType, at: time, counters: &decodeCounters, into: &flows)
+            return
+        }
+        flows.context.evidence.beginFrame()
         decoder.decode(frame, linkType: linkType, at: time, counters: &decodeCounters, into: &flows)
+        flows.table.keep(frame, originalLength: originalLength, linkType: linkType, at: time, context: &flows.context)
     }
 
     /// End of input: every flow still open is finished and its session reported.

@@ -1,3 +1,4 @@
+import Foundation
 import ArgumentParser
 import Detector
 import Output
@@ -49,6 +50,14 @@ struct ReadCommand: ParsableCommand {
     @Option(help: "The sensor name the sessions are recorded under, with --state (default: the host name).")
     var sensor: String?
 
+    @Option(help: ArgumentHelp(
+        "Write an evidence bundle for each alerting session into this directory (made if missing): chain.pem, session.json, alert.json, handshake.pcap.",
+        valueName: "dir"))
+    var evidence: String?
+
+    @Option(help: "The evidence directory's size cap in bytes, with --evidence (oldest bundles removed first).")
+    var evidenceMaxBytes: Int64 = DaemonConfig.Evidence().maxBytes
+
     @Flag(help: "Do not print the summary on stderr.")
     var quiet = false
 
@@ -59,6 +68,11 @@ struct ReadCommand: ParsableCommand {
         "Threads that read the capture, each following its share of the connections (0: one per core, one fewer when stdout is not a file).",
         discussion: "Several workers write the records in the order one would; --dedup, --state and standard input use one."))
     var workers: Int = 0
+
+    /// Alerts name their bundles by absolute path.
+    static func absolute(_ path: String) -> String {
+        path.hasPrefix("/") ? path : FileManager.default.currentDirectoryPath + "/" + path
+    }
 
     mutating func run() throws {
         guard (0...ReadPlan.maxWorkers).contains(workers) else {
@@ -74,6 +88,10 @@ struct ReadCommand: ParsableCommand {
         if let sensor, sensor.isEmpty || sensor.utf8.count > 255 {
             throw ValidationError("--sensor must be 1 to 255 bytes (got \(sensor.utf8.count))")
         }
+        guard evidenceMaxBytes >= 1 << 20 else {
+            throw ValidationError("--evidence-max-bytes must be at least 1048576 (1 MiB) (got \(evidenceMaxBytes))")
+        }
+        if let evidence, evidence.isEmpty { throw ValidationError("--evidence needs a directory (got an empty path)") }
         var configuration = try detection.setup.prepare()
         let location = state.map(StoreLocation.init)
         let sink = try location.map { location in try ReadStore.open(location, sensor: sensor) }
@@ -84,8 +102,10 @@ struct ReadCommand: ParsableCommand {
         }
         let records = ReadRecords(format: format, events: events, includeChain: certificateChain,
                                   indicators: configuration.indicators,
-                                  deduplicator: dedup ? AlertDeduplicator(windowSeconds: dedupWindow) : nil)
-        let limits = try self.limits.snifferLimits()
+                                  deduplicator: dedup ? AlertDeduplicator(windowSeconds: dedupWindow) : nil,
+                                  evidence: evidence.map { EvidenceDirectory(path: Self.absolute($0), maxBytes: evidenceMaxBytes) })
+        var limits = try self.limits.snifferLimits()
+        if evidence != nil { limits.evidence = .bundles }
         let workerCount = ReadPlan.workerCount(requested: workers, ordered: dedup || state != nil, captures: captures)
         var summary: RunSummary
         if workerCount == 1 {
@@ -95,6 +115,10 @@ struct ReadCommand: ParsableCommand {
                                           configuration: configuration, records: records, sink: sink)
         }
         if let sink { ReadStore.finish(sink, quiet: quiet) }
+        if let directory = records.evidence {
+            let counts = directory.counts
+            summary.evidence = (written: counts.written, failed: counts.failed, removed: counts.removed)
+        }
         summary.peakRSSBytes = ProcessMemory.peakResidentBytes()
         if !quiet { printToStandardError(summaryFormat == .json ? summary.json : summary.text) }
     }

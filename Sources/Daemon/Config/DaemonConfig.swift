@@ -32,6 +32,7 @@ struct DaemonConfig: Equatable {
     var user: String?
     var probe = Probe()
     var state = State()
+    var evidence = Evidence()
 
     /// The observation store (`state.*`): each name's history, for `mitmwatch history`.
     struct State: Equatable {
@@ -151,6 +152,7 @@ struct DaemonConfig: Equatable {
         limits.reassembly.memcap = max(self.limits.memcap / workers, self.limits.maxFlowBytes)
         limits.decoder.fragmentMemcap = max(self.limits.fragmentMemcap / workers, 65_536)
         limits.decoder.maxFragmentTrains = max(self.limits.maxFragmentTrains / workers, 16)
+        limits.evidence = evidence.limits(workers: workers)
         return limits
     }
 
@@ -176,7 +178,8 @@ struct DaemonConfig: Equatable {
         var config = DaemonConfig()
         let root = try Keys(object, path: "")
         try root.allow(["interfaces", "capture", "json_log", "journal", "trust_store", "untrusted_scope",
-                        "allow_inspection_cas", "indicators", "pins", "rules", "dedup_window_seconds", "limits", "metrics", "user", "probe", "state", "sensor"])
+                        "allow_inspection_cas", "indicators", "pins", "rules", "dedup_window_seconds", "limits", "metrics", "user", "probe", "state", "sensor",
+                        "evidence"])
         config.user = try root.string("user")
         if let state = try root.object("state") { config.state = try decodeState(state) }
         if let sensor = try root.object("sensor") {
@@ -189,6 +192,7 @@ struct DaemonConfig: Equatable {
             }
         }
         if let probe = try root.object("probe") { config.probe = try decodeProbe(probe) }
+        if let evidence = try root.object("evidence") { config.evidence = try decodeEvidence(evidence) }
         if let metrics = try root.object("metrics") {
             try metrics.allow(["textfile", "interval_seconds", "listen"])
             if let v = try metrics.string("listen") {
@@ -412,7 +416,7 @@ enum JSONValue: Decodable, Equatable {
 }
 
 /// One JSON object's keys, checked one by one with errors that name the key.
-fileprivate struct Keys {
+struct Keys {
     let values: [String: JSONValue]
     let path: String
 

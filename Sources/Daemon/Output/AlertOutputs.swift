@@ -115,10 +115,14 @@ final class SharedOutputs: Sendable {
     private let outputs: Mutex<AlertOutputs>
     /// The observation store's sink (`state.*`), nil when it is off.
     let store: ObservationSink?
+    /// Where evidence bundles go (`evidence.*`), nil when they are off.
+    let evidence: EvidenceDirectory?
 
     init(config: DaemonConfig, store: ObservationSink? = nil) {
         outputs = Mutex(AlertOutputs(config: config))
         self.store = store
+        evidence = config.evidence.enabled
+            ? EvidenceDirectory(path: config.evidence.dir, maxBytes: config.evidence.maxBytes) : nil
     }
 
     /// A finished session: its findings are deduplicated under the lock, the records are made
@@ -132,22 +136,33 @@ final class SharedOutputs: Sendable {
         store?.record(report)
         let plan = outputs.withLock { $0.plan(report) }
         guard plan.sessionRecord || !plan.alerts.isEmpty else { return }
+        // The bundle is written before the alerts that name it go out.
+        let folder = plan.alerts.isEmpty ? nil : bundle(report, plan)
         var lines = JSONBuffer(capacity: plan.json ? 4096 : 0)
         if plan.sessionRecord && plan.json { SessionRecord.write(report, into: &lines) }
         let journal = !plan.alerts.isEmpty && Log.hasJournal
         for (finding, suppressedBefore) in plan.alerts {
             if plan.json {
                 AlertRecord.write(finding, report: report, indicators: plan.indicators, includeChain: false,
-                                  suppressedBefore: suppressedBefore, into: &lines)
+                                  suppressedBefore: suppressedBefore, evidence: folder, into: &lines)
             }
             // Not taken by the journal (none configured, unreachable, or its queue full even after
             // the writer's wait): in words on stderr, so the alert is never lost.
-            if !journal || Log.toJournal(JournalWriter.alertFields(finding, report: report, indicators: plan.indicators)) != true {
-                Log.alert(AlertRecord.text(finding, report: report, indicators: plan.indicators))
+            if !journal || Log.toJournal(JournalWriter.alertFields(finding, report: report, indicators: plan.indicators,
+                                                                   evidence: folder)) != true {
+                Log.alert(AlertRecord.text(finding, report: report, indicators: plan.indicators)
+                    + (folder.map { " (evidence \($0))" } ?? ""))
             }
         }
         let rules = plan.alerts.map(\.finding.rule)
         outputs.withLock { $0.write(lines.bytes, alerts: rules) }
+    }
+
+    /// Writes the session's evidence bundle; its folder, or nil when there is none.
+    private func bundle(_ report: SessionReport, _ plan: AlertOutputs.Plan) -> String? {
+        guard let evidence, let folder = evidence.reserve(report.session, say: { Log.warning($0) }) else { return nil }
+        let files = EvidenceBundle.files(report, alerts: plan.alerts, indicators: plan.indicators, folder: folder)
+        return evidence.write(files, to: folder, say: { Log.warning($0) }) ? folder : nil
     }
 
     /// A probe's event that is not a session (a failure, a path check): its sentence to stderr and

@@ -129,7 +129,8 @@ extension JournalWriter {
     /// the session, space-separated), `MITMWATCH_SESSION_ID`; for a chain a probe was shown,
     /// `MITMWATCH_OBSERVATION=probe`, `MITMWATCH_PROBE_TRIGGER` and `MITMWATCH_PROBE_SESSION_ID`
     /// (the passive session that led to the probe).
-    static func alertFields(_ finding: Finding, report: SessionReport, indicators: IndicatorSet) -> [(String, String)] {
+    static func alertFields(_ finding: Finding, report: SessionReport, indicators: IndicatorSet,
+                            evidence: String? = nil) -> [(String, String)] {
         let session = report.session
         var fields: [(String, String)] = [
             ("MESSAGE", AlertText.message(finding, in: report, indicators: indicators)),
@@ -157,6 +158,7 @@ extension JournalWriter {
         add("MITMWATCH_DETAIL", finding.detail)
         add("MITMWATCH_VERDICT", report.verdict.joined(separator: " "))
         add("MITMWATCH_SESSION_ID", String(session.id))
+        add("MITMWATCH_EVIDENCE_PATH", evidence)
         if report.observation == .probe {
             add("MITMWATCH_OBSERVATION", report.observation.rawValue)
             add("MITMWATCH_PROBE_TRIGGER", report.probe?.trigger.rawValue)

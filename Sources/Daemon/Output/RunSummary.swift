@@ -51,6 +51,9 @@ struct RunSummary {
     var certificateCacheMisses: UInt64 = 0
     /// The process's peak resident set (VmHWM), when /proc says.
     var peakRSSBytes: Int?
+    /// `--evidence`: bundles written, not written, removed by the size cap; and the frames kept.
+    var evidence: (written: Int, failed: Int, removed: Int)?
+    var evidenceFrames = EvidenceCounts()
 
     var text: String {
         var lines: [String] = []
@@ -76,6 +79,12 @@ struct RunSummary {
         }
         lines.append("memory: peak RSS " + (peakRSSBytes.map { "\($0) bytes (\($0 >> 20) MiB)" } ?? "unknown"))
         lines.append("alerts \(alerts)" + (alertsSuppressed > 0 ? " (\(alertsSuppressed) repeats suppressed)" : ""))
+        if let evidence {
+            let frames = evidenceFrames
+            lines.append("evidence: \(evidence.written) bundles (failed \(evidence.failed), removed by the size cap \(evidence.removed)); "
+                + "frames kept \(frames.framesKept), left out: over a flow's limits \(frames.framesOverFlowLimit), "
+                + "over the memcap \(frames.framesOverMemcap), another link type \(frames.framesOtherLinkType)")
+        }
         let drops = c.drops
         if drops.isEmpty {
             lines.append("drops: none")
@@ -126,6 +135,17 @@ struct RunSummary {
         json.field("workers", workers)
         json.field("worker_tls_sessions", sessionsByWorker.map { Int($0) })
         json.beginObject("process"); json.field("peak_rss_bytes", peakRSSBytes); json.endObject()
+        if let evidence {
+            json.beginObject("evidence")
+            json.field("bundles_written", evidence.written)
+            json.field("bundles_failed", evidence.failed)
+            json.field("bundles_removed", evidence.removed)
+            json.field("frames_kept", Int(evidenceFrames.framesKept))
+            json.field("frames_over_flow_limit", Int(evidenceFrames.framesOverFlowLimit))
+            json.field("frames_over_memcap", Int(evidenceFrames.framesOverMemcap))
+            json.field("frames_other_link_type", Int(evidenceFrames.framesOtherLinkType))
+            json.endObject()
+        }
         json.endRecord()
         return String(decoding: json.bytes.dropLast(), as: UTF8.self)
     }

@@ -98,6 +98,7 @@ enum ReadPlan {
             summary.certificateCacheMisses += result.certificateCacheMisses
             summary.alerts += result.alerts
             summary.alertsSuppressed += result.alertsSuppressed
+            summary.evidenceFrames.merge(result.evidenceFrames)
         }
         return summary
     }

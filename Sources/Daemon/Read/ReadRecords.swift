@@ -10,6 +10,8 @@ struct ReadRecords {
     let indicators: IndicatorSet
     /// Decides in the order reports come, so `--dedup` runs on one worker.
     var deduplicator: AlertDeduplicator?
+    /// `--evidence`: a bundle per alerting session (shared by the workers).
+    var evidence: EvidenceDirectory? = nil
     private(set) var alerts = 0
 
     var suppressed: Int { deduplicator?.suppressedTotal ?? 0 }
@@ -28,6 +30,7 @@ struct ReadRecords {
             }
         }
         guard events != .sessions else { return }
+        var raised: [(finding: Finding, suppressedBefore: Int)] = []
         for finding in report.findings {
             var suppressedBefore = 0
             if deduplicator != nil {
@@ -35,13 +38,28 @@ struct ReadRecords {
                 guard decision.emit else { continue }
                 suppressedBefore = decision.suppressedBefore
             }
+            raised.append((finding, suppressedBefore))
+        }
+        guard !raised.isEmpty else { return }
+        let folder = evidence.flatMap { bundle(report, raised, in: $0) }
+        for (finding, suppressedBefore) in raised {
             if format == .json {
                 AlertRecord.write(finding, report: report, indicators: indicators, includeChain: includeChain,
-                                  suppressedBefore: suppressedBefore, into: &output)
+                                  suppressedBefore: suppressedBefore, evidence: folder, into: &output)
             } else {
-                output.appendLine(AlertRecord.text(finding, report: report, indicators: indicators))
+                output.appendLine(AlertRecord.text(finding, report: report, indicators: indicators)
+                    + (folder.map { "\n  evidence: \($0)" } ?? ""))
             }
             alerts += 1  // written (into the buffer that goes out) before it is counted
         }
+    }
+
+    /// The session's evidence bundle, written before the alerts that name it.
+    private func bundle(_ report: SessionReport, _ raised: [(finding: Finding, suppressedBefore: Int)],
+                        in evidence: EvidenceDirectory) -> String? {
+        let say = { (message: String) in printToStandardError("mitmwatch: warning: \(message)") }
+        guard let folder = evidence.reserve(report.session, say: say) else { return nil }
+        let files = EvidenceBundle.files(report, alerts: raised, indicators: indicators, folder: folder)
+        return evidence.write(files, to: folder, say: say) ? folder : nil
     }
 }

@@ -31,6 +31,7 @@ struct ReadWorker {
         var certificateCacheMisses: UInt64 = 0
         var alerts = 0
         var alertsSuppressed = 0
+        var evidenceFrames = EvidenceCounts()
     }
 
     func run(_ captures: [PcapFile], emit: @escaping (RecordBatch) -> Void) -> Result {
@@ -66,6 +67,7 @@ struct ReadWorker {
         result.certificateCacheMisses = pipeline.certificateCache.misses
         result.alerts = output.records.alerts
         result.alertsSuppressed = output.records.suppressed
+        result.evidenceFrames = pipeline.evidenceCounts
         return result
     }
 }

@@ -95,6 +95,7 @@ struct CaptureWorker {
         for source in sources {
             if let statistics = source.kernelStatistics { kernel[source.interface, default: KernelStatistics()] += statistics }
         }
-        return WorkerSnapshot(counters: pipeline.counters, activeFlows: pipeline.activeFlows, kernel: kernel)
+        return WorkerSnapshot(counters: pipeline.counters, activeFlows: pipeline.activeFlows,
+                              evidence: pipeline.evidenceCounts, kernel: kernel)
     }
 }

@@ -254,7 +254,8 @@ final class Daemon {
                                 metricsWriteFailures: metricsWriteFailures,
                                 configReloads: (applied: reloadsApplied, rejected: reloadsRejected),
                                 interfaces: interfaces.health, probes: prober.queue.counts,
-                                store: outputs.store?.counters, scrapes: listener?.answered)
+                                store: outputs.store?.counters, scrapes: listener?.answered,
+                                evidence: outputs.evidence?.counts)
     }
 
     func statistics() -> String {

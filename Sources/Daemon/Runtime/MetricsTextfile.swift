@@ -29,6 +29,8 @@ enum Metrics {
         var store: StoreCounters? = nil
         /// `metrics.listen`'s answers by HTTP status (nil: not listening).
         var scrapes: [Int: Int]? = nil
+        /// Evidence bundles written, failed, removed (nil: `evidence.enabled` is false).
+        var evidence: EvidenceDirectory.Counts? = nil
 
         /// Every worker's counters added up.
         var counters: Counters {
@@ -107,6 +109,7 @@ enum Metrics {
                "counter", [("{result=\"located\"}", "\(s.probes.locations[true] ?? 0)"),
                            ("{result=\"not-located\"}", "\(s.probes.locations[false] ?? 0)")])
         if let store = s.store { storeMetrics(store, metric) }
+        if let evidence = s.evidence { evidenceMetrics(evidence, frames: s.workers, metric) }
         if let scrapes = s.scrapes {
             metric("metrics_requests_total", "Requests to metrics.listen, by HTTP status (200: GET /metrics).", "counter",
                    ([200, 400, 404, 405, 431] + scrapes.keys.filter { ![200, 400, 404, 405, 431].contains($0) }.sorted())
@@ -152,6 +155,24 @@ enum Metrics {
                [("{reason=\"retention\"}", "\(store.removedByRetention)"), ("{reason=\"size-cap\"}", "\(store.removedBySizeCap)")])
         metric("store_queued_batches", "Batches waiting for the store's writer.", "gauge", [("", "\(store.queuedBatches)")])
         metric("store_bytes", "Bytes of data in the store at its last retention pass.", "gauge", [("", "\(store.storeBytes)")])
+    }
+
+    /// Evidence bundles (`evidence.*`) and the frames kept for them.
+    static func evidenceMetrics(_ evidence: EvidenceDirectory.Counts, frames workers: [WorkerSnapshot],
+                                _ metric: (String, String, String, [(String, String)]) -> Void) {
+        var frames = EvidenceCounts()
+        for worker in workers { frames.merge(worker.evidence) }
+        metric("evidence_bundles_total", "Evidence bundles of alerting sessions, by result (failed: the alert went out without one).",
+               "counter", [("{result=\"written\"}", "\(evidence.written)"), ("{result=\"failed\"}", "\(evidence.failed)")])
+        metric("evidence_removed_total", "Evidence bundles removed, oldest first, to stay within evidence.max_bytes.", "counter",
+               [("", "\(evidence.removed)")])
+        metric("evidence_bytes", "Bytes of the evidence bundles in evidence.dir.", "gauge", [("", "\(evidence.bytes)")])
+        metric("evidence_frames_total",
+               "Frames of followed handshakes kept for evidence, or left out: over a flow's limits, over the memcap, another link type.",
+               "counter", [("{result=\"kept\"}", "\(frames.framesKept)"),
+                           ("{result=\"over-flow-limit\"}", "\(frames.framesOverFlowLimit)"),
+                           ("{result=\"over-memcap\"}", "\(frames.framesOverMemcap)"),
+                           ("{result=\"other-link-type\"}", "\(frames.framesOtherLinkType)")])
     }
 
     /// Per interface, for `interface_up` and `interface_failures_total`.

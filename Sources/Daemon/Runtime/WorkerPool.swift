@@ -69,6 +69,8 @@ final class WorkerPool {
 struct WorkerSnapshot: Sendable {
     var counters = Counters()
     var activeFlows = 0
+    /// Frames kept for evidence, and left out by reason.
+    var evidence = EvidenceCounts()
     /// Per interface: the kernel's counts for this worker's captures since the daemon started.
     var kernel: [String: KernelStatistics] = [:]
 }

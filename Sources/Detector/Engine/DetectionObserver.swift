@@ -40,10 +40,16 @@ public struct DetectionObserver: TLSObserver {
 
     private var chainsSeen = ChainsSeen()
 
-    public mutating func sessionEnded(_ session: TLSSession) {
+    public mutating func sessionEnded(_ session: TLSSession) { end(session, packets: nil) }
+
+    /// The session with its first frames: an alert's evidence keeps them.
+    public mutating func sessionEnded(_ session: TLSSession, packets: CapturedPackets) { end(session, packets: packets) }
+
+    private mutating func end(_ session: TLSSession, packets: CapturedPackets?) {
         let helloFindings = rules.judgeSessionEnd(session, observation: .passive)
         guard let kept = session.annotation as? SessionFindings else {
-            onReport(SessionReport(session: session, findings: helloFindings))
+            onReport(SessionReport(session: session, findings: helloFindings,
+                                   packets: helloFindings.isEmpty ? nil : packets))
             return
         }
         var session = session
@@ -51,7 +57,8 @@ public struct DetectionObserver: TLSObserver {
         var findings = RuleSet.standing(kept.findings, after: session)
         if !helloFindings.isEmpty { findings += helloFindings }
         onReport(SessionReport(session: session, findings: findings, serverChain: kept.chain,
-                               serverChainDER: findings.isEmpty ? [] : kept.chain.map(\.der)))
+                               serverChainDER: findings.isEmpty ? [] : kept.chain.map(\.der),
+                               packets: findings.isEmpty ? nil : packets))
     }
 }
 

@@ -13,9 +13,14 @@ public struct SessionReport: Sendable {
     public var observation: Observation
     /// Why and how the chain was fetched, for a probe's report.
     public var probe: ProbeDetails?
+    /// The flow's first frames as captured, kept only for sessions with findings when evidence
+    /// bundles are written.
+    public var packets: CapturedPackets?
 
     public init(session: TLSSession, findings: [Finding], serverChain: [KnownCertificate] = [],
-                serverChainDER: [[UInt8]] = [], observation: Observation = .passive, probe: ProbeDetails? = nil) {
+                serverChainDER: [[UInt8]] = [], observation: Observation = .passive, probe: ProbeDetails? = nil,
+                packets: CapturedPackets? = nil) {
+        self.packets = packets
         self.session = session
         self.findings = findings
         self.serverChain = serverChain

@@ -31,6 +31,8 @@ struct FlowTable {
     private var flows: [Flow] = []
     private var freeFlows: [Int32] = []
     private var trackers: [FlowTracker] = []
+    /// Each tracker's kept frames (`EvidenceLimits`), beside the pool; empty while evidence is off.
+    private var packets: [CapturedPackets] = []
     private var freeTrackers: [Int32] = []
     /// Neighbours in recency order within the flow's list: `newer[i]` is more recent than `i`.
     private var newer: [Int32] = []
@@ -63,6 +65,7 @@ struct FlowTable {
         flows.capacity * MemoryLayout<Flow>.stride + (newer.capacity + older.capacity + freeFlows.capacity
             + freeTrackers.capacity + ending.capacity) * MemoryLayout<Int32>.stride
             + index.bytes + trackers.capacity * MemoryLayout<FlowTracker>.stride
+            + packets.capacity * MemoryLayout<CapturedPackets>.stride
     }
 
     mutating func segment(
@@ -113,12 +116,28 @@ struct FlowTable {
             tracker = started
         }
         context.follow(flows[Int(slot)])
+        if context.evidence.inFrame { context.evidence.target = tracker }
         trackers[Int(tracker)].receive(header, payload: payload, direction: direction, context: &context)
         if trackers[Int(tracker)].isNotTLS {
             stopTracking(slot, context: &context)
         } else if trackers[Int(tracker)].isComplete {
             report(slot, .handshakeComplete, at: flows[Int(slot)].lastSeen, context: &context)
             stopTracking(slot, context: &context)
+        }
+    }
+
+    /// Keeps the frame just decoded in the packets of the flow its segment went to, then hands
+    /// over the sessions that ended meanwhile (see `EvidenceRecorder`).
+    mutating func keep(_ frame: Span<UInt8>, originalLength: Int, linkType: LinkType, at time: Timestamp,
+                       context: inout SnifferContext) {
+        let target = context.evidence.target
+        if target >= 0 {
+            context.evidence.keep(frame, originalLength: originalLength, linkType: linkType, at: time,
+                                  in: &packets[Int(target)])
+        }
+        for (session, kept, _) in context.evidence.endFrame(frame, originalLength: originalLength, linkType: linkType,
+                                                          at: time) {
+            context.observer.sessionEnded(session, packets: kept)
         }
     }
 
@@ -255,6 +274,7 @@ struct FlowTable {
         } else {
             tracker = Int32(trackers.count)
             trackers.append(fresh)
+            if context.evidence.isEnabled { packets.append(CapturedPackets()) }
         }
         unlink(slot)
         flows[Int(slot)].tracker = tracker
@@ -276,6 +296,11 @@ struct FlowTable {
         guard tracker >= 0 else { return }
         trackers[Int(tracker)].release(context: &context)
         trackers[Int(tracker)] = FlowTracker()
+        if context.evidence.isEnabled {
+            context.evidence.release(packets[Int(tracker)])
+            packets[Int(tracker)] = CapturedPackets()
+            if context.evidence.target == tracker { context.evidence.target = -1 }
+        }
         context.budget.release(Self.trackerBytes)
         freeTrackers.append(tracker)
         flows[Int(slot)].tracker = -1
@@ -288,7 +313,20 @@ struct FlowTable {
         flows[Int(slot)].markReported()
         context.counters.add(.tlsSessions)
         let flow = flows[Int(slot)]
-        context.observer.sessionEnded(trackers[Int(tracker)].finalSession(of: flow, endedBy: end, at: time))
+        let session = trackers[Int(tracker)].finalSession(of: flow, endedBy: end, at: time)
+        guard context.evidence.isEnabled else {
+            context.observer.sessionEnded(session)
+            return
+        }
+        // The frames go with the session; the slot's are empty until the tracker is released.
+        let kept = packets[Int(tracker)]
+        packets[Int(tracker)] = CapturedPackets()
+        if context.evidence.inFrame {
+            context.evidence.hold(session, packets: kept, tracker: tracker)
+        } else {
+            context.evidence.release(kept)
+            context.observer.sessionEnded(session, packets: kept)
+        }
     }
 
     // MARK: Recency lists

@@ -24,6 +24,8 @@ struct SnifferContext {
     /// The array a Certificate message's certificates are collected in, reused from one message
     /// to the next (an observer that keeps it makes the next message allocate a new one).
     var knownScratch: [KnownCertificate] = []
+    /// Frames kept for evidence, and sessions waiting for their last frame.
+    var evidence: EvidenceRecorder
     /// The flow whose segment is being handled: the session's id and endpoints.
     private(set) var flowID: UInt64 = 0
     private(set) var flowKey = FlowKey(a: Endpoint(address: IPAddress(high: 0, low: 0), port: 0),
@@ -34,7 +36,9 @@ struct SnifferContext {
     /// at most 1 GiB per flow already).
     static let maxPerFlowLimit = 1 << 30
 
-    init(limits: ReassemblyLimits, observer: any TLSObserver, certificates: CertificateCache) {
+    init(limits: ReassemblyLimits, evidence: EvidenceLimits = EvidenceLimits(), observer: any TLSObserver,
+         certificates: CertificateCache) {
+        self.evidence = EvidenceRecorder(limits: evidence)
         var limits = limits
         limits.maxFlowBytes = min(limits.maxFlowBytes, Self.maxPerFlowLimit)
         limits.maxPreludeBytes = min(limits.maxPreludeBytes, Self.maxPerFlowLimit)

@@ -138,11 +138,18 @@ public struct TLSSession: Sendable {
 /// Receives what the TLS layer finds. `certificates` is called once per side's first Certificate
 /// message while its bytes are still in place (zero-copy), with each certificate as the
 /// certificate cache knows it (fingerprints, parsed layout); what it returns stays with the
-/// session. `sessionEnded` is called once per session, when its record is final.
+/// session. `sessionEnded` is called once per session, when its record is final — with the
+/// flow's first frames when the sniffer keeps them (`EvidenceLimits`).
 public protocol TLSObserver {
     mutating func certificates(
         _ chain: borrowing CertificateChainView, known: [KnownCertificate], from sender: EndpointRole,
         session: borrowing TLSSession, at time: Timestamp
     ) -> (any SessionAnnotation)?
     mutating func sessionEnded(_ session: TLSSession)
+    mutating func sessionEnded(_ session: TLSSession, packets: CapturedPackets)
+}
+
+extension TLSObserver {
+    /// An observer that has no use for the frames lets them go.
+    public mutating func sessionEnded(_ session: TLSSession, packets: CapturedPackets) { sessionEnded(session) }
 }

@@ -13,6 +13,19 @@ extension LinkType {
         }
     }
 
+    /// The value a capture file records for this link type (the inverse of `init(fileValue:)`:
+    /// libpcap's DLT numbers that differ from their LINKTYPE).
+    var fileValue: UInt32 {
+        switch rawValue {
+        case 11: 100
+        case 12: 101
+        case 13: 102
+        case 14: 103
+        case 19: 106
+        default: UInt32(truncatingIfNeeded: rawValue)
+        }
+    }
+
     /// The most bytes of one packet any capture of this link type holds (libpcap's
     /// MAXIMUM_SNAPLEN; the link types with larger limits — D-Bus, USBPcap — are not decoded
     /// here). A snapshot length of 0 or beyond it means "this much"; a classic pcap record

@@ -27,7 +27,7 @@ public struct PcapHeader: Sendable, Equatable {
 
     static let headerSize = 24
     private static let microsecondMagic: UInt32 = 0xa1b2_c3d4
-    private static let nanosecondMagic: UInt32 = 0xa1b2_3c4d
+    static let nanosecondMagic: UInt32 = 0xa1b2_3c4d
     private static let kuznetzovMagic: UInt32 = 0xa1b2_cd34
 
     /// nil when the file does not start with a pcap magic number; throws when it does but the
