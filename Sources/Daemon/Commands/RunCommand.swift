@@ -73,6 +73,8 @@ struct CheckConfigCommand: ParsableCommand {
             + (capture.fanoutGroup.map { " (fanout group \($0))" } ?? "") + ", "
             + "\(detection.indicators.indicators.count) indicators, \(detection.rules.count) rules, "
             + "alerts to \(config.jsonLog.path ?? (config.jsonLog.stdout ? "stdout" : "stderr only")), "
+            + (config.evidence.enabled
+                ? "evidence bundles in \(config.evidence.dir) (at most \(config.evidence.maxBytes >> 20) MiB), " : "evidence off, ")
             + Self.probes(config.probe))
     }
 

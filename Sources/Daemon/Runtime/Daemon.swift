@@ -226,7 +226,12 @@ final class Daemon {
                 Log.warning("metrics.listen and state.* take effect at the next start; still serving "
                     + (config.metricsListen.map(\.description) ?? "nothing"))
             }
+            if fresh.evidence != config.evidence {
+                Log.warning("evidence.* takes effect at the next start; still "
+                    + (config.evidence.enabled ? "writing bundles to \(config.evidence.dir)" : "writing no bundles"))
+            }
             var kept = fresh
+            kept.evidence = config.evidence
             kept.capture.workers = config.capture.workers
             kept.capture.method = config.capture.method
             kept.metricsListen = config.metricsListen

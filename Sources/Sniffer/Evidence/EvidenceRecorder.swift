@@ -12,6 +12,10 @@ struct EvidenceRecorder {
     private(set) var counts = EvidenceCounts()
     /// The tracker the segment of the frame being decoded went to, or -1.
     var target: Int32 = -1
+    /// The flow (not followed yet) whose SYN the frame being decoded is, or 0.
+    var synFlow: UInt64 = 0
+    /// SYN frames waiting for their flow's first payload.
+    private var syns = SYNFrames()
     private(set) var inFrame = false
     /// Sessions that ended while the frame was decoded, with their packets; `own` when the
     /// frame is the session's.
@@ -27,6 +31,24 @@ struct EvidenceRecorder {
     mutating func beginFrame() {
         inFrame = true
         target = -1
+        synFlow = 0
+    }
+
+    /// Keeps the frame being decoded as the SYN of `synFlow`.
+    mutating func rememberSYN(_ frame: Span<UInt8>, originalLength: Int, linkType: LinkType, at time: Timestamp) {
+        guard synFlow != 0 else { return }
+        syns.remember(frame, flowID: synFlow, originalLength: originalLength, linkType: linkType, at: time)
+        synFlow = 0
+    }
+
+    /// A flow starts being followed: its SYN frames still remembered come first in its packets.
+    mutating func recallSYNs(of flowID: UInt64, into packets: inout CapturedPackets) {
+        var recalled = syns
+        syns = SYNFrames()
+        recalled.recall(flowID) { frame, originalLength, linkType, time in
+            keep(frame, originalLength: originalLength, linkType: linkType, at: time, in: &packets)
+        }
+        syns = recalled
     }
 
     /// A session ended during the frame: held until the frame is kept.

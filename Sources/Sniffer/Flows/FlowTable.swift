@@ -108,7 +108,10 @@ struct FlowTable {
                      sparing: slot, at: time, context: &context)
         }
         if tracker < 0 {
-            guard !payload.isEmpty else { return }
+            guard !payload.isEmpty else {
+                if context.evidence.inFrame, header.flags.contains(.syn) { context.evidence.synFlow = flows[Int(slot)].id }
+                return
+            }
             guard let started = startTracking(slot, at: time, context: &context) else {
                 context.counters.add(.dropFlowStateMemcap)
                 return
@@ -130,6 +133,7 @@ struct FlowTable {
     /// over the sessions that ended meanwhile (see `EvidenceRecorder`).
     mutating func keep(_ frame: Span<UInt8>, originalLength: Int, linkType: LinkType, at time: Timestamp,
                        context: inout SnifferContext) {
+        context.evidence.rememberSYN(frame, originalLength: originalLength, linkType: linkType, at: time)
         let target = context.evidence.target
         if target >= 0 {
             context.evidence.keep(frame, originalLength: originalLength, linkType: linkType, at: time,
@@ -276,6 +280,7 @@ struct FlowTable {
             trackers.append(fresh)
             if context.evidence.isEnabled { packets.append(CapturedPackets()) }
         }
+        if context.evidence.isEnabled { context.evidence.recallSYNs(of: flows[Int(slot)].id, into: &packets[Int(tracker)]) }
         unlink(slot)
         flows[Int(slot)].tracker = tracker
         link(slot)
