@@ -2,6 +2,7 @@
 import Detector
 import Foundation
 import Sniffer
+import Store
 import TestSupport
 import Testing
 
@@ -34,6 +35,30 @@ import Testing
         var late = AlertDeduplicator(windowSeconds: 3600)
         late.restore(saved, now: Timestamp(seconds: 1_000_000 + 3601))
         #expect(late.admit(finding, session).emit)
+    }
+
+    @Test func eachSensorRestoresOnlyTheStateItSaved() throws {
+        let kit = try OpenSSLKit()
+        func state(_ sensor: String) -> DaemonConfig.State {
+            var state = DaemonConfig.State()
+            state.path = kit.path("shared.db")
+            state.sensor = sensor
+            return state
+        }
+        func save(_ sensor: String, _ keys: [String]) throws {
+            let sink = try #require(DaemonStore.start(state(sensor)))
+            sink.start()
+            sink.saveDedup(keys.map { DedupEntry(key: $0, lastEmittedNanoseconds: 1_000_000_000, suppressed: 1) })
+            sink.finish()
+            #expect(sink.counters.batchesWritten == 1, "\(sink.counters)")
+        }
+        func restored(_ sensor: String) -> [String] { DaemonStore.savedDedup(state(sensor)).map(\.key).sorted() }
+        try save("gw-a", ["a1", "both"])
+        try save("gw-b", ["b1", "both"])
+        try save("gw-a", ["a2"])  // replaces gw-a's, not gw-b's
+        #expect(restored("gw-a") == ["a2"])
+        #expect(restored("gw-b") == ["b1", "both"])
+        #expect(restored("gw-c").isEmpty)
     }
 
     @Test func aRestartedDaemonDoesNotAlertAgainWithinTheWindow() throws {

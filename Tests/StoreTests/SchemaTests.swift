@@ -2,15 +2,15 @@ import Foundation
 import Testing
 @testable import Store
 
-/// The store file: created at schema version 1 with WAL, reopened as it is, and every file that
+/// The store file: created at the current schema version with WAL, reopened as it is, and every file that
 /// is not a store refused with one line naming it.
 @Suite struct SchemaTests {
-    @Test func aNewStoreIsVersionOneInWALWithOurApplicationID() throws {
+    @Test func aNewStoreIsTheCurrentVersionInWALWithOurApplicationID() throws {
         let directory = StoreFixtures.directory()
         defer { try? FileManager.default.removeItem(at: directory) }
         let path = directory.appendingPathComponent("state.db").path
         _ = try SQLiteObservationStore(path: path, readOnly: false)
-        #expect(try StoreFixtures.integer(path, "PRAGMA user_version") == 1)
+        #expect(try StoreFixtures.integer(path, "PRAGMA user_version") == Int64(StoreSchema.currentVersion))
         #expect(try StoreFixtures.integer(path, "PRAGMA application_id") == StoreSchema.applicationID)
         #expect(try StoreFixtures.text(path, "PRAGMA journal_mode") == "wal")
         #expect(try StoreFixtures.integer(path, "PRAGMA auto_vacuum") == 2)  // incremental
@@ -23,8 +23,8 @@ import Testing
         batch.dedup = [DedupEntry(key: "k", lastEmittedNanoseconds: 5, suppressed: 2)]
         try store.write(batch, sensor: "s")
         let again = try SQLiteObservationStore(path: path, readOnly: true)
-        #expect(try again.dedupEntries() == [DedupEntry(key: "k", lastEmittedNanoseconds: 5, suppressed: 2)])
-        #expect(try StoreFixtures.integer(path, "PRAGMA user_version") == 1)
+        #expect(try again.dedupEntries(sensor: "s") == [DedupEntry(key: "k", lastEmittedNanoseconds: 5, suppressed: 2)])
+        #expect(try StoreFixtures.integer(path, "PRAGMA user_version") == Int64(StoreSchema.currentVersion))
     }
 
     @Test func filesThatAreNotAStoreAreOneClearError() throws {
@@ -59,9 +59,9 @@ import Testing
         let newer = directory.appendingPathComponent("newer.db").path
         _ = try SQLiteObservationStore(path: newer, readOnly: false)
         try StoreFixtures.sql(newer, "PRAGMA user_version = 7")
-        #expect(attempt("newer.db") == .newerSchema(path: newer, found: 7, supported: 1))
+        #expect(attempt("newer.db") == .newerSchema(path: newer, found: 7, supported: StoreSchema.currentVersion))
         #expect(attempt("newer.db")?.description
-                == "\(newer): state store schema version 7 is newer than this mitmwatch supports (1)")
+                == "\(newer): state store schema version 7 is newer than this mitmwatch supports (\(StoreSchema.currentVersion))")
         // Our version, a table missing.
         let partial = directory.appendingPathComponent("partial.db").path
         _ = try SQLiteObservationStore(path: partial, readOnly: false)

@@ -65,11 +65,12 @@ enum DaemonStore {
     /// restart, even after a crash, does not raise again what was reported within the window.
     static let dedupSaveSeconds = 60.0
 
-    /// The deduplication state an earlier run saved (none when the store cannot be read).
+    /// The deduplication state an earlier run of this sensor (`sensor.name`) saved — never
+    /// another gateway's in a shared store — none when the store cannot be read.
     static func savedDedup(_ state: DaemonConfig.State) -> [(key: String, lastEmittedNanoseconds: Int64, suppressed: Int)] {
         guard state.enabled else { return [] }
         do throws(StoreError) {
-            return try state.location.open(readOnly: true).dedupEntries()
+            return try state.location.open(readOnly: true).dedupEntries(sensor: state.sensor)
                 .map { ($0.key, $0.lastEmittedNanoseconds, $0.suppressed) }
         } catch {
             return []

@@ -30,8 +30,8 @@ public protocol ObservationStore: AnyObject {
     /// appeared; with `since`, only names where a key other than their first appeared since.
     func issuerChanges(since: Int64?) throws(StoreError) -> [IssuerChange]
 
-    /// The saved alert deduplication state.
-    func dedupEntries() throws(StoreError) -> [DedupEntry]
+    /// The alert deduplication state `sensor` saved (none of other sensors'), in no order.
+    func dedupEntries(sensor: String) throws(StoreError) -> [DedupEntry]
     /// The `limit` names seen most recently (by any sensor), each with its history: the
     /// history rules' memory at start.
     func nameHistories(limit: Int) throws(StoreError) -> [String: NameHistory]

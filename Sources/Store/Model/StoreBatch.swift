@@ -3,7 +3,7 @@ public struct StoreBatch: Sendable {
     public var chains: [ChainObservation] = []
     public var profiles: [ProfileObservation] = []
     public var certificates: [StoredCertificate] = []
-    /// Alert deduplication state to save (the whole table is replaced when non-nil).
+    /// Alert deduplication state to save: when non-nil, it replaces the writing sensor's (only).
     public var dedup: [DedupEntry]?
     /// Session reports folded into this batch (what is lost, counted, when it is dropped).
     public var observations = 0

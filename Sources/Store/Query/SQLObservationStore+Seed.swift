@@ -58,9 +58,9 @@ extension SQLObservationStore {
 }
 
 extension SQLObservationStore {
-    public func dedupEntries() throws(StoreError) -> [DedupEntry] {
+    public func dedupEntries(sensor: String) throws(StoreError) -> [DedupEntry] {
         var entries: [DedupEntry] = []
-        try select(StoreStatements.selectDedup, "read the alert deduplication state", []) {
+        try select(StoreStatements.selectDedup, "read the alert deduplication state", [.text(sensor)]) {
             entries.append(DedupEntry(key: $0.text(0) ?? "", lastEmittedNanoseconds: $0.int64(1), suppressed: $0.int(2)))
         }
         return entries

@@ -12,9 +12,9 @@ public enum StoreSchema {
     public static var currentVersion: Int { migrations.count }
 
     /// Migration n (1-based) takes a store from version n-1 to n.
-    static let migrations: [[String]] = [version1]
+    static let migrations: [[String]] = [version1, version2]
 
-    /// Our tables (what a version-1 store must have).
+    /// Our tables (what a store of any version must have).
     static let tables = ["names", "certificates", "chains", "chain_certificates", "name_chains", "name_chain_rules",
                          "profiles", "alert_dedup"]
 
@@ -103,6 +103,26 @@ public enum StoreSchema {
             key TEXT PRIMARY KEY,
             last_emitted_ns INTEGER NOT NULL,
             suppressed INTEGER NOT NULL)
+        """,
+    ]
+
+    /// The alert deduplication state is per sensor: several daemons share one PostgreSQL store,
+    /// and each saves and restores only its own keys.
+    ///
+    /// The version-1 rows are dropped, not kept under a placeholder sensor: nothing says whose
+    /// they are — in a shared store, whichever sensor saved last — and a sensor that adopted them
+    /// could stay silent about a server another gateway alerted on. Losing them costs at most one
+    /// repeated alert per key after the upgrade (the state is only a suppression window); a
+    /// placeholder no sensor may read would be rows kept forever for nothing.
+    static let version2 = [
+        "DROP TABLE alert_dedup",
+        """
+        CREATE TABLE alert_dedup (
+            sensor TEXT NOT NULL,
+            key TEXT NOT NULL,
+            last_emitted_ns INTEGER NOT NULL,
+            suppressed INTEGER NOT NULL,
+            PRIMARY KEY (sensor, key))
         """,
     ]
 }

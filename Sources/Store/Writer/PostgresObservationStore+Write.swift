@@ -73,10 +73,10 @@ extension PostgresObservationStore {
             ])
         }
         if let dedup = batch.dedup {
-            try run(StoreStatements.deleteDedup, "save the alert deduplication state")
+            try execute(StoreStatements.deleteDedup, "save the alert deduplication state", [.text(sensor)])
             for entry in dedup {
                 try execute(StoreStatements.insertDedup, "save the alert deduplication state",
-                            [.text(entry.key), .int(entry.lastEmittedNanoseconds), .int(entry.suppressed)])
+                            [.text(sensor), .text(entry.key), .int(entry.lastEmittedNanoseconds), .int(entry.suppressed)])
             }
         }
     }

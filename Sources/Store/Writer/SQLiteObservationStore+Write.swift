@@ -19,7 +19,7 @@ extension SQLiteObservationStore {
                 let nameID = try id(of: profile.name, cache: &nameIDs)
                 try upsert(profile, nameID: nameID, sensor: sensor)
             }
-            if let dedup = batch.dedup { try replaceDedup(dedup) }
+            if let dedup = batch.dedup { try replaceDedup(dedup, sensor: sensor) }
         }
         if knownChains.count + written.count > Self.knownChainsCapacity { knownChains.removeAll() }
         knownChains.formUnion(written)  // committed
@@ -106,14 +106,16 @@ extension SQLiteObservationStore {
             }, row: { _ in })
     }
 
-    private func replaceDedup(_ entries: [DedupEntry]) throws(StoreError) {
-        try run(StoreStatements.deleteDedup, "save the alert deduplication state")
+    private func replaceDedup(_ entries: [DedupEntry], sensor: String) throws(StoreError) {
+        try query(StoreStatements.deleteDedup, "save the alert deduplication state",
+                  bind: { s throws(SQLiteError) in try s.bind(sensor, at: 1) }, row: { _ in })
         for entry in entries {
             try query(StoreStatements.insertDedup,
                       "save the alert deduplication state", bind: { s throws(SQLiteError) in
-                          try s.bind(entry.key, at: 1)
-                          try s.bind(entry.lastEmittedNanoseconds, at: 2)
-                          try s.bind(entry.suppressed, at: 3)
+                          try s.bind(sensor, at: 1)
+                          try s.bind(entry.key, at: 2)
+                          try s.bind(entry.lastEmittedNanoseconds, at: 3)
+                          try s.bind(entry.suppressed, at: 4)
                       }, row: { _ in })
         }
     }

@@ -49,10 +49,14 @@ enum StoreStatements {
             count = profiles.count + excluded.count
         """
 
-    static let deleteDedup = "DELETE FROM alert_dedup"
-    static let insertDedup =
-        "INSERT INTO alert_dedup (key, last_emitted_ns, suppressed) VALUES (?, ?, ?) ON CONFLICT (key) DO NOTHING"
-    static let selectDedup = "SELECT key, last_emitted_ns, suppressed FROM alert_dedup"
+    /// A sensor's deduplication state: replaced (delete, then insert, in the batch's transaction)
+    /// and read by its sensor only, never another's.
+    static let deleteDedup = "DELETE FROM alert_dedup WHERE sensor = ?"
+    static let insertDedup = """
+        INSERT INTO alert_dedup (sensor, key, last_emitted_ns, suppressed) VALUES (?, ?, ?, ?)
+        ON CONFLICT (sensor, key) DO NOTHING
+        """
+    static let selectDedup = "SELECT key, last_emitted_ns, suppressed FROM alert_dedup WHERE sensor = ?"
 
     /// Retention: each table's history last seen before the cutoff.
     static let historyTables = ["name_chains", "profiles"]
