@@ -96,15 +96,11 @@ import Testing
         try Data(TimedCapture.pcap(sessions)).write(to: URL(fileURLWithPath: capture))
         let directory = kit.path("evidence")
         let cap = 1 << 20
-        func directoryBytes() -> (bytes: Int, folders: [String]) {
+        /// What the bundles take on disk (du), and their folders.
+        func directoryBytes() throws -> (bytes: Int, folders: [String]) {
             let folders = ((try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? []).sorted()
-            var bytes = 0
-            for folder in folders {
-                for file in (try? FileManager.default.contentsOfDirectory(atPath: directory + "/" + folder)) ?? [] {
-                    bytes += (try? FileManager.default.attributesOfItem(atPath: directory + "/" + folder + "/" + file)[.size] as? Int) ?? 0
-                }
-            }
-            return (bytes, folders)
+            let du = try ReadCommandTests.runShell("cd '\(directory)' && du -s -B1 -- */ | awk '{s += $1} END {print s + 0}'")
+            return (Int(du.stdout.trimmingCharacters(in: .whitespacesAndNewlines)) ?? -1, folders)
         }
         var removedTotal = 0
         for run in 1 ... 2 {
@@ -118,8 +114,8 @@ import Testing
             #expect(evidence["bundles_written"] as? Int == 400)
             let removed = evidence["bundles_removed"] as? Int ?? 0
             removedTotal += removed
-            let (bytes, folders) = directoryBytes()
-            #expect(bytes <= cap, "run \(run): \(bytes) bytes in \(folders.count) bundles")
+            let (bytes, folders) = try directoryBytes()
+            #expect(bytes > 0 && bytes <= cap, "run \(run): \(bytes) bytes on disk in \(folders.count) bundles")
             #expect(folders.count == 400 * run - removedTotal, "run \(run): what is there is what was not removed")
             #expect(folders.count > 20 && removed > 200, "run \(run): \(folders.count) kept, \(removed) removed")
             #expect(!folders.contains { $0.hasSuffix(".partial") })
@@ -128,7 +124,7 @@ import Testing
             #expect(newest.map(folders.contains) == true)
         }
         // A bundle that survived is whole and raises its alert again.
-        let (_, folders) = directoryBytes()
+        let (_, folders) = try directoryBytes()
         let kept = try #require(folders.last)
         let again = try ReadCommandTests.run(["read", "--format", "json", "--events", "alerts", "--quiet",
                                               directory + "/" + kept + "/handshake.pcap"])

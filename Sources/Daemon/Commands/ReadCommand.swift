@@ -103,7 +103,10 @@ struct ReadCommand: ParsableCommand {
         let records = ReadRecords(format: format, events: events, includeChain: certificateChain,
                                   indicators: configuration.indicators,
                                   deduplicator: dedup ? AlertDeduplicator(windowSeconds: dedupWindow) : nil,
-                                  evidence: evidence.map { EvidenceDirectory(path: Self.absolute($0), maxBytes: evidenceMaxBytes) })
+                                  evidence: evidence.map {
+                                      EvidenceWriter(directory: EvidenceDirectory(path: Self.absolute($0), maxBytes: evidenceMaxBytes),
+                                                     say: { printToStandardError("mitmwatch: warning: \($0)") })
+                                  })
         var limits = try self.limits.snifferLimits()
         if evidence != nil { limits.evidence = .bundles }
         let workerCount = ReadPlan.workerCount(requested: workers, ordered: dedup || state != nil, captures: captures)
@@ -115,8 +118,9 @@ struct ReadCommand: ParsableCommand {
                                           configuration: configuration, records: records, sink: sink)
         }
         if let sink { ReadStore.finish(sink, quiet: quiet) }
-        if let directory = records.evidence {
-            let counts = directory.counts
+        if let writer = records.evidence {
+            writer.drain()
+            let counts = writer.directory.counts
             summary.evidence = (written: counts.written, failed: counts.failed, removed: counts.removed)
         }
         summary.peakRSSBytes = ProcessMemory.peakResidentBytes()

@@ -3,10 +3,15 @@ import Foundation
 import Sniffer
 import Synchronization
 
+#if canImport(Glibc)
+import Glibc
+#endif
+
 /// An evidence directory (`evidence.dir`, `read --evidence`): one folder per alerting session,
-/// named in its alerts, the whole bounded by `evidence.max_bytes` — the oldest folders are
-/// removed first, and counted. Shared by the capture threads: the index of folders is behind a
-/// lock, the files are written outside it.
+/// named in its alerts, the whole bounded by `evidence.max_bytes` (what the folders take on disk)
+/// — the oldest folders are removed first, and counted. Names are reserved by the threads that
+/// report alerts, the files written by the evidence writer's thread (`EvidenceWriter`); the
+/// index of folders is behind a lock.
 ///
 /// A folder is written under a `.partial` name and renamed when complete, so a reader never
 /// finds half a bundle; leftovers of a crash are removed when the directory is first used. The
@@ -21,9 +26,11 @@ final class EvidenceDirectory: Sendable {
         var written = 0
         /// Could not be written (directory missing or unwritable, disk full): the alert went out without.
         var failed = 0
+        /// Of those, not written because the writer's queue was full (an alert flood).
+        var queueFull = 0
         /// Removed to stay within `max_bytes`.
         var removed = 0
-        /// Bytes of the bundles in the directory now.
+        /// What the bundles in the directory take on disk now (4 KiB blocks).
         var bytes: Int64 = 0
     }
 
@@ -71,25 +78,15 @@ final class EvidenceDirectory: Sendable {
         }
     }
 
-    /// Writes the bundle's files into the folder `reserve` named; false (counted, said once) when
-    /// it could not be, leaving nothing behind.
+    /// Writes the bundle's files into the folder `reserve` named (on the evidence writer's
+    /// thread); false (counted, said once) when it could not be, leaving nothing behind.
     func write(_ files: [(name: String, bytes: [UInt8])], to folder: String, say: (String) -> Void) -> Bool {
-        let partial = folder + ".partial"
-        let manager = FileManager.default
-        var size: Int64 = 0
-        do {
-            try manager.createDirectory(atPath: partial, withIntermediateDirectories: false,
-                                        attributes: [.posixPermissions: 0o700])
-            for file in files {
-                try Data(file.bytes).write(to: URL(fileURLWithPath: partial + "/" + file.name))
-                size += Int64(file.bytes.count)
-            }
-            try manager.moveItem(atPath: partial, toPath: folder)
-        } catch {
-            try? manager.removeItem(atPath: partial)
-            let reason = (error as NSError).localizedDescription
+        let name = String(folder.dropFirst(path.count + 1))
+        let error = EvidenceFiles.write(files, partial: folder + ".partial", folder: folder)
+        guard error == 0 else {
+            let reason = Log.errorText(error)
             state.withLock { state in
-                state.names.remove(String(folder.dropFirst(path.count + 1)))
+                state.names.remove(name)
                 state.counts.failed += 1
                 if state.failing != reason {
                     state.failing = reason
@@ -98,15 +95,25 @@ final class EvidenceDirectory: Sendable {
             }
             return false
         }
+        let size = files.reduce(EvidenceFiles.folderBytes) { $0 + EvidenceFiles.diskBytes(Int64($1.bytes.count)) }
         let doomed: [String] = state.withLock { state in
             state.failing = nil
             state.counts.written += 1
-            state.bundles.append((String(folder.dropFirst(path.count + 1)), size))
+            state.bundles.append((name, size))
             state.counts.bytes += size
             return trim(&state)
         }
         remove(doomed)
         return true
+    }
+
+    /// A reserved folder that will not be written (the writer's queue was full).
+    func release(_ folder: String) {
+        state.withLock { state in
+            state.names.remove(String(folder.dropFirst(path.count + 1)))
+            state.counts.failed += 1
+            state.counts.queueFull += 1
+        }
     }
 
     /// Names of the oldest folders to remove until the directory is within `maxBytes` (never
@@ -171,8 +178,8 @@ final class EvidenceDirectory: Sendable {
                 guard let attributes = try? manager.attributesOfItem(atPath: folder),
                       attributes[.type] as? FileAttributeType == .typeDirectory else { continue }
                 let files = (try? manager.contentsOfDirectory(atPath: folder)) ?? []
-                let bytes = files.reduce(Int64(0)) { total, file in
-                    total + ((try? manager.attributesOfItem(atPath: folder + "/" + file)[.size] as? Int64) ?? 0)
+                let bytes = files.reduce(EvidenceFiles.folderBytes) { total, file in
+                    total + EvidenceFiles.diskBytes((try? manager.attributesOfItem(atPath: folder + "/" + file)[.size] as? Int64) ?? 0)
                 }
                 found.append((name, bytes, attributes[.modificationDate] as? Date ?? .distantPast))
             }

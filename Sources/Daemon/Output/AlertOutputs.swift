@@ -116,13 +116,15 @@ final class SharedOutputs: Sendable {
     /// The observation store's sink (`state.*`), nil when it is off.
     let store: ObservationSink?
     /// Where evidence bundles go (`evidence.*`), nil when they are off.
-    let evidence: EvidenceDirectory?
+    let evidence: EvidenceWriter?
 
     init(config: DaemonConfig, store: ObservationSink? = nil) {
         outputs = Mutex(AlertOutputs(config: config))
         self.store = store
         evidence = config.evidence.enabled
-            ? EvidenceDirectory(path: config.evidence.dir, maxBytes: config.evidence.maxBytes) : nil
+            ? EvidenceWriter(directory: EvidenceDirectory(path: config.evidence.dir, maxBytes: config.evidence.maxBytes),
+                             say: { Log.warning($0) })
+            : nil
     }
 
     /// A finished session: its findings are deduplicated under the lock, the records are made
@@ -136,7 +138,7 @@ final class SharedOutputs: Sendable {
         store?.record(report)
         let plan = outputs.withLock { $0.plan(report) }
         guard plan.sessionRecord || !plan.alerts.isEmpty else { return }
-        // The bundle is written before the alerts that name it go out.
+        // The bundle is queued (its folder named) before the alerts that name it go out.
         let folder = plan.alerts.isEmpty ? nil : bundle(report, plan)
         var lines = JSONBuffer(capacity: plan.json ? 4096 : 0)
         if plan.sessionRecord && plan.json { SessionRecord.write(report, into: &lines) }
@@ -158,11 +160,12 @@ final class SharedOutputs: Sendable {
         outputs.withLock { $0.write(lines.bytes, alerts: rules) }
     }
 
-    /// Writes the session's evidence bundle; its folder, or nil when there is none.
+    /// Queues the session's evidence bundle; its folder, or nil when there is none (a capture
+    /// thread never waits for the disk: a full queue is counted).
     private func bundle(_ report: SessionReport, _ plan: AlertOutputs.Plan) -> String? {
-        guard let evidence, let folder = evidence.reserve(report.session, say: { Log.warning($0) }) else { return nil }
-        let files = EvidenceBundle.files(report, alerts: plan.alerts, indicators: plan.indicators, folder: folder)
-        return evidence.write(files, to: folder, say: { Log.warning($0) }) ? folder : nil
+        evidence?.submit(report.session, files: { folder in
+            EvidenceBundle.files(report, alerts: plan.alerts, indicators: plan.indicators, folder: folder)
+        }, wait: false)
     }
 
     /// A probe's event that is not a session (a failure, a path check): its sentence to stderr and

@@ -11,7 +11,7 @@ struct ReadRecords {
     /// Decides in the order reports come, so `--dedup` runs on one worker.
     var deduplicator: AlertDeduplicator?
     /// `--evidence`: a bundle per alerting session (shared by the workers).
-    var evidence: EvidenceDirectory? = nil
+    var evidence: EvidenceWriter? = nil
     private(set) var alerts = 0
 
     var suppressed: Int { deduplicator?.suppressedTotal ?? 0 }
@@ -54,12 +54,12 @@ struct ReadRecords {
         }
     }
 
-    /// The session's evidence bundle, written before the alerts that name it.
+    /// The session's evidence bundle, queued before the alerts that name it (waiting for room:
+    /// a capture read offline loses nothing).
     private func bundle(_ report: SessionReport, _ raised: [(finding: Finding, suppressedBefore: Int)],
-                        in evidence: EvidenceDirectory) -> String? {
-        let say = { (message: String) in printToStandardError("mitmwatch: warning: \(message)") }
-        guard let folder = evidence.reserve(report.session, say: say) else { return nil }
-        let files = EvidenceBundle.files(report, alerts: raised, indicators: indicators, folder: folder)
-        return evidence.write(files, to: folder, say: say) ? folder : nil
+                        in evidence: EvidenceWriter) -> String? {
+        evidence.submit(report.session, files: { folder in
+            EvidenceBundle.files(report, alerts: raised, indicators: indicators, folder: folder)
+        }, wait: true)
     }
 }

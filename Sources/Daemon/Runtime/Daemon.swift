@@ -164,6 +164,7 @@ final class Daemon {
         // After every worker and the prober reported their last sessions.
         DaemonStore.saveDedup(outputs)
         if let store = outputs.store { DaemonStore.finish(store) }
+        outputs.evidence?.drain()
         if let path = config.metricsTextfile { writeMetrics(to: path) }
         listener?.stop()
     }
@@ -260,7 +261,7 @@ final class Daemon {
                                 configReloads: (applied: reloadsApplied, rejected: reloadsRejected),
                                 interfaces: interfaces.health, probes: prober.queue.counts,
                                 store: outputs.store?.counters, scrapes: listener?.answered,
-                                evidence: outputs.evidence?.counts)
+                                evidence: outputs.evidence?.directory.counts)
     }
 
     func statistics() -> String {

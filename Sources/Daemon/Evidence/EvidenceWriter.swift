@@ -1,0 +1,123 @@
+import Dispatch
+import Foundation
+import Sniffer
+import Synchronization
+
+/// Writes evidence bundles on a thread of its own, through a bounded queue, so the thread that
+/// reports an alert never waits for the disk: a bundle is a folder and four files, a few hundred
+/// microseconds of metadata work on a busy file system, and an alert flood must not stall
+/// capture. The alert names the folder as soon as it is queued; the daemon drops a bundle that
+/// finds the queue full (counted, the alert goes out without a path), `read` waits for room.
+final class EvidenceWriter: Sendable {
+    let directory: EvidenceDirectory
+    private let say: @Sendable (String) -> Void
+    private let state = Mutex(State())
+    private let wake = DispatchSemaphore(value: 0)
+    private let room = DispatchSemaphore(value: 0)
+
+    /// At most this many bundles, and this many bytes of them, wait at once.
+    static let queueBundles = 512
+    static let queueBytes = 64 << 20
+
+    private struct Job {
+        var folder: String
+        var files: [(name: String, bytes: [UInt8])]
+        var bytes: Int
+    }
+
+    private struct State {
+        var queue: [Job] = []
+        var head = 0
+        var bytes = 0
+        var started = false
+        /// Callers waiting for the queue to empty.
+        var waiters: [DispatchSemaphore] = []
+        /// Callers waiting for room (`read`).
+        var waitingForRoom = 0
+    }
+
+    init(directory: EvidenceDirectory, say: @escaping @Sendable (String) -> Void) {
+        self.directory = directory
+        self.say = say
+    }
+
+    /// Reserves a folder for the session and queues its files; the folder, or nil when there is
+    /// no bundle (the directory unusable, or the queue full and `wait` false — counted).
+    func submit(_ session: TLSSession, files make: (String) -> [(name: String, bytes: [UInt8])], wait: Bool) -> String? {
+        guard let folder = directory.reserve(session, say: say) else { return nil }
+        let files = make(folder)
+        let bytes = files.reduce(0) { $0 + $1.bytes.count }
+        while true {
+            let queued: Bool? = state.withLock { state in
+                let waiting = state.queue.count - state.head
+                guard waiting < Self.queueBundles, state.bytes + bytes <= Self.queueBytes || waiting == 0 else {
+                    if wait { state.waitingForRoom += 1 }
+                    return wait ? nil : false
+                }
+                if !state.started {
+                    state.started = true
+                    startThread()
+                }
+                state.queue.append(Job(folder: folder, files: files, bytes: bytes))
+                state.bytes += bytes
+                return true
+            }
+            switch queued {
+            case true?:
+                wake.signal()
+                return folder
+            case false?:
+                directory.release(folder)
+                return nil
+            case nil:
+                room.wait()
+            }
+        }
+    }
+
+    /// Returns once every bundle queued so far is written (end of `read`, daemon stop).
+    func drain() {
+        let done = DispatchSemaphore(value: 0)
+        let waiting = state.withLock { state in
+            guard state.started, state.queue.count > state.head else { return false }
+            state.waiters.append(done)
+            return true
+        }
+        guard waiting else { return }
+        wake.signal()
+        done.wait()
+    }
+
+    private func startThread() {
+        // Lives as long as the process: the daemon drains it when stopping, `read` at its end.
+        let thread = Thread { [self] in run() }
+        thread.name = "mitmwatch-evidence"
+        thread.start()
+    }
+
+    private func run() {
+        while true {
+            wake.wait()
+            while let job: Job = state.withLock({ state in state.queue.count > state.head ? state.queue[state.head] : nil }) {
+                _ = directory.write(job.files, to: job.folder, say: say)
+                let (waiters, roomWaiters) = state.withLock { state in
+                    state.queue[state.head].files = []
+                    state.head += 1
+                    state.bytes -= job.bytes
+                    if state.head > 64, state.head * 2 > state.queue.count {
+                        state.queue.removeFirst(state.head)
+                        state.head = 0
+                    }
+                    let empty = state.queue.count == state.head
+                    defer {
+                        if empty { state.waiters.removeAll() }
+                        state.waitingForRoom = 0
+                    }
+                    return (empty ? state.waiters : [], state.waitingForRoom)
+                }
+                for _ in 0 ..< roomWaiters { room.signal() }
+                for waiter in waiters { waiter.signal() }
+            }
+        }
+    }
+}
