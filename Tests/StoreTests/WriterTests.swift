@@ -84,6 +84,40 @@ import Testing
         #expect(said.all.last?.contains("writing again") == true)
     }
 
+    @Test func aLongOutageWithSteadyTrafficLosesNothing() throws {
+        let directory = StoreFixtures.directory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let path = directory.appendingPathComponent("state.db").path
+        _ = try SQLiteObservationStore(path: path, readOnly: false)
+        let locker = try SQLiteDatabase(path: path, mode: .readWrite)
+        try locker.execute("BEGIN IMMEDIATE")
+        let said = Said()
+        var configuration = StoreWriterConfiguration()
+        configuration.flushSeconds = 0.05
+        configuration.queueCapacity = 2
+        configuration.retrySeconds = 0.05
+        configuration.maxRetrySeconds = 0.1
+        let sink = ObservationSink(configuration: configuration, open: { () throws(StoreError) in
+            try SQLiteObservationStore(path: path, readOnly: false, busyTimeoutMilliseconds: 10)
+        }, say: { said.say($0) })
+        sink.start()
+        // 40 flush intervals of the same few names while the store is locked: twenty times the queue.
+        for round in 0..<40 {
+            for name in 0..<3 {
+                sink.record(StoreFixtures.report(sni: "n\(name).example", chain: StoreFixtures.chain(name), at: 100 + Int64(round)))
+            }
+            Thread.sleep(forTimeInterval: 0.05)
+        }
+        #expect(sink.counters.batchesFailed >= 2)
+        #expect(sink.counters.droppedQueueFull == 0)
+        try locker.execute("COMMIT")
+        sink.finish()
+        let counters = sink.counters
+        #expect(counters.observationsWritten == 120 && counters.dropped == 0)
+        let store = try SQLiteObservationStore(path: path, readOnly: true)
+        #expect(try store.chains(named: "n1.example", since: nil).first?.count == 40)
+    }
+
     @Test func aFullQueueDropsAndCounts() throws {
         let directory = StoreFixtures.directory()
         defer { try? FileManager.default.removeItem(at: directory) }

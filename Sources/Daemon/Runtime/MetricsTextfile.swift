@@ -162,8 +162,10 @@ enum Metrics {
                                 _ metric: (String, String, String, [(String, String)]) -> Void) {
         var frames = EvidenceCounts()
         for worker in workers { frames.merge(worker.evidence) }
-        metric("evidence_bundles_total", "Evidence bundles of alerting sessions, by result (failed: the alert went out without one).",
-               "counter", [("{result=\"written\"}", "\(evidence.written)"), ("{result=\"failed\"}", "\(evidence.failed)")])
+        metric("evidence_bundles_total", "Evidence bundles of alerting sessions, by result (failed, queue-full: the alert went out without one).",
+               "counter", [("{result=\"written\"}", "\(evidence.written)"),
+                           ("{result=\"failed\"}", "\(evidence.failed - evidence.queueFull)"),
+                           ("{result=\"queue-full\"}", "\(evidence.queueFull)")])
         metric("evidence_removed_total", "Evidence bundles removed, oldest first, to stay within evidence.max_bytes.", "counter",
                [("", "\(evidence.removed)")])
         metric("evidence_bytes", "Bytes of the evidence bundles in evidence.dir.", "gauge", [("", "\(evidence.bytes)")])

@@ -3,8 +3,8 @@ import Foundation
 import Synchronization
 
 /// Writes batches to the store on its own thread, through a bounded queue: producers never wait
-/// for it. Every `flushSeconds` it takes what the aggregator gathered (`collect`), then writes
-/// each waiting batch in one transaction. A store that is locked, full or broken is said once
+/// for it. Every `flushSeconds` it takes what the aggregator gathered (`collect`; not while the
+/// store fails), then writes each waiting batch in one transaction. A store that is locked, full or broken is said once
 /// (`say`) per episode, counted, and retried with backoff while batches wait; what does not fit
 /// in the queue is dropped and counted. Retention and the size cap run every `maintenanceSeconds`.
 public final class StoreWriter: Sendable {
@@ -118,7 +118,11 @@ public final class StoreWriter: Sendable {
             }
             let urgent = stopping || !waiters.isEmpty
             if urgent || now >= nextFlush {
-                if let batch = collect() { enqueue(batch) }
+                // While the store fails, what is gathered stays in the aggregator, where a name's
+                // repeated sessions stay one aggregate: a batch per flush would fill the queue with
+                // the same rows again and again, and an outage of 8 flushes would start losing
+                // history. The aggregator still hands over a batch when it is full.
+                if failing == nil || urgent, let batch = collect() { enqueue(batch) }
                 nextFlush = now + configuration.flushSeconds
             }
             if urgent || failing == nil || now >= retryAt {
