@@ -35,14 +35,21 @@ public struct CapturedPackets: Sendable {
     static func cost(ofFrame count: Int) -> Int { count + MemoryLayout<Packet>.stride }
 
     mutating func append(_ frame: Span<UInt8>, originalLength: Int, linkType: LinkType, at time: Timestamp) {
-        if packets.isEmpty {
-            self.linkType = linkType
-            bytes.reserveCapacity(min(frame.count * 8, 16 << 10))
-        }
+        if packets.isEmpty { self.linkType = linkType }
         packets.append(Packet(time: time, originalLength: max(originalLength, frame.count), start: bytes.count,
                               count: frame.count))
         bytes.append(contentsOf: frame)
     }
 
     mutating func leaveOut() { framesLeftOut += 1 }
+
+    /// Bytes the buffer can hold without growing.
+    var capacity: Int { bytes.capacity }
+
+    /// Empty, keeping the buffers' capacity (for the next flow).
+    mutating func removeAll() {
+        packets.removeAll(keepingCapacity: true)
+        bytes.removeAll(keepingCapacity: true)
+        framesLeftOut = 0
+    }
 }

@@ -6,6 +6,9 @@
 /// returns. A session that ends while a frame is decoded (the segment that completes the
 /// handshake, or closes it) waits in `ended` until then, so its packets include that last frame;
 /// sessions are still delivered in the order they ended.
+///
+/// Buffers go back to a small pool when a flow lets go of its frames (64 buffers of at most
+/// 32 KiB capacity are kept), so following a handshake allocates nothing in steady state.
 struct EvidenceRecorder {
     let limits: EvidenceLimits
     private(set) var budget: MemoryBudget
@@ -19,7 +22,10 @@ struct EvidenceRecorder {
     private(set) var inFrame = false
     /// Sessions that ended while the frame was decoded, with their packets; `own` when the
     /// frame is the session's.
-    private(set) var ended: [(session: TLSSession, packets: CapturedPackets, own: Bool)] = []
+    private var ended: [(session: TLSSession, packets: CapturedPackets, own: Bool)] = []
+    private var spares: [CapturedPackets] = []
+    private static let maxSpares = 64
+    private static let maxSpareCapacity = 32 << 10
 
     init(limits: EvidenceLimits) {
         self.limits = limits
@@ -41,8 +47,9 @@ struct EvidenceRecorder {
         synFlow = 0
     }
 
-    /// A flow starts being followed: its SYN frames still remembered come first in its packets.
-    mutating func recallSYNs(of flowID: UInt64, into packets: inout CapturedPackets) {
+    /// A flow starts being followed: a buffer for its frames, its SYN frames still remembered first.
+    mutating func start(_ flowID: UInt64, into packets: inout CapturedPackets) {
+        packets = spares.popLast() ?? CapturedPackets()
         var recalled = syns
         syns = SYNFrames()
         recalled.recall(flowID) { frame, originalLength, linkType, time in
@@ -51,11 +58,13 @@ struct EvidenceRecorder {
         syns = recalled
     }
 
-    /// A session ended during the frame: held until the frame is kept.
-    mutating func hold(_ session: TLSSession, packets: CapturedPackets, tracker: Int32) {
+    /// A session ended during the frame: its packets (taken from the tracker) wait for the frame.
+    mutating func hold(_ session: TLSSession, packets: inout CapturedPackets, tracker: Int32) {
         let own = tracker == target
         if own { target = -1 }
-        ended.append((session, packets, own))
+        var taken = CapturedPackets()
+        swap(&taken, &packets)
+        ended.append((session, taken, own))
     }
 
     /// Copies the frame into `packets` when the flow's limits and the memcap allow it.
@@ -81,26 +90,40 @@ struct EvidenceRecorder {
         counts.framesKept += 1
     }
 
-    /// The flow's frames leave the sniffer (handed to the observer, or dropped with the tracker).
-    mutating func release(_ packets: CapturedPackets) {
+    /// The flow's frames leave the sniffer (handed over, or let go with the tracker): their bytes
+    /// go back to the memcap, the buffer to the pool.
+    mutating func recycle(_ packets: inout CapturedPackets) {
         budget.release(packets.heldBytes)
+        var returned = CapturedPackets()
+        swap(&returned, &packets)
+        guard spares.count < Self.maxSpares, returned.capacity > 0, returned.capacity <= Self.maxSpareCapacity else { return }
+        returned.removeAll()
+        spares.append(returned)
     }
 
-    /// Ends the frame: the sessions that ended during it, in order (the frame already kept in
-    /// those it belongs to).
-    mutating func endFrame(_ frame: Span<UInt8>, originalLength: Int, linkType: LinkType, at time: Timestamp)
-        -> [(session: TLSSession, packets: CapturedPackets, own: Bool)] {
+    /// Ends the frame: keeps it in the sessions it belongs to among those that ended during it.
+    /// Then `endedCount`, `ended(_:)` and `recycleEnded()` hand them over in order.
+    mutating func endFrame(_ frame: Span<UInt8>, originalLength: Int, linkType: LinkType, at time: Timestamp) {
         inFrame = false
         target = -1
-        guard !ended.isEmpty else { return [] }
-        var delivered: [(session: TLSSession, packets: CapturedPackets, own: Bool)] = []
-        swap(&delivered, &ended)
-        for index in delivered.indices {
-            if delivered[index].own {
-                keep(frame, originalLength: originalLength, linkType: linkType, at: time, in: &delivered[index].packets)
-            }
-            release(delivered[index].packets)
+        for index in ended.indices where ended[index].own {
+            var packets = CapturedPackets()
+            swap(&packets, &ended[index].packets)
+            keep(frame, originalLength: originalLength, linkType: linkType, at: time, in: &packets)
+            swap(&packets, &ended[index].packets)
         }
-        return delivered
+    }
+
+    var endedCount: Int { ended.count }
+    func ended(_ index: Int) -> (session: TLSSession, packets: CapturedPackets) { (ended[index].session, ended[index].packets) }
+
+    mutating func recycleEnded() {
+        guard !ended.isEmpty else { return }
+        for index in ended.indices {
+            var packets = CapturedPackets()
+            swap(&packets, &ended[index].packets)
+            recycle(&packets)
+        }
+        ended.removeAll(keepingCapacity: true)
     }
 }

@@ -139,10 +139,12 @@ struct FlowTable {
             context.evidence.keep(frame, originalLength: originalLength, linkType: linkType, at: time,
                                   in: &packets[Int(target)])
         }
-        for (session, kept, _) in context.evidence.endFrame(frame, originalLength: originalLength, linkType: linkType,
-                                                          at: time) {
+        context.evidence.endFrame(frame, originalLength: originalLength, linkType: linkType, at: time)
+        for index in 0 ..< context.evidence.endedCount {
+            let (session, kept) = context.evidence.ended(index)
             context.observer.sessionEnded(session, packets: kept)
         }
+        context.evidence.recycleEnded()
     }
 
     /// Ends every flow (end of input), reporting their sessions in the order they began.
@@ -280,7 +282,7 @@ struct FlowTable {
             trackers.append(fresh)
             if context.evidence.isEnabled { packets.append(CapturedPackets()) }
         }
-        if context.evidence.isEnabled { context.evidence.recallSYNs(of: flows[Int(slot)].id, into: &packets[Int(tracker)]) }
+        if context.evidence.isEnabled { context.evidence.start(flows[Int(slot)].id, into: &packets[Int(tracker)]) }
         unlink(slot)
         flows[Int(slot)].tracker = tracker
         link(slot)
@@ -302,8 +304,7 @@ struct FlowTable {
         trackers[Int(tracker)].release(context: &context)
         trackers[Int(tracker)] = FlowTracker()
         if context.evidence.isEnabled {
-            context.evidence.release(packets[Int(tracker)])
-            packets[Int(tracker)] = CapturedPackets()
+            context.evidence.recycle(&packets[Int(tracker)])
             if context.evidence.target == tracker { context.evidence.target = -1 }
         }
         context.budget.release(Self.trackerBytes)
@@ -323,14 +324,11 @@ struct FlowTable {
             context.observer.sessionEnded(session)
             return
         }
-        // The frames go with the session; the slot's are empty until the tracker is released.
-        let kept = packets[Int(tracker)]
-        packets[Int(tracker)] = CapturedPackets()
         if context.evidence.inFrame {
-            context.evidence.hold(session, packets: kept, tracker: tracker)
+            context.evidence.hold(session, packets: &packets[Int(tracker)], tracker: tracker)
         } else {
-            context.evidence.release(kept)
-            context.observer.sessionEnded(session, packets: kept)
+            // Handed over now; the buffer goes back to the pool when the tracker is released.
+            context.observer.sessionEnded(session, packets: packets[Int(tracker)])
         }
     }
 
