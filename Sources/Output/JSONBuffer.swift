@@ -60,6 +60,13 @@ public struct JSONBuffer: Sendable {
         lines += 1
     }
 
+    /// Whole records written into another buffer, appended as they are.
+    public mutating func append(records other: JSONBuffer) {
+        precondition(open.isEmpty && other.open.isEmpty, "records appended inside a record")
+        bytes.append(contentsOf: other.bytes)
+        lines += other.lines
+    }
+
     /// A line that is not JSON (the text format), written as it is, then `\n`.
     public mutating func appendLine(_ text: String) {
         precondition(open.isEmpty, "a line written inside a record")

@@ -10,16 +10,12 @@ import Sniffer
 ///   handshake (a passive session's; a probe's alert has none) — `mitmwatch read` of it gives
 ///   the same alert.
 enum EvidenceBundle {
-    static func files(_ report: SessionReport, alerts: [(finding: Finding, suppressedBefore: Int)],
-                      indicators: IndicatorSet, folder: String) -> [(name: String, bytes: [UInt8])] {
-        var alertLines = JSONBuffer(capacity: 4096)
-        for (finding, suppressedBefore) in alerts {
-            AlertRecord.write(finding, report: report, indicators: indicators, includeChain: false,
-                              suppressedBefore: suppressedBefore, evidence: folder, into: &alertLines)
-        }
+    /// The files, `alertLines` being the session's alerts as rendered for the outputs (naming
+    /// the folder already).
+    static func files(_ report: SessionReport, alertLines: [UInt8]) -> [(name: String, bytes: [UInt8])] {
         var session = JSONBuffer(capacity: 2048)
         SessionRecord.write(report, into: &session)
-        var files: [(name: String, bytes: [UInt8])] = [("alert.json", alertLines.bytes), ("session.json", session.bytes)]
+        var files: [(name: String, bytes: [UInt8])] = [("alert.json", alertLines), ("session.json", session.bytes)]
         if !report.serverChainDER.isEmpty {
             files.append(("chain.pem", report.serverChainDER.flatMap(PEM.certificate)))
         }

@@ -69,7 +69,8 @@ final class EvidenceDirectory: Sendable {
             let base = "\(stamp)-s\(session.id)"
             var name = base
             var suffix = 2
-            while state.names.contains(name) || FileManager.default.fileExists(atPath: path + "/" + name) {
+            // Every bundle in the directory is indexed (at open, and as written): no stat needed.
+            while state.names.contains(name) {
                 name = base + "-\(suffix)"
                 suffix += 1
             }

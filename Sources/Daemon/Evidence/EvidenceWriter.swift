@@ -41,11 +41,13 @@ final class EvidenceWriter: Sendable {
         self.say = say
     }
 
-    /// Reserves a folder for the session and queues its files; the folder, or nil when there is
-    /// no bundle (the directory unusable, or the queue full and `wait` false — counted).
-    func submit(_ session: TLSSession, files make: (String) -> [(name: String, bytes: [UInt8])], wait: Bool) -> String? {
-        guard let folder = directory.reserve(session, say: say) else { return nil }
-        let files = make(folder)
+    /// The folder the session's bundle will be written to (reserved), or nil when the directory
+    /// cannot be used (said once, counted).
+    func reserve(_ session: TLSSession) -> String? { directory.reserve(session, say: say) }
+
+    /// Queues the files of a reserved folder: false when the queue is full and `wait` is false
+    /// (the folder is given back and counted; the alerts then go out without it).
+    func submit(_ files: [(name: String, bytes: [UInt8])], to folder: String, wait: Bool) -> Bool {
         let bytes = files.reduce(0) { $0 + $1.bytes.count }
         while true {
             let queued: Bool? = state.withLock { state in
@@ -65,10 +67,10 @@ final class EvidenceWriter: Sendable {
             switch queued {
             case true?:
                 wake.signal()
-                return folder
+                return true
             case false?:
                 directory.release(folder)
-                return nil
+                return false
             case nil:
                 room.wait()
             }

@@ -138,16 +138,28 @@ final class SharedOutputs: Sendable {
         store?.record(report)
         let plan = outputs.withLock { $0.plan(report) }
         guard plan.sessionRecord || !plan.alerts.isEmpty else { return }
-        // The bundle is queued (its folder named) before the alerts that name it go out.
-        let folder = plan.alerts.isEmpty ? nil : bundle(report, plan)
+        // The bundle is queued (its folder named) before the alerts that name it go out; its
+        // alert.json holds the very lines the outputs get.
+        var folder = plan.alerts.isEmpty ? nil : evidence?.reserve(report.session)
+        var alerts = JSONBuffer(capacity: plan.json || folder != nil ? 4096 : 0)
+        func renderAlerts() {
+            for (finding, suppressedBefore) in plan.alerts {
+                AlertRecord.write(finding, report: report, indicators: plan.indicators, includeChain: false,
+                                  suppressedBefore: suppressedBefore, evidence: folder, into: &alerts)
+            }
+        }
+        if plan.json || folder != nil { renderAlerts() }
+        if let reserved = folder, let evidence,
+           !evidence.submit(EvidenceBundle.files(report, alertLines: alerts.bytes), to: reserved, wait: false) {
+            folder = nil
+            alerts.removeAll()
+            if plan.json { renderAlerts() }
+        }
         var lines = JSONBuffer(capacity: plan.json ? 4096 : 0)
         if plan.sessionRecord && plan.json { SessionRecord.write(report, into: &lines) }
+        if plan.json { lines.append(records: alerts) }
         let journal = !plan.alerts.isEmpty && Log.hasJournal
-        for (finding, suppressedBefore) in plan.alerts {
-            if plan.json {
-                AlertRecord.write(finding, report: report, indicators: plan.indicators, includeChain: false,
-                                  suppressedBefore: suppressedBefore, evidence: folder, into: &lines)
-            }
+        for (finding, _) in plan.alerts {
             // Not taken by the journal (none configured, unreachable, or its queue full even after
             // the writer's wait): in words on stderr, so the alert is never lost.
             if !journal || Log.toJournal(JournalWriter.alertFields(finding, report: report, indicators: plan.indicators,
@@ -158,14 +170,6 @@ final class SharedOutputs: Sendable {
         }
         let rules = plan.alerts.map(\.finding.rule)
         outputs.withLock { $0.write(lines.bytes, alerts: rules) }
-    }
-
-    /// Queues the session's evidence bundle; its folder, or nil when there is none (a capture
-    /// thread never waits for the disk: a full queue is counted).
-    private func bundle(_ report: SessionReport, _ plan: AlertOutputs.Plan) -> String? {
-        evidence?.submit(report.session, files: { folder in
-            EvidenceBundle.files(report, alerts: plan.alerts, indicators: plan.indicators, folder: folder)
-        }, wait: false)
     }
 
     /// A probe's event that is not a session (a failure, a path check): its sentence to stderr and

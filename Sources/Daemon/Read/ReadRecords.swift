@@ -41,25 +41,33 @@ struct ReadRecords {
             raised.append((finding, suppressedBefore))
         }
         guard !raised.isEmpty else { return }
-        let folder = evidence.flatMap { bundle(report, raised, in: $0) }
+        // The bundle is queued before the alerts that name it go out (waiting for room: a capture
+        // read offline loses nothing); its alert.json holds the JSON lines.
+        var folder = evidence?.reserve(report.session)
+        var json = JSONBuffer(capacity: folder == nil ? 0 : 4096)
+        if let reserved = folder, let evidence {
+            for (finding, suppressedBefore) in raised {
+                AlertRecord.write(finding, report: report, indicators: indicators, includeChain: includeChain,
+                                  suppressedBefore: suppressedBefore, evidence: reserved, into: &json)
+            }
+            if !evidence.submit(EvidenceBundle.files(report, alertLines: json.bytes), to: reserved, wait: true) {
+                folder = nil
+            }
+        }
+        if format == .json, folder != nil {
+            output.append(records: json)
+            alerts += raised.count  // written (into the buffer that goes out) before they are counted
+            return
+        }
         for (finding, suppressedBefore) in raised {
             if format == .json {
                 AlertRecord.write(finding, report: report, indicators: indicators, includeChain: includeChain,
-                                  suppressedBefore: suppressedBefore, evidence: folder, into: &output)
+                                  suppressedBefore: suppressedBefore, into: &output)
             } else {
-                output.appendLine(AlertRecord.text(finding, report: report, indicators: indicators)
-                    + (folder.map { "\n  evidence: \($0)" } ?? ""))
+                output.appendLine(AlertRecord.text(finding, report: report, indicators: indicators))
+                if let folder { output.appendLine("  evidence: \(folder)") }
             }
             alerts += 1  // written (into the buffer that goes out) before it is counted
         }
-    }
-
-    /// The session's evidence bundle, queued before the alerts that name it (waiting for room:
-    /// a capture read offline loses nothing).
-    private func bundle(_ report: SessionReport, _ raised: [(finding: Finding, suppressedBefore: Int)],
-                        in evidence: EvidenceWriter) -> String? {
-        evidence.submit(report.session, files: { folder in
-            EvidenceBundle.files(report, alerts: raised, indicators: indicators, folder: folder)
-        }, wait: true)
     }
 }
