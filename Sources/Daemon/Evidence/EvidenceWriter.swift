@@ -1,5 +1,6 @@
 import Dispatch
 import Foundation
+import Detector
 import Sniffer
 import Synchronization
 
@@ -19,9 +20,12 @@ final class EvidenceWriter: Sendable {
     static let queueBundles = 512
     static let queueBytes = 64 << 20
 
+    /// A bundle to write: the files are made on the writer's thread too (the session record,
+    /// the PEM, the pcap: tens of microseconds the reporting thread does not spend).
     private struct Job {
         var folder: String
-        var files: [(name: String, bytes: [UInt8])]
+        var report: SessionReport?
+        var alertLines: [UInt8]
         var bytes: Int
     }
 
@@ -45,10 +49,12 @@ final class EvidenceWriter: Sendable {
     /// cannot be used (said once, counted).
     func reserve(_ session: TLSSession) -> String? { directory.reserve(session, say: say) }
 
-    /// Queues the files of a reserved folder: false when the queue is full and `wait` is false
-    /// (the folder is given back and counted; the alerts then go out without it).
-    func submit(_ files: [(name: String, bytes: [UInt8])], to folder: String, wait: Bool) -> Bool {
-        let bytes = files.reduce(0) { $0 + $1.bytes.count }
+    /// Queues the bundle of a reserved folder: the session's report and its alerts' JSON lines.
+    /// False when the queue is full and `wait` is false (the folder is given back and counted;
+    /// the alerts then go out without it).
+    func submit(_ report: SessionReport, alertLines: [UInt8], to folder: String, wait: Bool) -> Bool {
+        let bytes = alertLines.count + (report.packets?.capturedBytes ?? 0)
+            + report.serverChainDER.reduce(0) { $0 + $1.count * 4 / 3 } + 2048
         while true {
             let queued: Bool? = state.withLock { state in
                 let waiting = state.queue.count - state.head
@@ -60,7 +66,7 @@ final class EvidenceWriter: Sendable {
                     state.started = true
                     startThread()
                 }
-                state.queue.append(Job(folder: folder, files: files, bytes: bytes))
+                state.queue.append(Job(folder: folder, report: report, alertLines: alertLines, bytes: bytes))
                 state.bytes += bytes
                 return true
             }
@@ -101,9 +107,12 @@ final class EvidenceWriter: Sendable {
         while true {
             wake.wait()
             while let job: Job = state.withLock({ state in state.queue.count > state.head ? state.queue[state.head] : nil }) {
-                _ = directory.write(job.files, to: job.folder, say: say)
+                if let report = job.report {
+                    _ = directory.write(EvidenceBundle.files(report, alertLines: job.alertLines), to: job.folder, say: say)
+                }
                 let (waiters, roomWaiters) = state.withLock { state in
-                    state.queue[state.head].files = []
+                    state.queue[state.head].report = nil
+                    state.queue[state.head].alertLines = []
                     state.head += 1
                     state.bytes -= job.bytes
                     if state.head > 64, state.head * 2 > state.queue.count {

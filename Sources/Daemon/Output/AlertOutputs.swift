@@ -150,7 +150,7 @@ final class SharedOutputs: Sendable {
         }
         if plan.json || folder != nil { renderAlerts() }
         if let reserved = folder, let evidence,
-           !evidence.submit(EvidenceBundle.files(report, alertLines: alerts.bytes), to: reserved, wait: false) {
+           !evidence.submit(report, alertLines: alerts.bytes, to: reserved, wait: false) {
             folder = nil
             alerts.removeAll()
             if plan.json { renderAlerts() }

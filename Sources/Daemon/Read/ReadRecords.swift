@@ -50,7 +50,7 @@ struct ReadRecords {
                 AlertRecord.write(finding, report: report, indicators: indicators, includeChain: includeChain,
                                   suppressedBefore: suppressedBefore, evidence: reserved, into: &json)
             }
-            if !evidence.submit(EvidenceBundle.files(report, alertLines: json.bytes), to: reserved, wait: true) {
+            if !evidence.submit(report, alertLines: json.bytes, to: reserved, wait: true) {
                 folder = nil
             }
         }
