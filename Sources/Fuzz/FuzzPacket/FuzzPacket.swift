@@ -1,7 +1,7 @@
 // libFuzzer target: captured frames through the whole pipeline (decode → flows → reassembly →
 // TLS → X.509 → detection: `DetectionObserver` with the built-in indicators, `untrusted-chain`
 // against the system trust store through OpenSSL, and the SCT check), in a fresh pipeline per
-// input with small limits.
+// input with small limits, keeping frames for evidence.
 //
 // Input format:
 //   byte 0, bits 0-6: link type, as an index (mod 12) into `linkTypes` below;
@@ -47,6 +47,8 @@ func limits() -> SnifferLimits {
     limits.reassembly.maxFlowBytes = 256 << 10
     limits.decoder.fragmentMemcap = 1 << 20
     limits.decoder.maxFragmentTrains = 64
+    // Frames kept for evidence, with limits small enough that hostile input reaches them.
+    limits.evidence = EvidenceLimits(maxPacketsPerFlow: 16, maxBytesPerFlow: 16 << 10, memcap: 64 << 10)
     return limits
 }
 
@@ -62,6 +64,9 @@ public func fuzz(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
         var sessions = 0
         var pipeline = Pipeline(limits: limits(), observer: detection.observer { report in
             sessions += 1
+            if let packets = report.packets, packets.packets.count > 16 || packets.capturedBytes > 16 << 10 {
+                fatalError("evidence past its per-flow limits: \(packets.packets.count) frames, \(packets.capturedBytes) bytes")
+            }
             // Every finding points into the chain it was found in.
             for finding in report.findings {
                 if let position = finding.position, position >= max(report.serverChain.count, 1) {
@@ -92,6 +97,7 @@ public func fuzz(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
         pipeline.finish()
         if pipeline.activeFlows != 0 { fatalError("flows left after finish()") }
         if pipeline.reassemblyBytes != 0 { fatalError("reassembly bytes held after finish(): \(pipeline.reassemblyBytes)") }
+        if pipeline.evidenceBytes != 0 { fatalError("evidence bytes held after finish(): \(pipeline.evidenceBytes)") }
         _ = sessions
     }
     return 0
