@@ -67,7 +67,9 @@ struct AlertDeduplicator {
     mutating func restore(_ entries: [(key: String, lastEmittedNanoseconds: Int64, suppressed: Int)], now: Timestamp) {
         for entry in entries where lastEmitted.count < capacity {
             let time = Timestamp(nanoseconds: entry.lastEmittedNanoseconds)
-            guard now < time.adding(seconds: windowSeconds), let key = Self.key(parsing: entry.key) else { continue }
+            // An entry made since (an alert raised before the saved state arrived) is newer: kept.
+            guard now < time.adding(seconds: windowSeconds), let key = Self.key(parsing: entry.key),
+                  lastEmitted[key] == nil else { continue }
             lastEmitted[key] = (time, max(0, entry.suppressed))
         }
     }

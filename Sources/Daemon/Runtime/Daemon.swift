@@ -64,10 +64,11 @@ final class Daemon {
         // (once) and alerts go to stderr until it can; a journald that starts later is used.
         Log.useJournal(config.journal)
         outputs = SharedOutputs(config: config, store: DaemonStore.start(config.state))
-        outputs.restoreDedup(DaemonStore.savedDedup(config.state), now: Timestamp(nanoseconds: Int64(Self.now() * 1e9)))
+        DaemonStore.restoreDedup(config.state, into: outputs, now: Self.wallClock())
         // One history for the daemon's life, across reloads; only with a store.
         history = config.state.enabled
-            ? HistorySeed.rules(location: config.state.location, settings: config.history, say: { Log.warning($0) }) : nil
+            ? HistorySeed.rulesForDaemon(location: config.state.location, settings: config.history, say: { Log.warning($0) })
+            : nil
         var prepared = try Self.detectionSetup(config).prepare()
         prepared.history = history
         detection = DetectionBroadcast(prepared)
@@ -273,6 +274,13 @@ final class Daemon {
             + "alerts \(counts.alerts) (suppressed \(counts.suppressed)), flows active \(snapshot.activeFlows), "
             + "kernel drops \(kernelDrops), log write failures \(counts.logFailures), "
             + "journal send failures \(snapshot.journalSendFailures)"
+    }
+
+    /// The time of day (the deduplication state is kept in capture time, which is wall time live).
+    static func wallClock() -> Timestamp {
+        var time = timespec()
+        _ = unsafe clock_gettime(CLOCK_REALTIME, &time)
+        return Timestamp(seconds: Int64(time.tv_sec), nanoseconds: Int64(time.tv_nsec))
     }
 
     static func now() -> Double {

@@ -1,4 +1,5 @@
 import Foundation
+import Sniffer
 import Store
 
 #if canImport(Glibc)
@@ -75,6 +76,20 @@ enum DaemonStore {
         } catch {
             return []
         }
+    }
+
+    /// Restores the saved deduplication state into `outputs`: from a file before capture starts,
+    /// from a server on a thread of its own (a server away never holds capture back; an alert
+    /// raised meanwhile keeps its own entry, `AlertDeduplicator.restore`).
+    static func restoreDedup(_ state: DaemonConfig.State, into outputs: SharedOutputs, now: Timestamp) {
+        guard state.enabled else { return }
+        guard case .server = state.location else {
+            outputs.restoreDedup(savedDedup(state), now: now)
+            return
+        }
+        let thread = Thread { outputs.restoreDedup(savedDedup(state), now: now) }
+        thread.name = "mitmwatch-dedup"
+        thread.start()
     }
 
     static func saveDedup(_ outputs: SharedOutputs) {
