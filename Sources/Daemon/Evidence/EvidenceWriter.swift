@@ -17,8 +17,10 @@ final class EvidenceWriter: Sendable {
     private let room = DispatchSemaphore(value: 0)
 
     /// At most this many bundles, and this many bytes of them, wait at once.
-    static let queueBundles = 512
-    static let queueBytes = 64 << 20
+    static let defaultQueueBundles = 512
+    static let defaultQueueBytes = 64 << 20
+    let queueBundles: Int
+    let queueBytes: Int
 
     /// A bundle to write: the files are made on the writer's thread too (the session record,
     /// the PEM, the pcap: tens of microseconds the reporting thread does not spend).
@@ -40,8 +42,11 @@ final class EvidenceWriter: Sendable {
         var waitingForRoom = 0
     }
 
-    init(directory: EvidenceDirectory, say: @escaping @Sendable (String) -> Void) {
+    init(directory: EvidenceDirectory, queueBundles: Int = defaultQueueBundles, queueBytes: Int = defaultQueueBytes,
+         say: @escaping @Sendable (String) -> Void) {
         self.directory = directory
+        self.queueBundles = queueBundles
+        self.queueBytes = queueBytes
         self.say = say
     }
 
@@ -58,7 +63,7 @@ final class EvidenceWriter: Sendable {
         while true {
             let queued: Bool? = state.withLock { state in
                 let waiting = state.queue.count - state.head
-                guard waiting < Self.queueBundles, state.bytes + bytes <= Self.queueBytes || waiting == 0 else {
+                guard waiting < queueBundles, state.bytes + bytes <= queueBytes || waiting == 0 else {
                     if wait { state.waitingForRoom += 1 }
                     return wait ? nil : false
                 }
