@@ -31,6 +31,35 @@ import Testing
         return sink
     }
 
+    /// A store whose write lock another connection holds (`BEGIN IMMEDIATE`), and a started sink
+    /// writing to it with `configure`'s settings.
+    final class LockedStore {
+        let directory = StoreFixtures.directory()
+        let path: String
+        let locker: SQLiteDatabase
+        let said = Said()
+        let sink: ObservationSink
+
+        init(aggregatorCapacity: Int = ObservationAggregator.defaultCapacity,
+             configure: (inout StoreWriterConfiguration) -> Void) throws {
+            let path = directory.appendingPathComponent("state.db").path
+            self.path = path
+            _ = try SQLiteObservationStore(path: path, readOnly: false)
+            locker = try SQLiteDatabase(path: path, mode: .readWrite)
+            try locker.execute("BEGIN IMMEDIATE")
+            var configuration = StoreWriterConfiguration()
+            configure(&configuration)
+            let said = said
+            sink = ObservationSink(configuration: configuration, aggregatorCapacity: aggregatorCapacity,
+                                   open: { () throws(StoreError) in
+                                       try SQLiteObservationStore(path: path, readOnly: false, busyTimeoutMilliseconds: 10)
+                                   }, say: { said.say($0) })
+            sink.start()
+        }
+
+        func remove() { try? FileManager.default.removeItem(at: directory) }
+    }
+
     @Test func reportsReachTheStoreOnFlushAndOnTheTimer() throws {
         let directory = StoreFixtures.directory()
         defer { try? FileManager.default.removeItem(at: directory) }
@@ -50,22 +79,13 @@ import Testing
     }
 
     @Test func aLockedStoreIsSaidOnceCountedAndRetriedUntilItIsFree() throws {
-        let directory = StoreFixtures.directory()
-        defer { try? FileManager.default.removeItem(at: directory) }
-        let path = directory.appendingPathComponent("state.db").path
-        _ = try SQLiteObservationStore(path: path, readOnly: false)
-        // Another connection holds the write lock.
-        let locker = try SQLiteDatabase(path: path, mode: .readWrite)
-        try locker.execute("BEGIN IMMEDIATE")
-        let said = Said()
-        var configuration = StoreWriterConfiguration()
-        configuration.flushSeconds = 3600
-        configuration.retrySeconds = 0.05
-        configuration.maxRetrySeconds = 0.1
-        let sink = ObservationSink(configuration: configuration, open: { () throws(StoreError) in
-            try SQLiteObservationStore(path: path, readOnly: false, busyTimeoutMilliseconds: 10)
-        }, say: { said.say($0) })
-        sink.start()
+        let locked = try LockedStore { configuration in
+            configuration.flushSeconds = 3600
+            configuration.retrySeconds = 0.05
+            configuration.maxRetrySeconds = 0.1
+        }
+        defer { locked.remove() }
+        let (sink, said, locker) = (locked.sink, locked.said, locked.locker)
         sink.record(StoreFixtures.report(sni: "a.example", chain: StoreFixtures.chain(1), at: 100))
         sink.flush()
         sink.flush()
@@ -85,22 +105,14 @@ import Testing
     }
 
     @Test func aLongOutageWithSteadyTrafficLosesNothing() throws {
-        let directory = StoreFixtures.directory()
-        defer { try? FileManager.default.removeItem(at: directory) }
-        let path = directory.appendingPathComponent("state.db").path
-        _ = try SQLiteObservationStore(path: path, readOnly: false)
-        let locker = try SQLiteDatabase(path: path, mode: .readWrite)
-        try locker.execute("BEGIN IMMEDIATE")
-        let said = Said()
-        var configuration = StoreWriterConfiguration()
-        configuration.flushSeconds = 0.05
-        configuration.queueCapacity = 2
-        configuration.retrySeconds = 0.05
-        configuration.maxRetrySeconds = 0.1
-        let sink = ObservationSink(configuration: configuration, open: { () throws(StoreError) in
-            try SQLiteObservationStore(path: path, readOnly: false, busyTimeoutMilliseconds: 10)
-        }, say: { said.say($0) })
-        sink.start()
+        let locked = try LockedStore { configuration in
+            configuration.flushSeconds = 0.05
+            configuration.queueCapacity = 2
+            configuration.retrySeconds = 0.05
+            configuration.maxRetrySeconds = 0.1
+        }
+        defer { locked.remove() }
+        let (sink, locker, path) = (locked.sink, locked.locker, locked.path)
         // 40 flush intervals of the same few names while the store is locked: twenty times the queue.
         for round in 0..<40 {
             for name in 0..<3 {
@@ -119,21 +131,13 @@ import Testing
     }
 
     @Test func aFullQueueDropsAndCounts() throws {
-        let directory = StoreFixtures.directory()
-        defer { try? FileManager.default.removeItem(at: directory) }
-        let path = directory.appendingPathComponent("state.db").path
-        _ = try SQLiteObservationStore(path: path, readOnly: false)
-        let locker = try SQLiteDatabase(path: path, mode: .readWrite)
-        try locker.execute("BEGIN IMMEDIATE")
-        let said = Said()
-        var configuration = StoreWriterConfiguration()
-        configuration.flushSeconds = 3600
-        configuration.queueCapacity = 2
-        configuration.retrySeconds = 30
-        let sink = ObservationSink(configuration: configuration, aggregatorCapacity: 10, open: { () throws(StoreError) in
-            try SQLiteObservationStore(path: path, readOnly: false, busyTimeoutMilliseconds: 10)
-        }, say: { said.say($0) })
-        sink.start()
+        let locked = try LockedStore(aggregatorCapacity: 10) { configuration in
+            configuration.flushSeconds = 3600
+            configuration.queueCapacity = 2
+            configuration.retrySeconds = 30
+        }
+        defer { locked.remove() }
+        let (sink, said, locker) = (locked.sink, locked.said, locked.locker)
         for index in 0..<100 {  // 10 batches of 10 chains (+10 profiles: full at 10 aggregates: every 5 reports)
             sink.record(StoreFixtures.report(sni: "n\(index).example", chain: StoreFixtures.chain(index), at: 100))
         }
