@@ -9,7 +9,7 @@ public enum AlertRecord {
     /// Appends the alert's record as one line.
     public static func write(_ finding: Finding, report: SessionReport, indicators: IndicatorSet,
                              includeChain: Bool, suppressedBefore: Int, evidence: String? = nil,
-                             into json: inout JSONBuffer) {
+                             sensor: String? = nil, into json: inout JSONBuffer) {
         let session = report.session
         let rule = finding.rule
         json.beginRecord()
@@ -22,6 +22,7 @@ public enum AlertRecord {
         json.appendByte(UInt8(ascii: "}"))
         json.member(encoded: RuleObjects.encoded[rule] ?? [])
         SessionRecord.endpoints(session, into: &json)
+        SessionRecord.observer(sensor, into: &json)
         json.beginObject("tls")
         SessionRecord.tlsFields(session, into: &json)
         ObservationFields.nextProtocol(report.probe, into: &json)

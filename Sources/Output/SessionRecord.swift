@@ -5,15 +5,17 @@ import Certificates
 /// The ECS-named JSON record of one TLS session (`event.dataset: mitmwatch.tls`).
 public enum SessionRecord {
     /// Appends the session's record as one line, its `verdict` the rules that fired in the report.
-    public static func write(_ report: SessionReport, into json: inout JSONBuffer) {
+    /// `sensor`: the sensor that saw it (`observer.name`), when known.
+    public static func write(_ report: SessionReport, sensor: String? = nil, into json: inout JSONBuffer) {
         write(report.session, verdict: .findings(report.findings), observation: report.observation,
-              probe: report.probe, into: &json)
+              probe: report.probe, sensor: sensor, into: &json)
     }
 
     /// Appends the session's record as one line (`verdict` as given; left out when nil): a
     /// session the sniffer saw.
     public static func write(_ session: TLSSession, verdict: [String]? = nil, into json: inout JSONBuffer) {
-        write(session, verdict: verdict.map { .ids($0) } ?? .none, observation: .passive, probe: nil, into: &json)
+        write(session, verdict: verdict.map { .ids($0) } ?? .none, observation: .passive, probe: nil, sensor: nil,
+              into: &json)
     }
 
     private enum Verdict {
@@ -23,7 +25,7 @@ public enum SessionRecord {
     }
 
     private static func write(_ session: TLSSession, verdict: Verdict, observation: Observation, probe: ProbeDetails?,
-                              into json: inout JSONBuffer) {
+                              sensor: String?, into json: inout JSONBuffer) {
         json.beginRecord()
         json.field("@timestamp", timestamp: session.start)
         json.member(#""event":{"kind":"event","category":["network"],"type":["protocol"],"dataset":"mitmwatch.tls","start":"#)
@@ -32,6 +34,7 @@ public enum SessionRecord {
         json.timestamp(session.end)
         json.appendByte(UInt8(ascii: "}"))
         endpoints(session, into: &json)
+        observer(sensor, into: &json)
         json.beginObject("tls")
         tlsFields(session, into: &json)
         if let leaf = session.serverChain?.fingerprints.first {
@@ -129,6 +132,14 @@ public enum SessionRecord {
     }
 
     /// `source`, `destination` and `network` of a session (shared with alerts).
+    /// `observer.name`: which sensor saw the session (several gateways shipping to one place).
+    static func observer(_ sensor: String?, into json: inout JSONBuffer) {
+        guard let sensor else { return }
+        json.beginObject("observer")
+        json.field("name", sensor)
+        json.endObject()
+    }
+
     static func endpoints(_ session: TLSSession, into json: inout JSONBuffer) {
         json.member(#""source":{"ip":"#)
         json.ipAddress(session.client.address)

@@ -14,6 +14,7 @@ import Testing
         let evidence = kit.path("evidence")
         let config = kit.path("config.json")
         try (#"{"interfaces": ["lo"], "journal": false, "json_log": {"path": "\#(log)"}, "state": {"enabled": false}, "#
+            + #""sensor": {"name": "gw-evidence"}, "#
             + #""metrics": {"textfile": "\#(metrics)", "interval_seconds": 1}, "#
             + #""evidence": {"dir": "\#(evidence)", "max_bytes": 8388608}}"#).write(toFile: config, atomically: true, encoding: .utf8)
         let daemon = try LiveDaemonTests.Running(["run", "--config", config])
@@ -40,12 +41,15 @@ import Testing
         let folders = Set(alerts.compactMap(EvidenceBundleTests.folder))
         #expect(folders.count == 2 && alerts.allSatisfy { EvidenceBundleTests.folder(of: $0) != nil })
         #expect(folders.allSatisfy { $0.hasPrefix(evidence + "/") })
+        // Each alert says which sensor raised it (several gateways shipping to one place).
+        #expect(alerts.allSatisfy { ($0["observer"] as? [String: Any])?["name"] as? String == "gw-evidence" })
         try EvidenceBundleTests.checkBundles(of: alerts, label: "live")
         for folder in folders {
             let pem = try String(contentsOfFile: folder + "/chain.pem", encoding: .utf8)
             #expect(pem.components(separatedBy: "-----BEGIN CERTIFICATE-----").count == 3)
             let session = try String(contentsOfFile: folder + "/session.json", encoding: .utf8)
             #expect(session.contains("\"dataset\":\"mitmwatch.tls\"") && session.contains("www.facebook.example"))
+            #expect(session.contains("\"observer\":{\"name\":\"gw-evidence\"}"))
             // The bundle's pcap holds the connection from its SYN.
             let frames = try ReadCommandTests.run(["read", "--summary-format", "json", "--events", "sessions", "--format", "json",
                                                    folder + "/handshake.pcap"])

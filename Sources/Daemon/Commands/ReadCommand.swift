@@ -47,7 +47,7 @@ struct ReadCommand: ParsableCommand {
         valueName: "path-or-url"))
     var state: String?
 
-    @Option(help: "The sensor name the sessions are recorded under, with --state (default: the host name).")
+    @Option(help: "The sensor name the sessions are recorded under with --state (default: the host name), and named in every record (observer.name).")
     var sensor: String?
 
     @Option(help: ArgumentHelp(
@@ -103,9 +103,10 @@ struct ReadCommand: ParsableCommand {
         let records = ReadRecords(format: format, events: events, includeChain: certificateChain,
                                   indicators: configuration.indicators,
                                   deduplicator: dedup ? AlertDeduplicator(windowSeconds: dedupWindow) : nil,
+                                  sensor: sensor,
                                   evidence: evidence.map {
                                       EvidenceWriter(directory: EvidenceDirectory(path: Self.absolute($0), maxBytes: evidenceMaxBytes),
-                                                     say: { printToStandardError("mitmwatch: warning: \($0)") })
+                                                     sensor: sensor, say: { printToStandardError("mitmwatch: warning: \($0)") })
                                   })
         var limits = try self.limits.snifferLimits()
         if evidence != nil { limits.evidence = .bundles }

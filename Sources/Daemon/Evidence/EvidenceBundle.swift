@@ -12,9 +12,9 @@ import Sniffer
 enum EvidenceBundle {
     /// The files, `alertLines` being the session's alerts as rendered for the outputs (naming
     /// the folder already).
-    static func files(_ report: SessionReport, alertLines: [UInt8]) -> [(name: String, bytes: [UInt8])] {
+    static func files(_ report: SessionReport, alertLines: [UInt8], sensor: String?) -> [(name: String, bytes: [UInt8])] {
         var session = JSONBuffer(capacity: 2048)
-        SessionRecord.write(report, into: &session)
+        SessionRecord.write(report, sensor: sensor, into: &session)
         var files: [(name: String, bytes: [UInt8])] = [("alert.json", alertLines), ("session.json", session.bytes)]
         if !report.serverChainDER.isEmpty {
             files.append(("chain.pem", report.serverChainDER.flatMap(PEM.certificate)))

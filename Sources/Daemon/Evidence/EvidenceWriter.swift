@@ -11,6 +11,8 @@ import Synchronization
 /// finds the queue full (counted, the alert goes out without a path), `read` waits for room.
 final class EvidenceWriter: Sendable {
     let directory: EvidenceDirectory
+    /// Named in the bundle's session record (`observer.name`).
+    let sensor: String?
     private let say: @Sendable (String) -> Void
     private let state = Mutex(State())
     private let wake = DispatchSemaphore(value: 0)
@@ -43,8 +45,9 @@ final class EvidenceWriter: Sendable {
     }
 
     init(directory: EvidenceDirectory, queueBundles: Int = defaultQueueBundles, queueBytes: Int = defaultQueueBytes,
-         say: @escaping @Sendable (String) -> Void) {
+         sensor: String? = nil, say: @escaping @Sendable (String) -> Void) {
         self.directory = directory
+        self.sensor = sensor
         self.queueBundles = queueBundles
         self.queueBytes = queueBytes
         self.say = say
@@ -113,7 +116,7 @@ final class EvidenceWriter: Sendable {
             wake.wait()
             while let job: Job = state.withLock({ state in state.queue.count > state.head ? state.queue[state.head] : nil }) {
                 if let report = job.report {
-                    _ = directory.write(EvidenceBundle.files(report, alertLines: job.alertLines), to: job.folder, say: say)
+                    _ = directory.write(EvidenceBundle.files(report, alertLines: job.alertLines, sensor: sensor), to: job.folder, say: say)
                 }
                 let (waiters, roomWaiters) = state.withLock { state in
                     state.queue[state.head].report = nil

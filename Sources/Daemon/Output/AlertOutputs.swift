@@ -21,6 +21,8 @@ final class AlertOutputs {
     /// Failed lines of JSON logs replaced on reload, so the count never goes back.
     private var retiredLogFailures: UInt64 = 0
     var indicators = IndicatorSet()
+    /// `sensor.name`: every record says which sensor made it (`observer.name`).
+    let sensor: String
     private(set) var alertCount = 0
     private(set) var alertsByRule: [String: Int] = [:]
 
@@ -29,6 +31,7 @@ final class AlertOutputs {
         sessions = config.jsonLog.sessions
         deduplicator = AlertDeduplicator(windowSeconds: config.dedupWindowSeconds)
         journal = config.journal
+        sensor = config.state.sensor
         if let path = config.jsonLog.path { jsonLog = Self.openLog(path, journal: journal) }
     }
 
@@ -70,6 +73,7 @@ final class AlertOutputs {
         var sessionRecord: Bool
         /// Whether JSON lines go anywhere (the JSON log or stdout).
         var json: Bool
+        var sensor: String
     }
 
     /// Deduplicates the session's findings (one at a time, in the order sessions arrive).
@@ -79,7 +83,8 @@ final class AlertOutputs {
             let decision = deduplicator.admit(finding, report.session, observation: report.observation)
             if decision.emit { alerts.append((finding, decision.suppressedBefore)) }
         }
-        return Plan(alerts: alerts, indicators: indicators, sessionRecord: sessions, json: jsonLog != nil || toStdout)
+        return Plan(alerts: alerts, indicators: indicators, sessionRecord: sessions, json: jsonLog != nil || toStdout,
+                    sensor: sensor)
     }
 
     func dedupState() -> [(key: String, lastEmittedNanoseconds: Int64, suppressed: Int)] { deduplicator.saved() }
@@ -123,7 +128,7 @@ final class SharedOutputs: Sendable {
         self.store = store
         evidence = config.evidence.enabled
             ? EvidenceWriter(directory: EvidenceDirectory(path: config.evidence.dir, maxBytes: config.evidence.maxBytes),
-                             say: { Log.warning($0) })
+                             sensor: config.state.sensor, say: { Log.warning($0) })
             : nil
     }
 
@@ -145,7 +150,7 @@ final class SharedOutputs: Sendable {
         func renderAlerts() {
             for (finding, suppressedBefore) in plan.alerts {
                 AlertRecord.write(finding, report: report, indicators: plan.indicators, includeChain: false,
-                                  suppressedBefore: suppressedBefore, evidence: folder, into: &alerts)
+                                  suppressedBefore: suppressedBefore, evidence: folder, sensor: plan.sensor, into: &alerts)
             }
         }
         if plan.json || folder != nil { renderAlerts() }
@@ -156,14 +161,14 @@ final class SharedOutputs: Sendable {
             if plan.json { renderAlerts() }
         }
         var lines = JSONBuffer(capacity: plan.json ? 4096 : 0)
-        if plan.sessionRecord && plan.json { SessionRecord.write(report, into: &lines) }
+        if plan.sessionRecord && plan.json { SessionRecord.write(report, sensor: plan.sensor, into: &lines) }
         if plan.json { lines.append(records: alerts) }
         let journal = !plan.alerts.isEmpty && Log.hasJournal
         for (finding, _) in plan.alerts {
             // Not taken by the journal (none configured, unreachable, or its queue full even after
             // the writer's wait): in words on stderr, so the alert is never lost.
             if !journal || Log.toJournal(JournalWriter.alertFields(finding, report: report, indicators: plan.indicators,
-                                                                   evidence: folder)) != true {
+                                                                   evidence: folder, sensor: plan.sensor)) != true {
                 Log.alert(AlertRecord.text(finding, report: report, indicators: plan.indicators)
                     + (folder.map { " (evidence \($0))" } ?? ""))
             }

@@ -130,7 +130,7 @@ extension JournalWriter {
     /// `MITMWATCH_OBSERVATION=probe`, `MITMWATCH_PROBE_TRIGGER` and `MITMWATCH_PROBE_SESSION_ID`
     /// (the passive session that led to the probe).
     static func alertFields(_ finding: Finding, report: SessionReport, indicators: IndicatorSet,
-                            evidence: String? = nil) -> [(String, String)] {
+                            evidence: String? = nil, sensor: String? = nil) -> [(String, String)] {
         let session = report.session
         var fields: [(String, String)] = [
             ("MESSAGE", AlertText.message(finding, in: report, indicators: indicators)),
@@ -159,6 +159,7 @@ extension JournalWriter {
         add("MITMWATCH_VERDICT", report.verdict.joined(separator: " "))
         add("MITMWATCH_SESSION_ID", String(session.id))
         add("MITMWATCH_EVIDENCE_PATH", evidence)
+        add("MITMWATCH_SENSOR", sensor)
         if report.observation == .probe {
             add("MITMWATCH_OBSERVATION", report.observation.rawValue)
             add("MITMWATCH_PROBE_TRIGGER", report.probe?.trigger.rawValue)

@@ -10,6 +10,8 @@ struct ReadRecords {
     let indicators: IndicatorSet
     /// Decides in the order reports come, so `--dedup` runs on one worker.
     var deduplicator: AlertDeduplicator?
+    /// `--sensor`: named in every record (`observer.name`).
+    var sensor: String? = nil
     /// `--evidence`: a bundle per alerting session (shared by the workers).
     var evidence: EvidenceWriter? = nil
     private(set) var alerts = 0
@@ -19,7 +21,7 @@ struct ReadRecords {
     mutating func append(_ report: SessionReport, into output: inout JSONBuffer) {
         if events != .alerts {
             if format == .json {
-                SessionRecord.write(report, into: &output)
+                SessionRecord.write(report, sensor: sensor, into: &output)
             } else {
                 if let probe = report.probe {
                     output.appendLine("probe through this gateway (\(probe.trigger.rawValue); offered TLS "
@@ -48,7 +50,7 @@ struct ReadRecords {
         if let reserved = folder, let evidence {
             for (finding, suppressedBefore) in raised {
                 AlertRecord.write(finding, report: report, indicators: indicators, includeChain: includeChain,
-                                  suppressedBefore: suppressedBefore, evidence: reserved, into: &json)
+                                  suppressedBefore: suppressedBefore, evidence: reserved, sensor: sensor, into: &json)
             }
             if !evidence.submit(report, alertLines: json.bytes, to: reserved, wait: true) {
                 folder = nil
@@ -62,7 +64,7 @@ struct ReadRecords {
         for (finding, suppressedBefore) in raised {
             if format == .json {
                 AlertRecord.write(finding, report: report, indicators: indicators, includeChain: includeChain,
-                                  suppressedBefore: suppressedBefore, into: &output)
+                                  suppressedBefore: suppressedBefore, sensor: sensor, into: &output)
             } else {
                 output.appendLine(AlertRecord.text(finding, report: report, indicators: indicators))
                 if let folder { output.appendLine("  evidence: \(folder)") }
