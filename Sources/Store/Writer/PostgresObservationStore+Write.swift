@@ -90,39 +90,24 @@ extension PostgresObservationStore {
     }
 }
 
-/// Retention and the size cap, as in the SQLite store. The size is the rows' bytes
+/// Retention and the size cap (`SQLStoreMaintenance`). The size is the rows' bytes
 /// (`pg_column_size`), not the tables' files: PostgreSQL keeps deleted rows' space for reuse
 /// (autovacuum), so the files would never shrink below the cap.
-extension PostgresObservationStore {
+extension PostgresObservationStore: SQLStoreMaintenance {
     public func removeHistory(lastSeenBefore cutoff: Int64) throws(StoreError) -> Int {
-        var removed = 0
-        try transaction("apply retention") { () throws(StoreError) in
-            for table in StoreStatements.historyTables {
-                removed += try execute("DELETE FROM \(table) WHERE last_seen < ?", "apply retention", [.int(cutoff)]).changes
-            }
-            for sql in StoreStatements.removeUnreferenced { try run(sql, "remove unreferenced history") }
-        }
-        return removed
+        try deleteHistory(lastSeenBefore: cutoff)
     }
 
     public func shrink(toBytes maxBytes: Int64) throws(StoreError) -> Int {
-        var removed = 0
-        for _ in 0..<32 {
-            guard try usedBytes() > maxBytes else { break }
-            var roundRemoved = 0
-            try transaction("apply the size cap") { () throws(StoreError) in
-                for table in StoreStatements.historyTables {
-                    var rows: Int64 = 0
-                    try select("SELECT COUNT(*) FROM \(table)", "apply the size cap", []) { rows = $0.int64(0) }
-                    roundRemoved += try execute("DELETE FROM \(table) WHERE id IN (SELECT id FROM \(table) ORDER BY last_seen LIMIT ?)",
-                                                "apply the size cap", [.int(max(64, rows / 10))]).changes
-                }
-                for sql in StoreStatements.removeUnreferenced { try run(sql, "remove unreferenced history") }
-            }
-            removed += roundRemoved
-            if roundRemoved == 0 { break }
-        }
-        return removed
+        try deleteOldest(toBytes: maxBytes)
+    }
+
+    func change(_ sql: String, _ operation: String, _ parameters: [StoreValue]) throws(StoreError) -> Int {
+        try execute(sql, operation, parameters).changes
+    }
+
+    func removeUnreferenced() throws(StoreError) {
+        for sql in StoreStatements.removeUnreferenced { try run(sql, "remove unreferenced history") }
     }
 
     public func usedBytes() throws(StoreError) -> Int64 {
