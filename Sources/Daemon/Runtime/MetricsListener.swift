@@ -1,5 +1,6 @@
 import Dispatch
 import Foundation
+import OpenSSLBridge
 import Sniffer
 import Synchronization
 
@@ -37,7 +38,8 @@ final class MetricsListener: Sendable {
         var one: Int32 = 1
         // unsafe: setsockopt reads sizeof(Int32) from the local.
         _ = unsafe setsockopt(socket, SOL_SOCKET, SO_REUSEADDR, &one, socklen_t(MemoryLayout<Int32>.size))
-        guard Self.bind(socket, endpoint) == 0, listen(socket, Self.backlog) == 0 else {
+        let address = SocketAddress(endpoint.address.description, port: endpoint.port)
+        guard let address, address.bind(socket) == 0, listen(socket, Self.backlog) == 0 else {
             let reason = Log.errorText(errno)
             close(socket)
             throw StartError(description: "metrics.listen \(endpoint.description): cannot listen: \(reason)")
@@ -126,29 +128,6 @@ final class MetricsListener: Sendable {
             }
             guard sent > 0 else { return }
             offset += sent
-        }
-    }
-
-    private static func bind(_ socket: Int32, _ endpoint: Endpoint) -> Int32 {
-        let text = endpoint.address.description
-        if endpoint.address.isIPv4 {
-            var address = sockaddr_in()
-            address.sin_family = sa_family_t(AF_INET)
-            address.sin_port = endpoint.port.bigEndian
-            // unsafe: inet_pton writes at most sizeof(in_addr) into the local.
-            guard unsafe inet_pton(AF_INET, text, &address.sin_addr) == 1 else { return -1 }
-            // unsafe: bind reads sizeof(sockaddr_in) from the local, viewed as a sockaddr.
-            return unsafe withUnsafePointer(to: &address) {
-                unsafe $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { unsafe Glibc.bind(socket, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
-            }
-        }
-        var address = sockaddr_in6()
-        address.sin6_family = sa_family_t(AF_INET6)
-        address.sin6_port = endpoint.port.bigEndian
-        // unsafe: as above, sizeof(in6_addr) and sizeof(sockaddr_in6).
-        guard unsafe inet_pton(AF_INET6, text, &address.sin6_addr) == 1 else { return -1 }
-        return unsafe withUnsafePointer(to: &address) {
-            unsafe $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { unsafe Glibc.bind(socket, $0, socklen_t(MemoryLayout<sockaddr_in6>.size)) }
         }
     }
 }

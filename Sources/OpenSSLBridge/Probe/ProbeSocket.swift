@@ -3,14 +3,14 @@ import Glibc
 #endif
 import COpenSSL
 
-/// A numeric IPv4 or IPv6 socket address.
-struct ProbeSocketAddress {
+/// A numeric IPv4 or IPv6 socket address (the probes' connections, the metrics listener).
+public struct SocketAddress: Sendable {
     var storage = sockaddr_storage()
     var length: socklen_t = 0
-    let family: Int32
+    public let family: Int32
 
     /// nil when `text` is not a numeric IPv4 or IPv6 address.
-    init?(_ text: String, port: UInt16) {
+    public init?(_ text: String, port: UInt16) {
         guard !text.utf8.contains(0) else { return nil }
         var storage = sockaddr_storage(), length: socklen_t = 0
         // unsafe: the helper reads the NUL-terminated copy of `text` and writes at most one
@@ -23,6 +23,15 @@ struct ProbeSocketAddress {
     }
 
     var isIPv6: Bool { family == AF_INET6 }
+
+    /// Binds `descriptor` to this address: 0, or -1 with errno set.
+    public func bind(_ descriptor: Int32) -> Int32 {
+        var storage = storage
+        // unsafe: bind reads `length` bytes of the sockaddr_storage, alive for the call.
+        return unsafe withUnsafePointer(to: &storage) { pointer in
+            unsafe pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { unsafe Glibc.bind(descriptor, $0, length) }
+        }
+    }
 }
 
 /// A non-blocking TCP connection whose every wait ends at the probe's one deadline. Sends use
@@ -48,17 +57,13 @@ final class ProbeSocket {
     }
 
     /// Connects to `remote` (from `source` when given), waiting at most until the deadline.
-    static func connect(to remote: ProbeSocketAddress, from source: ProbeSocketAddress?, clock: ProbeClock,
+    static func connect(to remote: SocketAddress, from source: SocketAddress?, clock: ProbeClock,
                         naming target: String) -> Result<ProbeSocket, TLSProbeError> {
         let descriptor = socket(remote.family, Int32(SOCK_STREAM.rawValue | SOCK_NONBLOCK.rawValue | SOCK_CLOEXEC.rawValue), 0)
         guard descriptor >= 0 else { return .failure(TLSProbeError(.connectFailed, "socket: \(errorText(errno))")) }
         let connection = ProbeSocket(descriptor: descriptor, clock: clock)
-        if var source {
-            // unsafe: bind reads `source.length` bytes of the sockaddr_storage, alive for the call.
-            let bound = unsafe withUnsafePointer(to: &source.storage) { pointer in
-                unsafe pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { unsafe bind(descriptor, $0, source.length) }
-            }
-            if bound != 0 { return .failure(TLSProbeError(.connectFailed, "binding the source address: \(errorText(errno))")) }
+        if let source {
+            if source.bind(descriptor) != 0 { return .failure(TLSProbeError(.connectFailed, "binding the source address: \(errorText(errno))")) }
         }
         var address = remote.storage
         // unsafe: connect reads `remote.length` bytes of the sockaddr_storage, alive for the call.

@@ -8,7 +8,7 @@ public enum TLSProbe {
     /// crashes on any server behaviour.
     public static func run(_ request: TLSProbeRequest) -> Result<TLSProbeResult, TLSProbeError> {
         let started = ProbeClock.wallClock
-        let addresses: (remote: ProbeSocketAddress, source: ProbeSocketAddress?)
+        let addresses: (remote: SocketAddress, source: SocketAddress?)
         switch validate(request) {
         case .success(let valid): addresses = valid
         case .failure(let problem): return .failure(problem)
@@ -84,16 +84,16 @@ public enum TLSProbe {
 
     /// The request's addresses, or what is wrong with it.
     private static func validate(_ request: TLSProbeRequest)
-        -> Result<(remote: ProbeSocketAddress, source: ProbeSocketAddress?), TLSProbeError> {
-        func invalid(_ detail: String) -> Result<(remote: ProbeSocketAddress, source: ProbeSocketAddress?), TLSProbeError> {
+        -> Result<(remote: SocketAddress, source: SocketAddress?), TLSProbeError> {
+        func invalid(_ detail: String) -> Result<(remote: SocketAddress, source: SocketAddress?), TLSProbeError> {
             .failure(TLSProbeError(.invalidRequest, detail))
         }
-        guard let remote = ProbeSocketAddress(request.host, port: request.port) else {
+        guard let remote = SocketAddress(request.host, port: request.port) else {
             return invalid("host \(shown(request.host)) is not a numeric IPv4 or IPv6 address")
         }
-        var source: ProbeSocketAddress?
+        var source: SocketAddress?
         if let text = request.sourceAddress {
-            guard let parsed = ProbeSocketAddress(text, port: 0), parsed.family == remote.family else {
+            guard let parsed = SocketAddress(text, port: 0), parsed.family == remote.family else {
                 return invalid("source address \(shown(text)) is not a numeric address of the host's family")
             }
             source = parsed
