@@ -43,13 +43,11 @@ public struct ObservationAggregator {
     public var isFull: Bool { pending >= capacity }
     public var isEmpty: Bool { observations == 0 && pending == 0 }
 
-    /// The name a session's history is kept under: its SNI in lower case, else the server address.
+    /// The name a session's history is kept under — the history rules' (its SNI in lower case,
+    /// else the server address), so the store and the rules agree on every name.
     public static func name(of session: TLSSession) -> ObservedName {
-        if let sni = session.serverName, !sni.isEmpty {
-            let lowered = sni.utf8.contains { (0x41...0x5a).contains($0) } ? sni.lowercased() : sni
-            return ObservedName(name: lowered, kind: .sni)
-        }
-        return ObservedName(name: session.server.address.description, kind: .address)
+        let hasSNI = !(session.serverName?.isEmpty ?? true)
+        return ObservedName(name: HistoryRules.name(of: session), kind: hasSNI ? .sni : .address)
     }
 
     public mutating func add(_ report: SessionReport) {
